@@ -1,0 +1,1 @@
+"""faceport: a face-swap API."""

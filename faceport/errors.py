@@ -1,0 +1,130 @@
+"""The one error hierarchy of faceport.
+
+Every error a client can see is a `FaceportError` with a stable `code` and an HTTP
+`status`. The API maps these to responses in one place (`faceport.api.errors`); a workflow
+step that raises one ends its task `failed` with the same code and message.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class FaceportError(Exception):
+    """Base of every error with a stable, client-visible code."""
+
+    code: ClassVar[str] = "internal_error"
+    status: ClassVar[int] = 500
+    default_message: ClassVar[str] = "Something went wrong on our side."
+
+    def __init__(self, message: str | None = None, **details: Any) -> None:
+        self.message = message or self.default_message
+        self.details = details
+        super().__init__(self.message)
+
+
+# --- bad requests (4xx at submit time) -------------------------------------------------
+
+
+class InvalidJson(FaceportError):
+    code = "invalid_json"
+    status = 400
+    default_message = "The request body is not valid JSON."
+
+
+class ValidationFailed(FaceportError):
+    code = "validation_error"
+    status = 422
+    default_message = "The request does not match the schema."
+
+
+class InvalidBase64(FaceportError):
+    code = "invalid_base64"
+    status = 400
+    default_message = "A base64 input could not be decoded."
+
+
+class UnsupportedMedia(FaceportError):
+    code = "unsupported_media"
+    status = 415
+    default_message = "The input is not an image in a supported format (JPEG, PNG, WebP)."
+
+
+class InputTooLarge(FaceportError):
+    code = "input_too_large"
+    status = 413
+    default_message = "The input is larger than the allowed number of bytes."
+
+
+class ImageTooLarge(FaceportError):
+    code = "image_too_large"
+    status = 413
+    default_message = "The image has more pixels than allowed."
+
+
+class UrlNotAllowed(FaceportError):
+    code = "url_not_allowed"
+    status = 400
+    default_message = "The URL is not allowed (only public http and https addresses are)."
+
+
+class UrlFetchFailed(FaceportError):
+    code = "url_fetch_failed"
+    status = 422
+    default_message = "The URL could not be fetched."
+
+
+class NotFound(FaceportError):
+    code = "not_found"
+    status = 404
+    default_message = "No such resource."
+
+
+class RouteNotFound(NotFound):
+    code = "route_not_found"
+    default_message = "No such route."
+
+
+class TaskNotCancelable(FaceportError):
+    code = "task_not_cancelable"
+    status = 409
+    default_message = "The task has already ended and cannot be canceled."
+
+
+class LinkExpired(FaceportError):
+    code = "link_expired"
+    status = 403
+    default_message = "The download link has expired or its signature is wrong."
+
+
+# --- task failures (the task ends `failed` with this code) -----------------------------
+
+
+class UnreadableImage(FaceportError):
+    code = "unreadable_image"
+    status = 422
+    default_message = "The image could not be decoded."
+
+
+class NoFaceInSource(FaceportError):
+    code = "no_face_in_source"
+    status = 422
+    default_message = "No face was found in the source image."
+
+
+class NoFaceInTarget(FaceportError):
+    code = "no_face_in_target"
+    status = 422
+    default_message = "No face was found in the target image."
+
+
+class TargetIndexOutOfRange(FaceportError):
+    code = "target_index_out_of_range"
+    status = 422
+    default_message = "target_index is larger than the number of faces in the target."
+
+
+class WorkerLost(FaceportError):
+    code = "worker_lost"
+    status = 500
+    default_message = "The task was interrupted too many times and was given up."

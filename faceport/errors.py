@@ -38,6 +38,18 @@ class ValidationFailed(FaceportError):
     default_message = "The request does not match the schema."
 
 
+class UnsupportedContentType(FaceportError):
+    code = "unsupported_content_type"
+    status = 415
+    default_message = "Send the request body as application/json."
+
+
+class LengthRequired(FaceportError):
+    code = "length_required"
+    status = 411
+    default_message = "Send the request body with a Content-Length (no chunked encoding)."
+
+
 class InvalidBase64(FaceportError):
     code = "invalid_base64"
     status = 400

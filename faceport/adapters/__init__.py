@@ -1,0 +1,1 @@
+"""Adapters: the ports implemented for one shape (local or aws)."""

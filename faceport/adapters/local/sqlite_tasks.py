@@ -1,0 +1,192 @@
+"""Tasks in SQLite: the local TaskStore, and the queue the worker pool claims from."""
+
+from __future__ import annotations
+
+import base64
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from faceport.errors import ValidationFailed
+from faceport.ports import TaskPage
+from faceport.tasks import Task, TaskStatus, utcnow
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS tasks (
+    id          TEXT PRIMARY KEY,
+    account_id  TEXT NOT NULL,
+    status      TEXT NOT NULL,
+    created_at  REAL NOT NULL,
+    lease_until REAL,
+    body        TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS tasks_by_account ON tasks (account_id, created_at DESC, id DESC);
+CREATE INDEX IF NOT EXISTS tasks_by_status ON tasks (status, created_at);
+"""
+
+
+class SqliteTaskStore:
+    """TaskStore on one SQLite file. Safe across threads; one process owns the file."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._local = threading.local()
+        # Wakes `wait_until_done` callers as soon as a task of this process changes.
+        self._changed = threading.Condition()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db().executescript(_SCHEMA)
+
+    # -- connections -----------------------------------------------------------------
+
+    def _db(self) -> sqlite3.Connection:
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(self._path, timeout=30, isolation_level=None)
+            db.execute("PRAGMA journal_mode=WAL")
+            # FULL: a task acknowledged with 202 survives a power cut, not only a crash.
+            db.execute("PRAGMA synchronous=FULL")
+            self._local.db = db
+        return db
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        db = self._db()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+        with self._changed:
+            self._changed.notify_all()
+
+    # -- TaskStore ---------------------------------------------------------------------
+
+    def create(self, task: Task) -> None:
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO tasks (id, account_id, status, created_at, body) VALUES (?,?,?,?,?)",
+                (
+                    task.id,
+                    task.account_id,
+                    task.status.value,
+                    task.created_at.timestamp(),
+                    task.model_dump_json(),
+                ),
+            )
+
+    def get(self, task_id: str) -> Task | None:
+        row = self._db().execute("SELECT body FROM tasks WHERE id = ?", (task_id,)).fetchone()
+        return Task.model_validate_json(row[0]) if row else None
+
+    def list(
+        self, account_id: str, *, status: TaskStatus | None, limit: int, cursor: str | None
+    ) -> TaskPage:
+        sql = "SELECT body, created_at, id FROM tasks WHERE account_id = ?"
+        args: list[Any] = [account_id]
+        if status is not None:
+            sql += " AND status = ?"
+            args.append(status.value)
+        if cursor:
+            created_at, last_id = _decode_cursor(cursor)
+            sql += " AND (created_at < ? OR (created_at = ? AND id < ?))"
+            args += [created_at, created_at, last_id]
+        sql += " ORDER BY created_at DESC, id DESC LIMIT ?"
+        args.append(limit + 1)
+        rows = self._db().execute(sql, args).fetchall()
+        tasks = [Task.model_validate_json(r[0]) for r in rows[:limit]]
+        more = len(rows) > limit
+        next_cursor = _encode_cursor(rows[limit - 1][1], rows[limit - 1][2]) if more else None
+        return TaskPage(tasks=tasks, next_cursor=next_cursor)
+
+    def update_if(
+        self, task_id: str, expected: Collection[TaskStatus], **changes: Any
+    ) -> Task | None:
+        with self._write() as db:
+            row = db.execute("SELECT body FROM tasks WHERE id = ?", (task_id,)).fetchone()
+            if row is None:
+                return None
+            task = Task.model_validate_json(row[0])
+            if task.status not in expected:
+                return None
+            new = Task.model_validate({**task.model_dump(), **changes})
+            db.execute(
+                "UPDATE tasks SET status = ?, body = ? WHERE id = ?",
+                (new.status.value, new.model_dump_json(), task_id),
+            )
+            return new
+
+    def wait_until_done(self, task_id: str, timeout_s: float) -> Task | None:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            task = self.get(task_id)
+            remaining = deadline - time.monotonic()
+            if task is None or task.status.is_terminal or remaining <= 0:
+                return task
+            with self._changed:
+                # The short cap also catches writes made by another process.
+                self._changed.wait(min(remaining, 0.25))
+
+    # -- queue for the local worker pool ------------------------------------------------
+
+    def claim_next(self, lease_s: float) -> Task | None:
+        """Take the oldest queued task, or a running one whose lease ran out, and lease it."""
+        now = time.time()
+        with self._write() as db:
+            row = db.execute(
+                "SELECT body FROM tasks WHERE status = 'queued'"
+                " OR (status = 'running' AND lease_until < ?) ORDER BY created_at LIMIT 1",
+                (now,),
+            ).fetchone()
+            if row is None:
+                return None
+            task = Task.model_validate_json(row[0])
+            claimed = task.model_copy(
+                update={
+                    "status": TaskStatus.RUNNING,
+                    "started_at": task.started_at or utcnow(),
+                    "attempts": task.attempts + 1,
+                }
+            )
+            db.execute(
+                "UPDATE tasks SET status = ?, body = ?, lease_until = ? WHERE id = ?",
+                (claimed.status.value, claimed.model_dump_json(), now + lease_s, task.id),
+            )
+            return claimed
+
+    def renew_leases(self, task_ids: Collection[str], lease_s: float) -> None:
+        if not task_ids:
+            return
+        marks = ",".join("?" * len(task_ids))
+        with self._write() as db:
+            db.execute(
+                f"UPDATE tasks SET lease_until = ? WHERE status = 'running' AND id IN ({marks})",
+                (time.time() + lease_s, *task_ids),
+            )
+
+    def expire_leases(self) -> int:
+        """Make every running task claimable now: at start-up no worker of ours holds one."""
+        with self._write() as db:
+            return db.execute(
+                "UPDATE tasks SET lease_until = 0 WHERE status = 'running'"
+            ).rowcount
+
+
+def _encode_cursor(created_at: float, task_id: str) -> str:
+    raw = json.dumps([created_at, task_id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[float, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        created_at, task_id = json.loads(raw)
+        return float(created_at), str(task_id)
+    except (ValueError, TypeError) as exc:
+        raise ValidationFailed("The cursor is not one this API gave out.") from exc

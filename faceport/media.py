@@ -1,0 +1,84 @@
+"""Checking inputs before any work is done: base64, size, format and pixel count.
+
+Only the image header is read here (Pillow opens lazily), so a decompression bomb is
+refused on its declared dimensions before a single pixel is decoded.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+import re
+import warnings
+from dataclasses import dataclass
+
+from PIL import Image
+
+from faceport.errors import ImageTooLarge, InputTooLarge, InvalidBase64, UnsupportedMedia
+
+_DATA_URI = re.compile(r"^data:[\w.+-]+/[\w.+-]+;base64,", re.IGNORECASE)
+
+# Sniffed from the first bytes, never from a file name or a declared content type.
+_SIGNATURES: tuple[tuple[bytes, int, str], ...] = (
+    (b"\xff\xd8\xff", 0, "image/jpeg"),
+    (b"\x89PNG\r\n\x1a\n", 0, "image/png"),
+    (b"WEBP", 8, "image/webp"),
+)
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    media_type: str
+    width: int
+    height: int
+
+
+def decode_base64(text: str, max_bytes: int) -> bytes:
+    """Decode standard base64 (a `data:` URI prefix is allowed); refuse junk and oversize."""
+    text = _DATA_URI.sub("", text.strip(), count=1)
+    # 4 characters carry 3 bytes: refuse before allocating a huge buffer.
+    if len(text) * 3 // 4 > max_bytes + 3:
+        raise InputTooLarge(f"The decoded input is larger than {max_bytes} bytes.", limit=max_bytes)
+    try:
+        data = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidBase64(f"A base64 input could not be decoded: {exc}.") from exc
+    if not data:
+        raise InvalidBase64("A base64 input is empty.")
+    return data
+
+
+def sniff_media_type(data: bytes) -> str | None:
+    """The image media type from magic bytes, or None for anything we do not accept."""
+    for signature, offset, media_type in _SIGNATURES:
+        if data[offset : offset + len(signature)] == signature:
+            if media_type == "image/webp" and not data.startswith(b"RIFF"):
+                continue
+            return media_type
+    return None
+
+
+def inspect_image(data: bytes, *, max_bytes: int, max_pixels: int) -> ImageInfo:
+    """Check that `data` is a JPEG, PNG or WebP within the byte and pixel limits."""
+    if len(data) > max_bytes:
+        raise InputTooLarge(f"The input is larger than {max_bytes} bytes.", limit=max_bytes)
+    media_type = sniff_media_type(data)
+    if media_type is None:
+        raise UnsupportedMedia()
+    try:
+        with warnings.catch_warnings():
+            # Pillow warns on big images; our own limit below is the one that counts.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as image:
+                width, height = image.size
+    except Image.DecompressionBombError as exc:
+        raise ImageTooLarge(f"The image has more than {max_pixels} pixels.", limit=max_pixels) from exc
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise UnsupportedMedia(f"The image header could not be read: {exc}.") from exc
+    if width * height > max_pixels:
+        raise ImageTooLarge(
+            f"The image is {width}x{height}; at most {max_pixels} pixels are allowed.",
+            limit=max_pixels,
+        )
+    return ImageInfo(media_type=media_type, width=width, height=height)

@@ -1,0 +1,152 @@
+"""What the API does, independent of HTTP: submit, look up, list and cancel tasks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from faceport.errors import NotFound, TaskNotCancelable
+from faceport.media import decode_base64, inspect_image
+from faceport.ports import BlobStore, Fetcher, Orchestrator, TaskStore
+from faceport.schemas import (
+    ErrorInfo,
+    FaceSwapRequest,
+    ImageInput,
+    ResultInfo,
+    TaskList,
+    TaskView,
+    Timings,
+)
+from faceport.settings import Settings
+from faceport.tasks import (
+    ACTIVE,
+    MEDIA_TYPES,
+    FaceSwapParams,
+    InputRef,
+    Task,
+    TaskStatus,
+    new_task_id,
+    utcnow,
+)
+
+
+@dataclass(frozen=True)
+class Services:
+    """The ports the API needs, wired once per process (no engine here, on purpose)."""
+
+    settings: Settings
+    tasks: TaskStore
+    blobs: BlobStore
+    orchestrator: Orchestrator
+    fetcher: Fetcher
+
+
+def input_key(task_id: str, name: str) -> str:
+    return f"inputs/{task_id}/{name}"
+
+
+def submit_face_swap(svc: Services, account_id: str, request: FaceSwapRequest) -> Task:
+    """Check the inputs, store the task, start its workflow. Bad input raises a 4xx error
+    before anything is stored."""
+    task_id = new_task_id()
+    inputs = {
+        name: _accept_input(svc, task_id, name, given)
+        for name, given in (("source", request.source), ("target", request.target))
+    }
+    task = Task(
+        id=task_id,
+        account_id=account_id,
+        operation="face_swap",
+        params=FaceSwapParams(
+            target_index=request.target_index, output_format=request.output_format
+        ),
+        inputs=inputs,
+        metadata=request.metadata,
+        created_at=utcnow(),
+    )
+    svc.tasks.create(task)
+    svc.orchestrator.start(task)
+    return task
+
+
+def _accept_input(svc: Services, task_id: str, name: str, given: ImageInput) -> InputRef:
+    if given.url is not None:
+        svc.fetcher.check(given.url)  # refuse early; the fetch itself checks again
+        return InputRef(url=given.url)
+    assert given.base64 is not None
+    limits = svc.settings
+    data = decode_base64(given.base64, limits.max_input_bytes)
+    info = inspect_image(
+        data, max_bytes=limits.max_input_bytes, max_pixels=limits.max_input_pixels
+    )
+    key = input_key(task_id, name)
+    svc.blobs.put(key, data, info.media_type)
+    return InputRef(blob=key)
+
+
+def get_task(svc: Services, account_id: str, task_id: str) -> Task:
+    """The task, if it exists and belongs to the account (404 either way, never 403)."""
+    task = svc.tasks.get(task_id)
+    if task is None or task.account_id != account_id:
+        raise NotFound(f"No task {task_id!r}.")
+    return task
+
+
+def wait_for_task(svc: Services, task: Task, wait_s: float) -> Task:
+    """The task once it ends, or as it is after `wait_s` seconds."""
+    return svc.tasks.wait_until_done(task.id, wait_s) or task
+
+
+def list_tasks(
+    svc: Services, account_id: str, *, status: TaskStatus | None, limit: int, cursor: str | None
+) -> TaskList:
+    page = svc.tasks.list(account_id, status=status, limit=limit, cursor=cursor)
+    return TaskList(data=[render_task(svc, t) for t in page.tasks], next_cursor=page.next_cursor)
+
+
+def cancel_task(svc: Services, account_id: str, task_id: str) -> Task:
+    """Cancel a queued or running task; a task that already ended is a 409."""
+    get_task(svc, account_id, task_id)
+    canceled = svc.tasks.update_if(
+        task_id, ACTIVE, status=TaskStatus.CANCELED, finished_at=utcnow()
+    )
+    if canceled is None:
+        raise TaskNotCancelable()
+    svc.orchestrator.cancel(task_id)
+    return canceled
+
+
+def render_task(svc: Services, task: Task) -> TaskView:
+    """The client's view of a task, with a fresh download link when it has a result."""
+    result = None
+    if task.result_key and task.status is TaskStatus.SUCCEEDED:
+        ttl = svc.settings.result_url_ttl_s
+        result = ResultInfo(
+            url=svc.blobs.url_for(task.result_key, ttl),
+            expires_at=utcnow() + timedelta(seconds=ttl),
+            content_type=MEDIA_TYPES[task.params.output_format],
+        )
+    return TaskView(
+        id=task.id,
+        operation=task.operation,
+        status=task.status,
+        progress=task.progress,
+        params=task.params.model_dump(),
+        metadata=task.metadata,
+        created_at=task.created_at,
+        started_at=task.started_at,
+        finished_at=task.finished_at,
+        timings=Timings(
+            queued_ms=_ms_between(task.created_at, task.started_at),
+            run_ms=_ms_between(task.started_at, task.finished_at),
+            total_ms=_ms_between(task.created_at, task.finished_at),
+        ),
+        result=result,
+        error=ErrorInfo(code=task.error.code, message=task.error.message) if task.error else None,
+    )
+
+
+def _ms_between(start: datetime | None, end: datetime | None) -> int | None:
+    if start is None or end is None:
+        return None
+    return round((end - start).total_seconds() * 1000)

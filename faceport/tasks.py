@@ -1,0 +1,85 @@
+"""The task: what a client submitted, where it is, and how it ended."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class TaskStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELED = "canceled"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in TERMINAL
+
+
+TERMINAL = frozenset({TaskStatus.SUCCEEDED, TaskStatus.FAILED, TaskStatus.CANCELED})
+ACTIVE = frozenset({TaskStatus.QUEUED, TaskStatus.RUNNING})
+
+Operation = Literal["face_swap"]
+OutputFormat = Literal["png", "jpg", "webp"]
+
+MEDIA_TYPES: dict[str, str] = {"png": "image/png", "jpg": "image/jpeg", "webp": "image/webp"}
+
+
+class InputRef(BaseModel):
+    """Where an input lives: a URL still to fetch, or a blob already stored."""
+
+    model_config = ConfigDict(frozen=True)
+
+    url: str | None = None
+    blob: str | None = None
+
+
+class TaskError(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    code: str
+    message: str
+
+
+class FaceSwapParams(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    target_index: int = 0
+    output_format: OutputFormat = "png"
+
+
+class Task(BaseModel):
+    """One unit of work, as stored. Immutable: changes make a new copy."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    account_id: str
+    operation: Operation
+    status: TaskStatus = TaskStatus.QUEUED
+    params: FaceSwapParams
+    inputs: dict[str, InputRef]
+    metadata: dict[str, Any] | None = None
+    created_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    progress: int = Field(default=0, ge=0, le=100)
+    attempts: int = 0
+    result_key: str | None = None
+    error: TaskError | None = None
+
+
+def new_task_id() -> str:
+    """A task id that sorts by creation time: 12 hex digits of milliseconds, then randomness."""
+    return f"task_{int(time.time() * 1000):012x}{secrets.token_hex(8)}"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)

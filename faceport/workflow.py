@@ -1,0 +1,130 @@
+"""The workflow steps of a task: plain functions that the local worker pool runs in order
+and that the AWS state machine will call one by one.
+
+Every step is safe to run again (a retried or resumed task repeats the step it was in),
+and every status change is a conditional write, so a task canceled meanwhile stays
+canceled and leaves no result behind.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from faceport.errors import FaceportError
+from faceport.media import inspect_image
+from faceport.ports import BlobStore, Engine, Fetcher, TaskStore
+from faceport.service import input_key
+from faceport.settings import Settings
+from faceport.tasks import ACTIVE, MEDIA_TYPES, InputRef, Task, TaskError, TaskStatus, utcnow
+
+logger = logging.getLogger(__name__)
+
+RUNNING = (TaskStatus.RUNNING,)
+
+
+@dataclass(frozen=True)
+class WorkflowDeps:
+    settings: Settings
+    tasks: TaskStore
+    blobs: BlobStore
+    fetcher: Fetcher
+    engine: Engine
+
+
+def result_key(task: Task) -> str:
+    return f"results/{task.id}.{task.params.output_format}"
+
+
+def _running_task(deps: WorkflowDeps, task_id: str) -> Task | None:
+    task = deps.tasks.get(task_id)
+    return task if task is not None and task.status is TaskStatus.RUNNING else None
+
+
+def prepare(deps: WorkflowDeps, task_id: str) -> Task | None:
+    """Fetch URL inputs into blobs and check them like inline inputs. None: task gone."""
+    task = _running_task(deps, task_id)
+    if task is None:
+        return None
+    inputs: dict[str, InputRef] = {}
+    for name, ref in task.inputs.items():
+        if ref.blob is not None:
+            inputs[name] = ref
+            continue
+        assert ref.url is not None
+        data, _claimed_type = deps.fetcher.fetch(ref.url)
+        info = inspect_image(
+            data,
+            max_bytes=deps.settings.max_input_bytes,
+            max_pixels=deps.settings.max_input_pixels,
+        )
+        key = input_key(task.id, name)
+        deps.blobs.put(key, data, info.media_type)
+        inputs[name] = InputRef(url=ref.url, blob=key)
+    return deps.tasks.update_if(task_id, RUNNING, inputs=inputs, progress=25)
+
+
+def swap(deps: WorkflowDeps, task_id: str) -> str | None:
+    """Run the engine and store the result; returns its blob key. None: task gone."""
+    task = _running_task(deps, task_id)
+    if task is None:
+        return None
+    source = deps.blobs.get(_blob(task, "source"))
+    target = deps.blobs.get(_blob(task, "target"))
+    image = deps.engine.swap_face(
+        source,
+        target,
+        target_index=task.params.target_index,
+        output_format=task.params.output_format,
+    )
+    key = result_key(task)
+    deps.blobs.put(key, image, MEDIA_TYPES[task.params.output_format])
+    return key
+
+
+def finalize(deps: WorkflowDeps, task_id: str, key: str) -> Task | None:
+    """Mark the task succeeded with its result, unless it was canceled meanwhile."""
+    done = deps.tasks.update_if(
+        task_id,
+        RUNNING,
+        status=TaskStatus.SUCCEEDED,
+        result_key=key,
+        progress=100,
+        finished_at=utcnow(),
+    )
+    if done is None:
+        deps.blobs.delete(key)  # canceled while we worked: leave no result behind
+    return done
+
+
+def fail(deps: WorkflowDeps, task_id: str, error: FaceportError) -> Task | None:
+    """End an unfinished task as failed with the error's stable code."""
+    return deps.tasks.update_if(
+        task_id,
+        ACTIVE,
+        status=TaskStatus.FAILED,
+        error=TaskError(code=error.code, message=error.message),
+        finished_at=utcnow(),
+    )
+
+
+def run_task(deps: WorkflowDeps, task_id: str) -> None:
+    """All steps in order, as the local worker pool runs them. Never raises."""
+    try:
+        if prepare(deps, task_id) is None:
+            return
+        key = swap(deps, task_id)
+        if key is not None:
+            finalize(deps, task_id, key)
+    except FaceportError as error:
+        fail(deps, task_id, error)
+    except Exception:
+        logger.exception("task %s failed unexpectedly", task_id)
+        fail(deps, task_id, FaceportError())
+
+
+def _blob(task: Task, name: str) -> str:
+    key = task.inputs[name].blob
+    if key is None:
+        raise FaceportError(f"Input {name!r} was not prepared.")
+    return key

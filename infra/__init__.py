@@ -1,0 +1,1 @@
+"""CDK constructs, one per unit, and the stack that composes them."""

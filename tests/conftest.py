@@ -1,0 +1,35 @@
+"""Shared fixtures: settings on a temporary data dir, a local runtime, test images."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from faceport.adapters.local.runtime import LocalRuntime, build_local_runtime
+from faceport.settings import Settings
+from tests.support.fakes import FakeEngine
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "data", allow_private_urls=True, task_lease_s=2.0)
+
+
+@pytest.fixture
+def fake_engine() -> FakeEngine:
+    return FakeEngine()
+
+
+@pytest.fixture
+def runtime(settings: Settings, fake_engine: FakeEngine) -> Iterator[LocalRuntime]:
+    rt = build_local_runtime(settings, engine=fake_engine)
+    rt.start()
+    yield rt
+    rt.stop()
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()

@@ -1,0 +1,66 @@
+"""Masks and blending of the warped face into the target frame."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from ._types import Box, Frame, Landmarks, Mask
+
+
+def face_blend_mask(
+    covered: Mask,
+    hull_landmarks: Landmarks,
+    mouth_landmarks: Landmarks,
+    *,
+    feather: int,
+    hull_scale: float = 1.0,
+    forehead_scale: float = 1.0,
+) -> Mask:
+    """Return the blend weights (0..255) for the face inside its ROI.
+
+    The region is the convex hull of `hull_landmarks`, scaled by `hull_scale` about its
+    centre, its upper half pulled down further by `forehead_scale` (the mesh reaches the
+    hairline, and a fringe in the source would otherwise come along as a brown band),
+    limited to the pixels the warp covered. Weights fade from 255 at `feather`
+    pixels inside the edge to 0 at the edge, so nothing outside the region (hair,
+    background) changes. The target's inner mouth is cut out so its teeth and tongue
+    stay, and the source lips close around them whatever the two expressions are.
+    """
+    hull = cv2.convexHull(hull_landmarks.astype(np.float32)).reshape(-1, 2)
+    centre = hull.mean(axis=0)
+    offset = (hull - centre) * hull_scale
+    offset[:, 1] = np.where(offset[:, 1] < 0, offset[:, 1] * forehead_scale, offset[:, 1])
+    hull = centre + offset
+    mask = np.zeros_like(covered)
+    cv2.fillConvexPoly(mask, np.rint(hull).astype(np.int32), 255)
+    mask = cv2.bitwise_and(mask, covered)
+    if len(mouth_landmarks) >= 3:
+        cv2.fillPoly(mask, [np.rint(mouth_landmarks).astype(np.int32)], 0)
+    if feather <= 0:
+        return mask
+    # distance to the nearest pixel outside gives a fade that is zero right at the edge,
+    # in one pass (erode + blur with feather-sized kernels cost several times more)
+    distance = cv2.distanceTransform(mask, cv2.DIST_L2, cv2.DIST_MASK_3)
+    ramp = np.clip(distance * (1.0 / feather), 0.0, 1.0)
+    smooth = ramp * ramp * (3.0 - 2.0 * ramp)  # smoothstep: no visible kink at either end
+    return np.rint(smooth * 255.0).astype(np.uint8)
+
+
+def alpha_blend_roi(target: Frame, face: Frame, weights: Mask) -> Frame:
+    """Return `target` with `face` laid over it in proportion to `weights` (both ROI-sized).
+
+    Pixels with weight 0 are copied from `target` unchanged.
+    """
+    alpha = weights.astype(np.float32)[:, :, None] * (1.0 / 255.0)
+    mixed = target.astype(np.float32) + alpha * (face.astype(np.float32) - target)
+    blended = np.rint(mixed).astype(np.uint8)
+    np.copyto(blended, target, where=(weights == 0)[:, :, None])
+    return blended
+
+
+def paste_roi(frame: Frame, patch: Frame, roi: Box) -> Frame:
+    """Return a copy of `frame` with `patch` written over the pixels of `roi`."""
+    result = frame.copy()
+    result[roi.top : roi.bottom, roi.left : roi.right] = patch
+    return result

@@ -1,0 +1,81 @@
+"""468-point face landmarks with mediapipe face_mesh, run on a crop around one face."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import cv2
+import numpy as np
+
+from ._types import Box, Frame, Landmarks
+
+_local = threading.local()
+
+# Inner lip contour of the 468-point mesh, in order around the mouth opening.
+INNER_MOUTH = (78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308,
+               324, 318, 402, 317, 14, 87, 178, 88, 95)  # fmt: skip
+
+
+def _face_mesh() -> Any:
+    # mediapipe graphs keep per-call state, so each worker thread gets its own
+    mesh = getattr(_local, "face_mesh", None)
+    if mesh is None:
+        import mediapipe as mp
+
+        mesh = mp.solutions.face_mesh.FaceMesh(
+            static_image_mode=True,
+            max_num_faces=1,
+            refine_landmarks=False,
+            min_detection_confidence=0.3,
+        )
+        _local.face_mesh = mesh
+    return mesh
+
+
+def crop_box_around_face(box: Box, frame_shape: tuple[int, ...], margin: float) -> Box:
+    """Return a square box centred on `box`, `margin` times its longer side, clipped to the frame.
+
+    A dlib box runs from the brows to the chin; the margin brings in forehead, ears and
+    enough context for the mesh's own face detector to lock on.
+    """
+    height, width = frame_shape[:2]
+    side = max(box.width, box.height) * margin
+    centre_x = (box.left + box.right) / 2
+    # dlib boxes sit low on the face (no forehead), so the crop is centred a little higher
+    centre_y = (box.top + box.bottom) / 2 - 0.1 * box.height
+    return Box(
+        left=max(0, int(centre_x - side / 2)),
+        top=max(0, int(centre_y - side / 2)),
+        right=min(width, int(centre_x + side / 2)),
+        bottom=min(height, int(centre_y + side / 2)),
+    )
+
+
+def locate_landmarks(
+    frame: Frame, box: Box, *, margin: float = 2.0, crop_max_side: int = 320
+) -> Landmarks | None:
+    """Return the 468 mesh landmarks of the face in `box`, in frame coordinates.
+
+    The mesh runs on a crop around the box (run on a whole group photo it finds only
+    some faces) reduced to at most `crop_max_side` pixels; returns None if it finds no
+    face there.
+    """
+    for attempt_margin in (margin, margin * 1.5):
+        crop_box = crop_box_around_face(box, frame.shape, attempt_margin)
+        if crop_box.area == 0:
+            return None
+        crop = frame[crop_box.top : crop_box.bottom, crop_box.left : crop_box.right]
+        scale = min(1.0, crop_max_side / max(crop.shape[:2]))
+        if scale < 1.0:
+            crop = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        rgb = np.ascontiguousarray(crop[:, :, ::-1])
+        result = _face_mesh().process(rgb)
+        if result.multi_face_landmarks:
+            points = result.multi_face_landmarks[0].landmark
+            normalised = np.array([(p.x, p.y) for p in points], dtype=np.float32)
+            # normalised coordinates are relative to the crop, whatever size it was resized to
+            size = np.array([crop_box.width, crop_box.height], dtype=np.float32)
+            origin = np.array([crop_box.left, crop_box.top], dtype=np.float32)
+            return (normalised * size + origin).astype(np.float32)
+    return None

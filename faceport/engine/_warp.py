@@ -1,0 +1,140 @@
+"""Piecewise-affine warp of a source face onto target landmarks."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from ._types import Box, Frame, Landmarks, Mask, Triangles
+
+
+def align_points(points: Landmarks, reference: Landmarks) -> Landmarks:
+    """Return `points` moved by the similarity transform that best fits them to `reference`."""
+    matrix, _ = cv2.estimateAffinePartial2D(points, reference, method=cv2.LMEDS)
+    if matrix is None:
+        return points.copy()
+    homogeneous = np.hstack([points, np.ones((len(points), 1), dtype=np.float32)])
+    return (homogeneous @ matrix.T.astype(np.float32)).astype(np.float32)
+
+
+def delaunay_triangles(points: Landmarks) -> Triangles:
+    """Return a Delaunay triangulation of `points` as vertex-index triples.
+
+    Duplicate points collapse to the first of their kind, so no triangle is degenerate
+    because of them.
+    """
+    points = np.ascontiguousarray(points, dtype=np.float32)
+    unique_keys, first_index = np.unique(points.view(np.uint64).ravel(), return_index=True)
+    low = np.floor(points.min(axis=0)) - 2
+    high = np.ceil(points.max(axis=0)) + 2
+    subdiv = cv2.Subdiv2D((int(low[0]), int(low[1]), int(high[0] - low[0]), int(high[1] - low[1])))
+    subdiv.insert(points[np.sort(first_index)])
+    corners = subdiv.getTriangleList().astype(np.float32).reshape(-1, 2)
+    if len(corners) == 0:
+        return np.empty((0, 3), dtype=np.int32)
+    # Subdiv2D hands back corner coordinates, bit-identical to the inserted float32 values,
+    # so the bit pattern of an (x, y) pair finds its point index again
+    corner_keys = np.ascontiguousarray(corners).view(np.uint64).ravel()
+    slots = np.clip(np.searchsorted(unique_keys, corner_keys), 0, len(unique_keys) - 1)
+    found = (unique_keys[slots] == corner_keys).reshape(-1, 3).all(axis=1)
+    triangles = first_index[slots].reshape(-1, 3)[found]
+    return triangles.astype(np.int32)
+
+
+def triangulate_face_pair(source: Landmarks, target: Landmarks) -> Triangles:
+    """Triangulate the average of the source landmarks (aligned to the target) and the target.
+
+    Triangles that suit both shapes avoid the fold-overs a triangulation of either one
+    alone produces when expressions differ; Delaunay (unlike the canonical mesh faces)
+    also covers the eyes and the mouth.
+    """
+    average = (align_points(source, target) + target) / 2
+    return delaunay_triangles(average.astype(np.float32))
+
+
+def face_roi(landmarks: Landmarks, frame_shape: tuple[int, ...], padding: int = 2) -> Box:
+    """Return the bounding box of the landmarks, padded and clipped to the frame."""
+    height, width = frame_shape[:2]
+    low = np.floor(landmarks.min(axis=0)).astype(int) - padding
+    high = np.ceil(landmarks.max(axis=0)).astype(int) + padding + 1
+    return Box(
+        left=max(0, int(low[0])),
+        top=max(0, int(low[1])),
+        right=min(width, int(high[0])),
+        bottom=min(height, int(high[1])),
+    )
+
+
+def warp_face_to_landmarks(
+    source_frame: Frame,
+    source_landmarks: Landmarks,
+    target_landmarks: Landmarks,
+    triangles: Triangles,
+    roi: Box,
+) -> tuple[Frame, Mask]:
+    """Warp the source face so its landmarks land on the target's, inside `roi` of the target.
+
+    Returns the warped pixels (shape of the ROI) and a mask of the pixels the triangles
+    cover. Each ROI pixel is labelled with its triangle, every pixel gets that triangle's
+    affine map back into the source, and a single `cv2.remap` samples the source: one pass
+    over the ROI instead of one warp per triangle.
+    """
+    origin = np.array([roi.left, roi.top], dtype=np.float32)
+    target_local = target_landmarks - origin
+    target_corners = target_local[triangles]  # (M, 3, 2)
+    source_corners = source_landmarks[triangles]
+
+    # affine per triangle in closed form: linear part = source edges @ inverse(target edges)
+    target_edges = np.stack(
+        [target_corners[:, 1] - target_corners[:, 0], target_corners[:, 2] - target_corners[:, 0]],
+        axis=2,
+    ).astype(np.float64)  # (M, 2, 2), edges as columns
+    source_edges = np.stack(
+        [source_corners[:, 1] - source_corners[:, 0], source_corners[:, 2] - source_corners[:, 0]],
+        axis=2,
+    ).astype(np.float64)
+    determinant = (
+        target_edges[:, 0, 0] * target_edges[:, 1, 1]
+        - target_edges[:, 0, 1] * target_edges[:, 1, 0]
+    )
+    # slivers have no usable inverse; leave them out (their neighbours cover the pixels)
+    keep = np.abs(determinant) > 1e-3
+    target_edges, source_edges = target_edges[keep], source_edges[keep]
+    determinant = determinant[keep]
+    target_corners, source_corners = target_corners[keep], source_corners[keep]
+    inverse = np.empty_like(target_edges)
+    inverse[:, 0, 0] = target_edges[:, 1, 1]
+    inverse[:, 0, 1] = -target_edges[:, 0, 1]
+    inverse[:, 1, 0] = -target_edges[:, 1, 0]
+    inverse[:, 1, 1] = target_edges[:, 0, 0]
+    inverse /= determinant[:, None, None]
+    linear = source_edges @ inverse  # (M, 2, 2)
+    translation = source_corners[:, 0] - np.einsum("mij,mj->mi", linear, target_corners[:, 0])
+
+    labels = np.zeros((roi.height, roi.width), dtype=np.int32)
+    for label, corners in enumerate(np.rint(target_corners).astype(np.int32), start=1):
+        cv2.fillConvexPoly(labels, corners, label)
+
+    # label 0 (no triangle) maps off the source; those pixels are outside the mask anyway
+    def per_pixel(values: np.ndarray, outside: float) -> np.ndarray:
+        table = np.concatenate([[outside], values]).astype(np.float32)
+        return table[labels]
+
+    xs = np.arange(roi.width, dtype=np.float32)[None, :]
+    ys = np.arange(roi.height, dtype=np.float32)[:, None]
+    map_x = (
+        per_pixel(linear[:, 0, 0], 0.0) * xs
+        + per_pixel(linear[:, 0, 1], 0.0) * ys
+        + per_pixel(translation[:, 0], -1e5)
+    )
+    map_y = (
+        per_pixel(linear[:, 1, 0], 0.0) * xs
+        + per_pixel(linear[:, 1, 1], 0.0) * ys
+        + per_pixel(translation[:, 1], -1e5)
+    )
+    # replicate, so a source face cut off by its frame edge smears rather than goes black
+    warped = cv2.remap(
+        source_frame, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )
+    mask = np.where(labels > 0, np.uint8(255), np.uint8(0))
+    return warped, mask

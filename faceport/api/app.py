@@ -9,13 +9,16 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from faceport import service
 from faceport.api.errors import error_response, from_validation_error, unexpected_error
 from faceport.api.prefer import preferred_wait
-from faceport.errors import FaceportError, RouteNotFound
+from faceport.errors import FaceportError, RouteNotFound, UnsupportedContentType
 from faceport.schemas import ErrorBody, FaceSwapRequest, TaskList, TaskView
 from faceport.service import Services
 from faceport.tasks import TaskStatus
@@ -59,6 +62,10 @@ def build_app(svc: Services) -> APIGatewayRestResolver:
     def _validation_error(exc: RequestValidationError) -> Response[str]:
         return error_response(from_validation_error(exc))
 
+    @app.exception_handler(RequestUnsupportedContentType)
+    def _content_type(_exc: RequestUnsupportedContentType) -> Response[str]:
+        return error_response(UnsupportedContentType())
+
     @app.exception_handler(Exception)
     def _unexpected(exc: Exception) -> Response[str]:
         return unexpected_error(exc)
@@ -92,7 +99,7 @@ def build_app(svc: Services) -> APIGatewayRestResolver:
 
     def _accepted(task: Any) -> Response[str]:
         headers = {"Location": f"/v1/tasks/{task.id}"}
-        prefer = app.current_event.get_header_value("prefer", case_sensitive=False)
+        prefer = app.current_event.headers.get("prefer")  # case-insensitive in Powertools v3
         wait = preferred_wait(prefer, svc.settings.max_wait_s)
         if wait is not None:
             task = service.wait_for_task(svc, task, wait)

@@ -12,7 +12,6 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from faceport.errors import (
     FaceportError,
     InvalidJson,
-    UnsupportedContentType,
     ValidationFailed,
 )
 
@@ -37,8 +36,6 @@ def from_validation_error(exc: RequestValidationError) -> FaceportError:
     kinds = {str(p.get("type")) for p in problems}
     if "json_invalid" in kinds:
         return InvalidJson()
-    if "unsupported_content_type" in kinds:
-        return UnsupportedContentType()
     fields = [
         {"field": ".".join(str(part) for part in p.get("loc", ())), "problem": p.get("msg")}
         for p in problems

@@ -1,0 +1,232 @@
+"""The native API through the real resolver, local adapters and worker pool (fake engine)."""
+
+from __future__ import annotations
+
+import base64
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+
+from faceport.adapters.local.runtime import LocalRuntime, build_local_runtime
+from faceport.api.app import build_app
+from faceport.settings import Settings
+from tests.conftest import b64
+from tests.support.api_client import Reply, call
+from tests.support.fakes import NO_FACE_MARKER, FakeEngine
+from tests.support.tiny import png_declaring, tiny_image
+
+IMG = b64(tiny_image("PNG"))
+
+
+def swap_body(**overrides: Any) -> dict[str, Any]:
+    return {"source": {"base64": IMG}, "target": {"base64": IMG}, **overrides}
+
+
+@pytest.fixture
+def app(runtime: LocalRuntime) -> APIGatewayRestResolver:
+    return build_app(runtime.services)
+
+
+def submit(app: APIGatewayRestResolver, body: Any = None, **headers: str) -> Reply:
+    return call(app, "POST", "/v1/face-swap", swap_body() if body is None else body, headers)
+
+
+def test_submit_answers_202_with_a_stored_task(app: APIGatewayRestResolver) -> None:
+    reply = submit(app, swap_body(metadata={"order": 42}, output_format="webp"))
+    assert reply.status == 202
+    task = reply.json()
+    assert task["status"] in ("queued", "running", "succeeded")
+    assert task["metadata"] == {"order": 42}
+    assert task["params"] == {"target_index": 0, "output_format": "webp"}
+    assert reply.headers["location"] == f"/v1/tasks/{task['id']}"
+    assert call(app, "GET", f"/v1/tasks/{task['id']}").status == 200
+
+
+def test_prefer_wait_returns_the_finished_task_inline(app: APIGatewayRestResolver) -> None:
+    reply = submit(app, prefer="wait=10")
+    assert reply.status == 200
+    assert reply.headers["preference-applied"] == "wait=10"
+    task = reply.json()
+    assert task["status"] == "succeeded"
+    assert task["result"]["url"].startswith("http://127.0.0.1:8000/files/results/")
+    assert task["result"]["content_type"] == "image/png"
+    assert task["timings"]["total_ms"] is not None
+
+
+def test_prefer_wait_that_runs_out_still_answers_202(
+    app: APIGatewayRestResolver, fake_engine: FakeEngine
+) -> None:
+    fake_engine.gate = threading.Event()
+    try:
+        reply = submit(app, prefer="wait=1")
+        assert reply.status == 202
+        assert reply.json()["status"] in ("queued", "running")
+    finally:
+        fake_engine.gate.set()
+
+
+def test_failed_task_has_a_stable_code(app: APIGatewayRestResolver) -> None:
+    body = swap_body(source={"base64": b64(tiny_image("PNG") + NO_FACE_MARKER)})
+    task = submit(app, body, prefer="wait=10").json()
+    assert task["status"] == "failed"
+    assert task["error"]["code"] == "no_face_in_source"
+    assert task["result"] is None
+
+
+def test_list_newest_first_with_cursor_and_status_filter(app: APIGatewayRestResolver) -> None:
+    ids = [submit(app, prefer="wait=10").json()["id"] for _ in range(5)]
+    first = call(app, "GET", "/v1/tasks?limit=2").json()
+    second = call(app, "GET", f"/v1/tasks?limit=2&cursor={first['next_cursor']}").json()
+    third = call(app, "GET", f"/v1/tasks?limit=2&cursor={second['next_cursor']}").json()
+    listed = [t["id"] for page in (first, second, third) for t in page["data"]]
+    assert listed == list(reversed(ids))
+    assert third["next_cursor"] is None
+    assert call(app, "GET", "/v1/tasks?status=failed").json()["data"] == []
+    assert len(call(app, "GET", "/v1/tasks?status=succeeded&limit=100").json()["data"]) == 5
+
+
+@pytest.mark.parametrize(
+    "query", ["status=bogus", "limit=0", "limit=101", "limit=x", "cursor=%21%21"]
+)
+def test_list_rejects_bad_queries(app: APIGatewayRestResolver, query: str) -> None:
+    reply = call(app, "GET", f"/v1/tasks?{query}")
+    assert reply.status == 422
+    assert reply.code == "validation_error"
+
+
+def test_cancel_a_running_task_leaves_no_result(
+    app: APIGatewayRestResolver, fake_engine: FakeEngine, runtime: LocalRuntime
+) -> None:
+    fake_engine.gate = threading.Event()
+    task = submit(app).json()
+    assert fake_engine.entered.wait(5)
+    reply = call(app, "POST", f"/v1/tasks/{task['id']}/cancel")
+    assert reply.status == 200 and reply.json()["status"] == "canceled"
+    fake_engine.gate.set()
+    final = runtime.services.tasks.wait_until_done(task["id"], 1)
+    assert final is not None and final.status == "canceled"
+    # the worker finishes its step, finds the task canceled, and removes its result
+    runtime.pool.stop()
+    assert not list((runtime.services.settings.data_dir / "blobs").glob("results/*"))
+    assert call(app, "GET", f"/v1/tasks/{task['id']}").json()["result"] is None
+
+
+def test_cancel_an_ended_task_is_409(app: APIGatewayRestResolver) -> None:
+    task = submit(app, prefer="wait=10").json()
+    reply = call(app, "POST", f"/v1/tasks/{task['id']}/cancel")
+    assert (reply.status, reply.code) == (409, "task_not_cancelable")
+
+
+def test_unknown_task_and_route_are_404(app: APIGatewayRestResolver) -> None:
+    assert call(app, "GET", "/v1/tasks/task_nope").code == "not_found"
+    assert call(app, "POST", "/v1/tasks/task_nope/cancel").code == "not_found"
+    assert call(app, "GET", "/v2/whatever").code == "route_not_found"
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        ("{not json", 400, "invalid_json"),
+        ({}, 422, "validation_error"),
+        ({"source": {"base64": IMG}}, 422, "validation_error"),
+        (swap_body(extra=1), 422, "validation_error"),
+        (swap_body(source={"base64": IMG, "url": "http://x"}), 422, "validation_error"),
+        (swap_body(source={}), 422, "validation_error"),
+        (swap_body(target_index=-1), 422, "validation_error"),
+        (swap_body(target_index="first"), 422, "validation_error"),
+        (swap_body(output_format="gif"), 422, "validation_error"),
+        (swap_body(source={"base64": "@@@not-base64@@@"}), 400, "invalid_base64"),
+        (swap_body(source={"base64": b64(b"just some text")}), 415, "unsupported_media"),
+        (swap_body(source={"base64": b64(tiny_image("GIF"))}), 415, "unsupported_media"),
+        (swap_body(target={"base64": b64(png_declaring(50_000, 50_000))}), 413, "image_too_large"),
+        (swap_body(source={"url": "ftp://example.com/a.png"}), 400, "url_not_allowed"),
+        (swap_body(source={"url": "http://169.254.169.254/latest"}), 400, "url_not_allowed"),
+    ],
+)
+def test_bad_requests_get_a_stable_4xx_and_store_nothing(
+    app: APIGatewayRestResolver, body: Any, status: int, code: str
+) -> None:
+    reply = submit(app, body)
+    assert (reply.status, reply.code) == (status, code), reply.body
+    assert reply.json()["error"]["message"]
+    assert call(app, "GET", "/v1/tasks").json()["data"] == []
+
+
+def test_body_must_be_json(app: APIGatewayRestResolver) -> None:
+    reply = call(app, "POST", "/v1/face-swap", "a=b", {"Content-Type": "text/plain"})
+    assert (reply.status, reply.code) == (415, "unsupported_content_type")
+
+
+def test_oversized_base64_is_413(settings: Settings, fake_engine: FakeEngine) -> None:
+    small = settings.model_copy(update={"max_input_bytes": 50})
+    rt = build_local_runtime(small, engine=fake_engine)
+    reply = submit(build_app(rt.services))
+    assert (reply.status, reply.code) == (413, "input_too_large")
+
+
+class _Images(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        body = tiny_image("JPEG") if self.path == "/face.jpg" else b"<html>nope</html>"
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def image_server() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Images)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_url_inputs_are_fetched_by_the_workflow(
+    app: APIGatewayRestResolver, image_server: str
+) -> None:
+    body = swap_body(source={"url": f"{image_server}/face.jpg"})
+    task = submit(app, body, prefer="wait=10").json()
+    assert task["status"] == "succeeded", task
+
+
+def test_url_that_is_not_an_image_fails_the_task(
+    app: APIGatewayRestResolver, image_server: str
+) -> None:
+    body = swap_body(target={"url": f"{image_server}/page.html"})
+    task = submit(app, body, prefer="wait=10").json()
+    assert (task["status"], task["error"]["code"]) == ("failed", "unsupported_media")
+
+
+def test_loopback_urls_are_refused_unless_allowed(
+    settings: Settings, fake_engine: FakeEngine, image_server: str
+) -> None:
+    strict = settings.model_copy(update={"allow_private_urls": False})
+    app = build_app(build_local_runtime(strict, engine=fake_engine).services)
+    reply = submit(app, swap_body(source={"url": f"{image_server}/face.jpg"}))
+    assert (reply.status, reply.code) == (400, "url_not_allowed")
+
+
+def test_openapi_document_and_docs(app: APIGatewayRestResolver) -> None:
+    from openapi_spec_validator import validate
+
+    reply = call(app, "GET", "/openapi.json")
+    assert reply.status == 200
+    document = reply.json()
+    assert document["openapi"].startswith("3.1")
+    validate(document)
+    assert {"/v1/face-swap", "/v1/tasks", "/v1/tasks/{task_id}", "/v1/tasks/{task_id}/cancel"} <= set(document["paths"])
+    docs = call(app, "GET", "/docs")
+    assert docs.status == 200 and "swagger" in docs.body.lower()
+
+
+def test_base64_body_is_decoded_from_a_data_uri(app: APIGatewayRestResolver) -> None:
+    uri = "data:image/png;base64," + base64.b64encode(tiny_image("PNG")).decode()
+    assert submit(app, swap_body(target={"base64": uri})).status == 202

@@ -24,7 +24,7 @@ from ._warp import face_roi, triangulate_face_pair, warp_face_to_landmarks
 class EngineSettings:
     """Tuning knobs of the swap; the defaults are what the benchmark was run with."""
 
-    detect_max_side: int = 640
+    detect_max_side: int = 512
     detect_min_score: float = 0.1
     mesh_crop_margin: float = 2.0
     mesh_crop_max_side: int = 320

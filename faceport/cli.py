@@ -90,7 +90,9 @@ def _serve(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, _shutdown)
     signal.signal(signal.SIGINT, _shutdown)
-    print(f"faceport listening on {settings.base_url}  (docs: {settings.base_url}/docs)", flush=True)
+    print(
+        f"faceport listening on {settings.base_url}  (docs: {settings.base_url}/docs)", flush=True
+    )
     try:
         server.serve_forever(poll_interval=0.2)
     finally:

@@ -73,7 +73,9 @@ def inspect_image(data: bytes, *, max_bytes: int, max_pixels: int) -> ImageInfo:
             with Image.open(io.BytesIO(data)) as image:
                 width, height = image.size
     except Image.DecompressionBombError as exc:
-        raise ImageTooLarge(f"The image has more than {max_pixels} pixels.", limit=max_pixels) from exc
+        raise ImageTooLarge(
+            f"The image has more than {max_pixels} pixels.", limit=max_pixels
+        ) from exc
     except (OSError, SyntaxError, ValueError) as exc:
         raise UnsupportedMedia(f"The image header could not be read: {exc}.") from exc
     if width * height > max_pixels:

@@ -76,9 +76,7 @@ def _accept_input(svc: Services, task_id: str, name: str, given: ImageInput) -> 
     assert given.base64 is not None
     limits = svc.settings
     data = decode_base64(given.base64, limits.max_input_bytes)
-    info = inspect_image(
-        data, max_bytes=limits.max_input_bytes, max_pixels=limits.max_input_pixels
-    )
+    info = inspect_image(data, max_bytes=limits.max_input_bytes, max_pixels=limits.max_input_pixels)
     key = input_key(task_id, name)
     svc.blobs.put(key, data, info.media_type)
     return InputRef(blob=key)

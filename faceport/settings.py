@@ -38,7 +38,8 @@ class Settings(BaseSettings):
     max_wait_s: int = Field(default=60, description="Cap on `Prefer: wait=N`.")
     result_url_ttl_s: int = 3600
     task_lease_s: float = Field(
-        default=30.0, description="A running task whose worker stops renewing is retried after this."
+        default=30.0,
+        description="A running task whose worker stops renewing is retried after this.",
     )
     task_max_attempts: int = 3
 

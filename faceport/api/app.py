@@ -87,8 +87,14 @@ def build_app(svc: Services) -> APIGatewayRestResolver:
             "finished task comes back inline (200) if it ends within N seconds."
         ),
         responses={
-            200: {"description": "Finished within the preferred wait", "content": {"application/json": {"model": TaskView}}},
-            202: {"description": "Accepted; poll the task", "content": {"application/json": {"model": TaskView}}},
+            200: {
+                "description": "Finished within the preferred wait",
+                "content": {"application/json": {"model": TaskView}},
+            },
+            202: {
+                "description": "Accepted; poll the task",
+                "content": {"application/json": {"model": TaskView}},
+            },
             **_ERRORS,
         },
         tags=["face swap"],
@@ -110,7 +116,10 @@ def build_app(svc: Services) -> APIGatewayRestResolver:
     @app.get(
         "/v1/tasks/<task_id>",
         summary="Get a task",
-        responses={200: {"description": "The task", "content": {"application/json": {"model": TaskView}}}, **_ERRORS},
+        responses={
+            200: {"description": "The task", "content": {"application/json": {"model": TaskView}}},
+            **_ERRORS,
+        },
         tags=["tasks"],
     )
     def get_task(task_id: str) -> Response[str]:
@@ -120,13 +129,23 @@ def build_app(svc: Services) -> APIGatewayRestResolver:
     @app.get(
         "/v1/tasks",
         summary="List tasks, newest first",
-        responses={200: {"description": "A page of tasks", "content": {"application/json": {"model": TaskList}}}, **_ERRORS},
+        responses={
+            200: {
+                "description": "A page of tasks",
+                "content": {"application/json": {"model": TaskList}},
+            },
+            **_ERRORS,
+        },
         tags=["tasks"],
     )
     def list_tasks(
-        status: Annotated[TaskStatus | None, Query(description="Only tasks in this status.")] = None,
+        status: Annotated[
+            TaskStatus | None, Query(description="Only tasks in this status.")
+        ] = None,
         limit: Annotated[int, Query(ge=1, le=100)] = 20,
-        cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page.")] = None,
+        cursor: Annotated[
+            str | None, Query(description="`next_cursor` of the previous page.")
+        ] = None,
     ) -> Response[str]:
         page = service.list_tasks(svc, LOCAL_ACCOUNT, status=status, limit=limit, cursor=cursor)
         return _json(200, page)
@@ -134,7 +153,17 @@ def build_app(svc: Services) -> APIGatewayRestResolver:
     @app.post(
         "/v1/tasks/<task_id>/cancel",
         summary="Cancel a task",
-        responses={200: {"description": "The canceled task", "content": {"application/json": {"model": TaskView}}}, 409: {"description": "Already ended", "content": {"application/json": {"model": ErrorBody}}}, **_ERRORS},
+        responses={
+            200: {
+                "description": "The canceled task",
+                "content": {"application/json": {"model": TaskView}},
+            },
+            409: {
+                "description": "Already ended",
+                "content": {"application/json": {"model": ErrorBody}},
+            },
+            **_ERRORS,
+        },
         tags=["tasks"],
     )
     def cancel_task(task_id: str) -> Response[str]:

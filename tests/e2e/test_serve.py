@@ -46,7 +46,16 @@ class Server:
 
 def start_server(data_dir: Path, port: int, **env: str) -> Server:
     process = subprocess.Popen(
-        [sys.executable, "-m", "faceport.cli", "serve", "--port", str(port), "--data-dir", str(data_dir)],
+        [
+            sys.executable,
+            "-m",
+            "faceport.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--data-dir",
+            str(data_dir),
+        ],
         env={**os.environ, "FACEPORT_ALLOW_PRIVATE_URLS": "true", **env},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -112,7 +121,11 @@ def test_swap_end_to_end_moves_identity_to_the_source(server: Server, photo_url:
     with server.client() as client:
         reply = client.post(
             "/v1/face-swap",
-            json={"source": {"url": photo_url}, "target": {"base64": b64(target)}, "output_format": "jpg"},
+            json={
+                "source": {"url": photo_url},
+                "target": {"base64": b64(target)},
+                "output_format": "jpg",
+            },
         )
         assert reply.status_code == 202
         task = poll(client, reply.json()["id"])
@@ -124,8 +137,10 @@ def test_swap_end_to_end_moves_identity_to_the_source(server: Server, photo_url:
     assert read_digital_source_type(result) is not None
     to_source = identity_distance(result, source)
     to_target = identity_distance(result, target)
-    print(f"identity: result-source {to_source:.3f} result-target {to_target:.3f} "
-          f"source-target {identity_distance(source, target):.3f}")
+    print(
+        f"identity: result-source {to_source:.3f} result-target {to_target:.3f} "
+        f"source-target {identity_distance(source, target):.3f}"
+    )
     assert to_source < to_target
 
 
@@ -133,7 +148,10 @@ def test_expired_or_forged_links_are_refused(server: Server) -> None:
     with server.client() as client:
         reply = client.post(
             "/v1/face-swap",
-            json={"source": {"base64": b64(astronaut_jpeg())}, "target": {"base64": b64(grace_hopper_jpeg())}},
+            json={
+                "source": {"base64": b64(astronaut_jpeg())},
+                "target": {"base64": b64(grace_hopper_jpeg())},
+            },
             headers={"Prefer": "wait=30"},
         )
         url = reply.json()["result"]["url"]
@@ -146,7 +164,10 @@ def test_no_face_fails_the_task_and_the_server_lives_on(server: Server) -> None:
     with server.client() as client:
         reply = client.post(
             "/v1/face-swap",
-            json={"source": {"base64": b64(coffee_jpeg())}, "target": {"base64": b64(grace_hopper_jpeg())}},
+            json={
+                "source": {"base64": b64(coffee_jpeg())},
+                "target": {"base64": b64(grace_hopper_jpeg())},
+            },
             headers={"Prefer": "wait=30"},
         )
         task = reply.json()
@@ -154,7 +175,11 @@ def test_no_face_fails_the_task_and_the_server_lives_on(server: Server) -> None:
         assert task["error"]["code"] == "no_face_in_source"
         reply = client.post(
             "/v1/face-swap",
-            json={"source": {"base64": b64(astronaut_jpeg())}, "target": {"base64": b64(grace_hopper_jpeg())}, "target_index": 3},
+            json={
+                "source": {"base64": b64(astronaut_jpeg())},
+                "target": {"base64": b64(grace_hopper_jpeg())},
+                "target_index": 3,
+            },
             headers={"Prefer": "wait=30"},
         )
         assert reply.json()["error"]["code"] == "target_index_out_of_range"
@@ -175,7 +200,10 @@ def test_loopback_url_is_refused_by_default(tmp_path: Path, photo_url: str) -> N
 def test_killed_mid_task_every_task_still_ends(tmp_path: Path) -> None:
     data_dir, port = tmp_path / "data", free_port()
     first = start_server(data_dir, port)
-    body = {"source": {"base64": b64(astronaut_jpeg())}, "target": {"base64": b64(grace_hopper_jpeg())}}
+    body = {
+        "source": {"base64": b64(astronaut_jpeg())},
+        "target": {"base64": b64(grace_hopper_jpeg())},
+    }
     with first.client() as client:
         ids = [client.post("/v1/face-swap", json=body).json()["id"] for _ in range(6)]
         deadline = time.monotonic() + 30

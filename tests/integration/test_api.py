@@ -222,7 +222,12 @@ def test_openapi_document_and_docs(app: APIGatewayRestResolver) -> None:
     document = reply.json()
     assert document["openapi"].startswith("3.1")
     validate(document)
-    assert {"/v1/face-swap", "/v1/tasks", "/v1/tasks/{task_id}", "/v1/tasks/{task_id}/cancel"} <= set(document["paths"])
+    assert {
+        "/v1/face-swap",
+        "/v1/tasks",
+        "/v1/tasks/{task_id}",
+        "/v1/tasks/{task_id}/cancel",
+    } <= set(document["paths"])
     docs = call(app, "GET", "/docs")
     assert docs.status == 200 and "swagger" in docs.body.lower()
 

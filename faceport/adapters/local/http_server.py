@@ -11,6 +11,7 @@ import base64
 import json
 import logging
 import mimetypes
+import socket
 import time
 import uuid
 from collections.abc import Callable
@@ -87,6 +88,12 @@ def make_server(
         protocol_version = "HTTP/1.1"
         server_version = "faceport"
 
+        def setup(self) -> None:
+            super().setup()
+            # Headers and body go out in two writes; with Nagle on, the second one waits
+            # for the client's delayed ACK (40 ms) on every response.
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
         def do_GET(self) -> None:
             self._handle()
 
@@ -99,7 +106,11 @@ def make_server(
                     return
                 body = self._read_body()
                 event = to_proxy_event(
-                    self.command, self.path, list(self.headers.items()), body, self.client_address[0]
+                    self.command,
+                    self.path,
+                    list(self.headers.items()),
+                    body,
+                    self.client_address[0],
                 )
                 self._send(*_response_parts(handler(event, None)))
             except FaceportError as error:

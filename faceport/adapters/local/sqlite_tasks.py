@@ -173,9 +173,7 @@ class SqliteTaskStore:
     def expire_leases(self) -> int:
         """Make every running task claimable now: at start-up no worker of ours holds one."""
         with self._write() as db:
-            return db.execute(
-                "UPDATE tasks SET lease_until = 0 WHERE status = 'running'"
-            ).rowcount
+            return db.execute("UPDATE tasks SET lease_until = 0 WHERE status = 'running'").rowcount
 
 
 def _encode_cursor(created_at: float, task_id: str) -> str:

@@ -11,6 +11,7 @@ from faceport.engine import (
     decode_image,
     read_digital_source_type,
     swap_face,
+    swap_face_frames,
 )
 from faceport.errors import NoFaceInSource, NoFaceInTarget, TargetIndexOutOfRange, UnreadableImage
 from tests.support import images
@@ -163,3 +164,17 @@ def test_two_threads_at_once_give_the_same_result(astronaut, grace_hopper, astro
     assert len(results) == 2
     for result in results:
         assert np.array_equal(decode_image(result), decode_image(expected))
+
+
+def test_frame_equals_target_outside_the_blend_weights(astronaut, grace_hopper):
+    source, target = decode_image(astronaut), decode_image(grace_hopper)
+
+    result = swap_face_frames(source, target)
+
+    roi = result.roi
+    outside = np.ones(target.shape[:2], bool)
+    outside[roi.top : roi.bottom, roi.left : roi.right] = result.weights == 0
+    assert outside.sum() < outside.size  # something was blended
+    assert np.array_equal(result.frame[outside], target[outside])
+    assert not np.array_equal(result.frame[~outside], target[~outside])
+    assert np.array_equal(decode_image(grace_hopper), target)  # input left alone

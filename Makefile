@@ -7,7 +7,7 @@ VENV := .venv
 SYNCED := $(VENV)/.synced-$(UV_VERSION)
 BIN := $(VENV)/bin
 
-.PHONY: run test lint format bench synth clean
+.PHONY: run test lint format bench synth samples clean
 
 $(UV):
 	python3 -m venv .tools
@@ -17,8 +17,12 @@ $(SYNCED): pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen
 	touch $@
 
-run: $(SYNCED)
+run: $(SYNCED) samples
 	$(BIN)/faceport serve
+
+# Two real photos for the README's curl example, taken from installed packages.
+samples: $(SYNCED)
+	@test -f samples/grace_hopper.jpg || $(BIN)/python -m tests.support.write_samples samples
 
 test: $(SYNCED)
 	$(BIN)/ruff check .
@@ -41,4 +45,4 @@ synth: $(SYNCED)
 	$(BIN)/python app.py
 
 clean:
-	rm -rf $(VENV) .tools cdk.out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .tools cdk.out samples .pytest_cache .mypy_cache .ruff_cache

@@ -26,7 +26,7 @@ class EngineSettings:
 
     detect_max_side: int = 512
     detect_min_score: float = 0.1
-    mesh_crop_margin: float = 2.0
+    mesh_crop_margin: float = 1.7
     mesh_crop_max_side: int = 320
     feather_fraction: float = 0.08
     hull_scale: float = 0.96

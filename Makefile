@@ -24,8 +24,7 @@ run: $(SYNCED) samples
 samples: $(SYNCED)
 	@test -f samples/grace_hopper.jpg || $(BIN)/python -m tests.support.write_samples samples
 
-test: $(SYNCED)
-	$(BIN)/ruff check .
+test: lint
 	$(BIN)/pytest
 
 lint: $(SYNCED)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from faceport.errors import FaceportError
+from faceport.tasks import OutputFormat
 
 _FORMATS = ("png", "jpg", "webp")
 
@@ -48,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
 def _swap(args: argparse.Namespace) -> int:
     from faceport.engine import swap_face
 
-    output_format = args.format or _format_from_suffix(args.output)
+    output_format: OutputFormat = args.format or _format_from_suffix(args.output)
     try:
         source = args.source.read_bytes()
         target = args.target.read_bytes()
@@ -60,10 +61,11 @@ def _swap(args: argparse.Namespace) -> int:
     return 0
 
 
-def _format_from_suffix(path: Path) -> str:
+def _format_from_suffix(path: Path) -> OutputFormat:
     suffix = path.suffix.lower().lstrip(".")
-    suffix = "jpg" if suffix == "jpeg" else suffix
-    return suffix if suffix in _FORMATS else "png"
+    if suffix in ("jpg", "jpeg"):
+        return "jpg"
+    return "webp" if suffix == "webp" else "png"
 
 
 def _serve(args: argparse.Namespace) -> int:

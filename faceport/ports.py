@@ -10,7 +10,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from faceport.tasks import Task, TaskStatus
+from faceport.tasks import OutputFormat, Task, TaskStatus
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,7 @@ class Engine(Protocol):
         target: bytes,
         *,
         target_index: int,
-        output_format: str,
+        output_format: OutputFormat,
         timings: dict[str, float] | None = None,
     ) -> bytes: ...
 

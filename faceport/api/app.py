@@ -28,7 +28,7 @@ API_VERSION = "1.0.0"
 # Until accounts and keys exist, every request acts for this one local account.
 LOCAL_ACCOUNT = "acct_local"
 
-_ERRORS: dict[int | str, dict[str, Any]] = {
+_ERRORS: dict[int, Any] = {
     code: {"description": text, "content": {"application/json": {"model": ErrorBody}}}
     for code, text in {
         400: "Malformed request",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 from faceport.errors import NoFaceInSource
+from faceport.tasks import OutputFormat
 
 NO_FACE_MARKER = b"no-face"
 
@@ -28,7 +29,7 @@ class FakeEngine:
         target: bytes,
         *,
         target_index: int,
-        output_format: str,
+        output_format: OutputFormat,
         timings: dict[str, float] | None = None,
     ) -> bytes:
         self.calls += 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from faceport.tasks import OutputFormat
+
 
 class InProcessEngine:
     """Engine port over `faceport.engine`, imported on first use so that start-up and the
@@ -13,7 +15,7 @@ class InProcessEngine:
         target: bytes,
         *,
         target_index: int,
-        output_format: str,
+        output_format: OutputFormat,
         timings: dict[str, float] | None = None,
     ) -> bytes:
         from faceport import engine
@@ -22,7 +24,7 @@ class InProcessEngine:
             source,
             target,
             target_index=target_index,
-            output_format=output_format,  # type: ignore[arg-type]
+            output_format=output_format,
             timings=timings,
         )
         return result

@@ -185,14 +185,29 @@ def test_no_face_fails_the_task_and_the_server_lives_on(server: Server) -> None:
         assert reply.json()["error"]["code"] == "target_index_out_of_range"
 
 
-def test_loopback_url_is_refused_by_default(tmp_path: Path, photo_url: str) -> None:
-    strict = start_server(tmp_path / "strict", free_port(), FACEPORT_ALLOW_PRIVATE_URLS="false")
+def test_strict_server_refuses_loopback_urls_and_oversized_bodies(
+    tmp_path: Path, photo_url: str
+) -> None:
+    strict = start_server(
+        tmp_path / "strict",
+        free_port(),
+        FACEPORT_ALLOW_PRIVATE_URLS="false",
+        FACEPORT_MAX_INPUT_BYTES="1000",
+    )
     try:
         reply = httpx.post(
             f"{strict.url}/v1/face-swap",
-            json={"source": {"url": photo_url}, "target": {"base64": b64(grace_hopper_jpeg())}},
+            json={"source": {"url": photo_url}, "target": {"url": photo_url}},
         )
         assert (reply.status_code, reply.json()["error"]["code"]) == (400, "url_not_allowed")
+        huge = b'{"source": {"base64": "' + b"A" * 2_000_000 + b'"}}'
+        reply = httpx.post(
+            f"{strict.url}/v1/face-swap",
+            content=huge,
+            headers={"Content-Type": "application/json"},
+        )
+        assert (reply.status_code, reply.json()["error"]["code"]) == (413, "input_too_large")
+        assert httpx.get(f"{strict.url}/v1/tasks").json()["data"] == []
     finally:
         stop(strict)
 

@@ -136,6 +136,18 @@ class TargetIndexOutOfRange(FaceportError):
     default_message = "target_index is larger than the number of faces in the target."
 
 
+class SourceIndexOutOfRange(FaceportError):
+    code = "source_index_out_of_range"
+    status = 422
+    default_message = "A face map names a source face index larger than the faces in the source."
+
+
+class InvalidFaceSelection(FaceportError):
+    code = "invalid_face_selection"
+    status = 422
+    default_message = "The face selection is not valid (e.g. one target face mapped twice)."
+
+
 class WorkerLost(FaceportError):
     code = "worker_lost"
     status = 500

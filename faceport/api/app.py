@@ -14,6 +14,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
 )
 from aws_lambda_powertools.event_handler.openapi.params import Query
+from pydantic import BaseModel
 
 from faceport import service
 from faceport.api.errors import error_response, from_validation_error, unexpected_error
@@ -21,15 +22,21 @@ from faceport.api.prefer import preferred_wait
 from faceport.errors import FaceportError, RouteNotFound, UnsupportedContentType
 from faceport.schemas import ErrorBody, FaceSwapRequest, TaskList, TaskView
 from faceport.service import Services
-from faceport.tasks import TaskStatus
+from faceport.tasks import Task, TaskStatus
 
 API_TITLE = "faceport"
 API_VERSION = "1.0.0"
 # Until accounts and keys exist, every request acts for this one local account.
 LOCAL_ACCOUNT = "acct_local"
 
+
+def _doc(description: str, model: type[BaseModel]) -> dict[str, Any]:
+    """One OpenAPI response entry with a JSON body."""
+    return {"description": description, "content": {"application/json": {"model": model}}}
+
+
 _ERRORS: dict[int, Any] = {
-    code: {"description": text, "content": {"application/json": {"model": ErrorBody}}}
+    code: _doc(text, ErrorBody)
     for code, text in {
         400: "Malformed request",
         404: "No such task",
@@ -87,14 +94,8 @@ def build_app(svc: Services) -> APIGatewayRestResolver:
             "finished task comes back inline (200) if it ends within N seconds."
         ),
         responses={
-            200: {
-                "description": "Finished within the preferred wait",
-                "content": {"application/json": {"model": TaskView}},
-            },
-            202: {
-                "description": "Accepted; poll the task",
-                "content": {"application/json": {"model": TaskView}},
-            },
+            200: _doc("Finished within the preferred wait", TaskView),
+            202: _doc("Accepted; poll the task", TaskView),
             **_ERRORS,
         },
         tags=["face swap"],
@@ -103,7 +104,7 @@ def build_app(svc: Services) -> APIGatewayRestResolver:
         task = service.submit_face_swap(svc, LOCAL_ACCOUNT, request)
         return _accepted(task)
 
-    def _accepted(task: Any) -> Response[str]:
+    def _accepted(task: Task) -> Response[str]:
         headers = {"Location": f"/v1/tasks/{task.id}"}
         prefer = app.current_event.headers.get("prefer")  # case-insensitive in Powertools v3
         wait = preferred_wait(prefer, svc.settings.max_wait_s)
@@ -117,7 +118,7 @@ def build_app(svc: Services) -> APIGatewayRestResolver:
         "/v1/tasks/<task_id>",
         summary="Get a task",
         responses={
-            200: {"description": "The task", "content": {"application/json": {"model": TaskView}}},
+            200: _doc("The task", TaskView),
             **_ERRORS,
         },
         tags=["tasks"],
@@ -130,10 +131,7 @@ def build_app(svc: Services) -> APIGatewayRestResolver:
         "/v1/tasks",
         summary="List tasks, newest first",
         responses={
-            200: {
-                "description": "A page of tasks",
-                "content": {"application/json": {"model": TaskList}},
-            },
+            200: _doc("A page of tasks", TaskList),
             **_ERRORS,
         },
         tags=["tasks"],
@@ -154,14 +152,8 @@ def build_app(svc: Services) -> APIGatewayRestResolver:
         "/v1/tasks/<task_id>/cancel",
         summary="Cancel a task",
         responses={
-            200: {
-                "description": "The canceled task",
-                "content": {"application/json": {"model": TaskView}},
-            },
-            409: {
-                "description": "Already ended",
-                "content": {"application/json": {"model": ErrorBody}},
-            },
+            200: _doc("The canceled task", TaskView),
+            409: _doc("Already ended", ErrorBody),
             **_ERRORS,
         },
         tags=["tasks"],

@@ -8,11 +8,9 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +19,7 @@ import pytest
 
 from faceport.engine import read_digital_source_type
 from tests.conftest import b64
+from tests.support.file_server import serve_files
 from tests.support.identity import identity_distance
 from tests.support.images import astronaut_jpeg, coffee_jpeg, grace_hopper_jpeg
 
@@ -94,26 +93,10 @@ def poll(client: httpx.Client, task_id: str, timeout_s: float = 60) -> dict[str,
     raise AssertionError(f"task {task_id} did not end")
 
 
-class _Photos(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        body = astronaut_jpeg()
-        self.send_response(200)
-        self.send_header("Content-Type", "image/jpeg")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
 @pytest.fixture
 def photo_url() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Photos)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/astronaut.jpg"
-    server.shutdown()
-    server.server_close()
+    with serve_files({"/astronaut.jpg": astronaut_jpeg()}) as url:
+        yield f"{url}/astronaut.jpg"
 
 
 def test_swap_end_to_end_moves_identity_to_the_source(server: Server, photo_url: str) -> None:

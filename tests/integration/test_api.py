@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -17,6 +16,7 @@ from faceport.settings import Settings
 from tests.conftest import b64
 from tests.support.api_client import Reply, call
 from tests.support.fakes import NO_FACE_MARKER, FakeEngine
+from tests.support.file_server import serve_files
 from tests.support.tiny import png_declaring, tiny_image
 
 IMG = b64(tiny_image("PNG"))
@@ -168,25 +168,11 @@ def test_oversized_base64_is_413(settings: Settings, fake_engine: FakeEngine) ->
     assert (reply.status, reply.code) == (413, "input_too_large")
 
 
-class _Images(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        body = tiny_image("JPEG") if self.path == "/face.jpg" else b"<html>nope</html>"
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
 @pytest.fixture
 def image_server() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Images)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    pages = {"/face.jpg": tiny_image("JPEG"), "/page.html": b"<html>nope</html>"}
+    with serve_files(pages) as url:
+        yield url
 
 
 def test_url_inputs_are_fetched_by_the_workflow(

@@ -30,7 +30,7 @@ API_VERSION = "1.0.0"
 LOCAL_ACCOUNT = "acct_local"
 
 
-def _doc(description: str, model: type[BaseModel]) -> dict[str, Any]:
+def _doc(description: str, model: type[BaseModel]) -> Any:
     """One OpenAPI response entry with a JSON body."""
     return {"description": description, "content": {"application/json": {"model": model}}}
 

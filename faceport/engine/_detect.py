@@ -44,6 +44,21 @@ def detect_faces(
 ) -> list[Box]:
     """Detect faces and return their boxes in frame coordinates, largest first.
 
+    The boxes of `detect_scored_faces`, without the scores.
+    """
+    scored = detect_scored_faces(frame, max_side=max_side, min_score=min_score, thorough=thorough)
+    return [box for box, _ in scored]
+
+
+def detect_scored_faces(
+    frame: Frame,
+    *,
+    max_side: int = 640,
+    min_score: float = 0.1,
+    thorough: bool = False,
+) -> list[tuple[Box, float]]:
+    """Detect faces and return (box, HOG score) pairs in frame coordinates, largest first.
+
     HOG runs on a grayscale copy whose longer side is at most `max_side` (the detector
     costs time in proportion to pixels). At that size it sees faces of 80 pixels and up in
     the reduced copy; with `thorough`, or when the quick pass finds nothing, it runs with
@@ -59,19 +74,20 @@ def detect_faces(
     if scale < 1.0:
         gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     detector = _hog_detector()
-    rects = []
+    rects, scores = [], []
     if not thorough:
-        rects, _, _ = detector.run(gray, 0, min_score)
+        rects, scores, _ = detector.run(gray, 0, min_score)
     if len(rects) == 0:
-        rects, _, _ = detector.run(gray, 1, min_score)
+        rects, scores, _ = detector.run(gray, 1, min_score)
     height, width = frame.shape[:2]
-    boxes = [
-        Box(
+    score_of = {}
+    for rect, score in zip(rects, scores, strict=True):
+        box = Box(
             left=max(0, round(rect.left() / scale)),
             top=max(0, round(rect.top() / scale)),
             right=min(width, round((rect.right() + 1) / scale)),
             bottom=min(height, round((rect.bottom() + 1) / scale)),
         )
-        for rect in rects
-    ]
-    return order_largest_first([box for box in boxes if box.area > 0])
+        if box.area > 0:
+            score_of[box] = max(float(score), score_of.get(box, float("-inf")))
+    return [(box, score_of[box]) for box in order_largest_first(list(score_of))]

@@ -17,6 +17,34 @@ INNER_MOUTH = (78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308,
                324, 318, 402, 317, 14, 87, 178, 88, 95)  # fmt: skip
 
 
+# Eye contours of the 468-point mesh (no iris points without refine_landmarks): the eye on
+# the image's left (the person's right) and the eye on the image's right.
+IMAGE_LEFT_EYE = (33, 7, 163, 144, 145, 153, 154, 155, 133, 173, 157, 158, 159, 160, 161, 246)
+IMAGE_RIGHT_EYE = (263, 249, 390, 373, 374, 380, 381, 382, 362, 398, 384, 385, 386, 387, 388,
+                   466)  # fmt: skip
+NOSE_TIP = 1
+IMAGE_LEFT_MOUTH_CORNER = 61
+IMAGE_RIGHT_MOUTH_CORNER = 291
+
+
+def five_point_landmarks(points: Landmarks) -> Landmarks:
+    """Return the 5 classic face points from 468 mesh points, shape (5, 2).
+
+    Order (as RetinaFace/InsightFace use it, sides as seen in the image): left eye centre,
+    right eye centre, nose tip, left mouth corner, right mouth corner. Eye centres are the
+    mean of each eye's contour.
+    """
+    return np.stack(
+        [
+            points[list(IMAGE_LEFT_EYE)].mean(axis=0),
+            points[list(IMAGE_RIGHT_EYE)].mean(axis=0),
+            points[NOSE_TIP],
+            points[IMAGE_LEFT_MOUTH_CORNER],
+            points[IMAGE_RIGHT_MOUTH_CORNER],
+        ]
+    ).astype(np.float32)
+
+
 def _face_mesh() -> Any:
     # mediapipe graphs keep per-call state, so each worker thread gets its own
     mesh = getattr(_local, "face_mesh", None)

@@ -3,19 +3,28 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
 
-from faceport.errors import NoFaceInSource, NoFaceInTarget, TargetIndexOutOfRange
+from faceport.errors import NoFaceInSource, NoFaceInTarget
 
 from ._blend import alpha_blend_roi, face_blend_mask, paste_roi
+from ._cache import LruCache, content_digest
 from ._codec import OutputFormat, decode_image, encode_image
 from ._colour import transfer_lab_statistics
 from ._detect import detect_faces
 from ._landmarks import INNER_MOUTH, locate_landmarks
+from ._selection import (
+    FaceMap,
+    FacePair,
+    TargetSelection,
+    check_source_index,
+    requested_pairs,
+    resolve_pairs,
+)
 from ._types import Box, Frame, Landmarks, Mask
 from ._warp import face_roi, triangulate_face_pair, warp_face_to_landmarks
 
@@ -49,8 +58,49 @@ class SwapResult:
     weights: Mask
 
 
+@dataclass(frozen=True)
+class FaceRegion:
+    """Where one face was blended: the frame changed only inside `roi` where `weights` > 0."""
+
+    target_index: int
+    roi: Box
+    weights: Mask
+
+
+@dataclass(frozen=True)
+class FacesSwapResult:
+    """A frame with one or more faces swapped, and the region of each, in the order applied."""
+
+    frame: Frame
+    regions: tuple[FaceRegion, ...]
+
+
+@dataclass(frozen=True)
+class SourceFaces:
+    """An analysed source: its frame, face boxes (largest first) and landmarks by face index.
+
+    Shared between calls by the source cache, so its arrays are read-only.
+    """
+
+    frame: Frame
+    boxes: tuple[Box, ...]
+    landmarks: dict[int, Landmarks]
+
+
+SOURCE_CACHE_SIZE = 16
+# a source is often used for many targets in a row; decoding, detecting and meshing it
+# again each time is the largest cost it has
+_source_cache: LruCache[SourceFaces] = LruCache(SOURCE_CACHE_SIZE)
+
+
+def clear_source_cache() -> None:
+    """Forget every cached source analysis (benchmarks use it to measure cold calls)."""
+    _source_cache.clear()
+
+
 @contextmanager
-def _stage(timings: dict[str, float] | None, name: str) -> Iterator[None]:
+def timed_stage(timings: dict[str, float] | None, name: str) -> Iterator[None]:
+    """Add the seconds the block takes to `timings[name]` (when timings is given)."""
     start = time.perf_counter()
     try:
         yield
@@ -65,59 +115,109 @@ def _ensure_landmarks(landmarks: Landmarks | None, error: type[Exception]) -> La
     return landmarks
 
 
-def swap_face_frames(
-    source: Frame,
-    target: Frame,
+def _read_only(array: np.ndarray) -> np.ndarray:
+    array.setflags(write=False)
+    return array
+
+
+def _detect_options(settings: EngineSettings) -> dict[str, float]:
+    return {"max_side": settings.detect_max_side, "min_score": settings.detect_min_score}
+
+
+def _landmark_options(settings: EngineSettings) -> dict[str, float]:
+    return {"margin": settings.mesh_crop_margin, "crop_max_side": settings.mesh_crop_max_side}
+
+
+def analyse_source_frame(
+    frame: Frame,
     *,
-    target_index: int = 0,
+    indexes: Sequence[int] = (0,),
+    thorough: bool = False,
+    settings: EngineSettings = DEFAULT_SETTINGS,
+    timings: dict[str, float] | None = None,
+) -> SourceFaces:
+    """Detect the faces of a source frame and locate the landmarks of faces `indexes`.
+
+    Raises `NoFaceInSource` (no face, or no mesh on a wanted face) or
+    `SourceIndexOutOfRange`.
+    """
+    with timed_stage(timings, "detect"):
+        boxes = detect_faces(frame, thorough=thorough, **_detect_options(settings))
+    if not boxes:
+        raise NoFaceInSource()
+    for index in indexes:
+        check_source_index(index, len(boxes))
+    with timed_stage(timings, "landmarks"):
+        landmarks = {
+            index: _read_only(
+                _ensure_landmarks(
+                    locate_landmarks(frame, boxes[index], **_landmark_options(settings)),
+                    NoFaceInSource,
+                )
+            )
+            for index in sorted(set(indexes))
+        }
+    return SourceFaces(frame=frame, boxes=tuple(boxes), landmarks=landmarks)
+
+
+def analyse_source(
+    data: bytes,
+    *,
+    indexes: Sequence[int] = (0,),
+    thorough: bool = False,
+    settings: EngineSettings = DEFAULT_SETTINGS,
+    timings: dict[str, float] | None = None,
+) -> SourceFaces:
+    """Decode and analyse source bytes, reusing the analysis of the same bytes if cached.
+
+    The cache key is a hash of the bytes with everything that changes the analysis; a
+    failure (no face) is not cached.
+    """
+    key = (content_digest(data), tuple(sorted(set(indexes))), thorough, settings)
+    cached = _source_cache.get(key)
+    if cached is not None:
+        return cached
+    with timed_stage(timings, "decode"):
+        frame = _read_only(decode_image(data))
+    analysed = analyse_source_frame(
+        frame, indexes=indexes, thorough=thorough, settings=settings, timings=timings
+    )
+    _source_cache.put(key, analysed)
+    return analysed
+
+
+def _detect_target_faces(
+    target: Frame, requested: list[FacePair] | None, settings: EngineSettings
+) -> list[Box]:
+    if requested is not None and len(requested) == 1 and requested[0][0] == 0:
+        # one face: the quick pass, and the thorough one only for an index beyond its list
+        # (the quick list is the head of the thorough one)
+        target_faces = detect_faces(target, **_detect_options(settings))
+        if target_faces and requested[0][1] >= len(target_faces):
+            target_faces = detect_faces(target, thorough=True, **_detect_options(settings))
+        return target_faces
+    # several faces: small ones too, as detect_faces_in_image reports them
+    return detect_faces(target, thorough=True, **_detect_options(settings))
+
+
+def blend_face_into(
+    frame: Frame,
+    source_frame: Frame,
+    source_points: Landmarks,
+    target_points: Landmarks,
+    *,
     settings: EngineSettings = DEFAULT_SETTINGS,
     timings: dict[str, float] | None = None,
 ) -> SwapResult:
-    """Swap the largest face of `source` onto face `target_index` (largest first) of `target`.
+    """Warp the source face onto `target_points` of `frame`, recolour it and blend it in.
 
-    Returns a new frame that equals `target` outside `roi` and wherever `weights` is 0.
+    Returns a new frame that equals `frame` outside `roi` and wherever `weights` is 0.
     """
-    with _stage(timings, "detect"):
-        detect_options = {
-            "max_side": settings.detect_max_side,
-            "min_score": settings.detect_min_score,
-        }
-        source_faces = detect_faces(source, **detect_options)
-        if not source_faces:
-            raise NoFaceInSource()
-        target_faces = detect_faces(target, **detect_options)
-        if target_faces and target_index >= len(target_faces):
-            # small faces are only found by the slower pass; pay for it only when asked
-            target_faces = detect_faces(target, thorough=True, **detect_options)
-    if not target_faces:
-        raise NoFaceInTarget()
-    if not 0 <= target_index < len(target_faces):
-        count = len(target_faces)
-        raise TargetIndexOutOfRange(
-            f"target_index {target_index} is out of range: the target has {count} "
-            f"face{'s' if count != 1 else ''} (valid indexes 0 to {count - 1}).",
-            faces_found=count,
-            target_index=target_index,
-        )
-
-    with _stage(timings, "landmarks"):
-        landmark_options = {
-            "margin": settings.mesh_crop_margin,
-            "crop_max_side": settings.mesh_crop_max_side,
-        }
-        source_points = _ensure_landmarks(
-            locate_landmarks(source, source_faces[0], **landmark_options), NoFaceInSource
-        )
-        target_points = _ensure_landmarks(
-            locate_landmarks(target, target_faces[target_index], **landmark_options),
-            NoFaceInTarget,
-        )
-
-    with _stage(timings, "warp"):
+    with timed_stage(timings, "warp"):
         triangles = triangulate_face_pair(source_points, target_points)
-        roi = face_roi(target_points, target.shape)
+        roi = face_roi(target_points, frame.shape)
         warped, covered = warp_face_to_landmarks(
-            source, source_points, target_points, triangles, roi
+            source_frame, source_points, target_points, triangles, roi
         )
         origin = np.array([roi.left, roi.top], dtype=np.float32)
         local_points = target_points - origin
@@ -130,52 +230,170 @@ def swap_face_frames(
             hull_scale=settings.hull_scale,
             forehead_scale=settings.forehead_scale,
         )
-    target_roi = target[roi.top : roi.bottom, roi.left : roi.right]
+    target_roi = frame[roi.top : roi.bottom, roi.left : roi.right]
 
-    with _stage(timings, "colour"):
+    with timed_stage(timings, "colour"):
         recoloured = transfer_lab_statistics(warped, target_roi, weights)
 
-    with _stage(timings, "blend"):
+    with timed_stage(timings, "blend"):
         blended = alpha_blend_roi(target_roi, recoloured, weights)
-        frame = paste_roi(target, blended, roi)
-    return SwapResult(frame=frame, roi=roi, weights=weights)
+        result = paste_roi(frame, blended, roi)
+    return SwapResult(frame=result, roi=roi, weights=weights)
+
+
+def swap_faces_with_source(
+    source: SourceFaces,
+    target: Frame,
+    requested: list[FacePair] | None,
+    *,
+    settings: EngineSettings = DEFAULT_SETTINGS,
+    timings: dict[str, float] | None = None,
+) -> FacesSwapResult:
+    """Swap the analysed source faces onto the target faces `requested` names.
+
+    `requested` comes from `requested_pairs` (None = source face 0 onto every target face).
+    Faces are swapped one after the other on the same frame, each within its own ROI; all
+    target landmarks are located on the untouched target first, so an earlier swap cannot
+    move a later face's landmarks.
+    """
+    with timed_stage(timings, "detect"):
+        target_faces = _detect_target_faces(target, requested, settings)
+    if not target_faces:
+        raise NoFaceInTarget()
+    pairs = resolve_pairs(requested, len(target_faces))
+    for source_index, _ in pairs:
+        check_source_index(source_index, len(source.boxes))
+
+    with timed_stage(timings, "landmarks"):
+        target_points = {
+            target_index: _ensure_landmarks(
+                locate_landmarks(target, target_faces[target_index], **_landmark_options(settings)),
+                NoFaceInTarget,
+            )
+            for _, target_index in pairs
+        }
+
+    frame = target
+    regions = []
+    for source_index, target_index in pairs:
+        swapped = blend_face_into(
+            frame,
+            source.frame,
+            source.landmarks[source_index],
+            target_points[target_index],
+            settings=settings,
+            timings=timings,
+        )
+        frame = swapped.frame
+        regions.append(FaceRegion(target_index, swapped.roi, swapped.weights))
+    return FacesSwapResult(frame=frame if regions else target.copy(), regions=tuple(regions))
+
+
+def _source_indexes(requested: list[FacePair] | None) -> tuple[int, ...]:
+    if requested is None:
+        return (0,)
+    return tuple(sorted({source for source, _ in requested}))
+
+
+def _wants_thorough_source(face_map: FaceMap | None) -> bool:
+    # a face map indexes source faces as detect_faces_in_image does (thorough pass)
+    return face_map is not None
+
+
+def swap_faces_frames(
+    source: Frame,
+    target: Frame,
+    *,
+    target_index: TargetSelection = 0,
+    face_map: FaceMap | None = None,
+    settings: EngineSettings = DEFAULT_SETTINGS,
+    timings: dict[str, float] | None = None,
+) -> FacesSwapResult:
+    """Swap source faces onto the selected target faces (see `swap_face` for the selection).
+
+    Returns a new frame that equals `target` outside each region's `roi` and wherever its
+    `weights` are 0.
+    """
+    requested = requested_pairs(target_index, face_map)
+    analysed = analyse_source_frame(
+        source,
+        indexes=_source_indexes(requested),
+        thorough=_wants_thorough_source(face_map),
+        settings=settings,
+        timings=timings,
+    )
+    return swap_faces_with_source(analysed, target, requested, settings=settings, timings=timings)
+
+
+def swap_face_frames(
+    source: Frame,
+    target: Frame,
+    *,
+    target_index: int = 0,
+    settings: EngineSettings = DEFAULT_SETTINGS,
+    timings: dict[str, float] | None = None,
+) -> SwapResult:
+    """Swap the largest face of `source` onto face `target_index` (largest first) of `target`.
+
+    Returns a new frame that equals `target` outside `roi` and wherever `weights` is 0.
+    """
+    result = swap_faces_frames(
+        source, target, target_index=target_index, settings=settings, timings=timings
+    )
+    region = result.regions[0]
+    return SwapResult(frame=result.frame, roi=region.roi, weights=region.weights)
 
 
 def swap_face(
     source: bytes,
     target: bytes,
     *,
-    target_index: int = 0,
+    target_index: TargetSelection = 0,
+    face_map: FaceMap | None = None,
     output_format: OutputFormat = "png",
     timings: dict[str, float] | None = None,
 ) -> bytes:
-    """Swap the largest face of `source` onto face number `target_index` of `target`.
+    """Swap faces of `source` onto the selected faces of `target`.
 
-    Faces are indexed largest first (0 = largest). Returns the encoded result image
-    (png, jpg or webp) labelled as synthetic media in its XMP. If `timings` is given, it
-    is filled with seconds per stage: decode, detect, landmarks, warp, colour, blend,
-    encode.
+    Faces are indexed largest first (0 = largest), in both images, in the order
+    `detect_faces_in_image` lists them. `target_index` picks the target faces: an int (one
+    face), a list of ints, or "all"; each gets the source's largest face. `face_map`, a
+    list of (source_index, target_index) pairs, picks both sides and overrides
+    `target_index`. Faces that are not selected keep their pixels.
 
-    Raises `UnreadableImage`, `NoFaceInSource`, `NoFaceInTarget` or
-    `TargetIndexOutOfRange` from `faceport.errors`.
+    Returns the encoded result image (png, jpg or webp) labelled as synthetic media in its
+    XMP. If `timings` is given, it is filled with seconds per stage: decode, detect,
+    landmarks, warp, colour, blend, encode. The source's analysis is cached by content,
+    so a source used again skips its decode, detect and landmarks.
+
+    Raises `UnreadableImage`, `NoFaceInSource`, `NoFaceInTarget`, `TargetIndexOutOfRange`,
+    `SourceIndexOutOfRange` or `InvalidFaceSelection` from `faceport.errors`.
     """
     settings = DEFAULT_SETTINGS
-    with _stage(timings, "decode"):
-        source_frame = decode_image(source)
-        target_frame = decode_image(target)
-    result = swap_face_frames(
-        source_frame,
-        target_frame,
-        target_index=target_index,
+    requested = requested_pairs(target_index, face_map)
+    analysed = analyse_source(
+        source,
+        indexes=_source_indexes(requested),
+        thorough=_wants_thorough_source(face_map),
         settings=settings,
         timings=timings,
     )
-    with _stage(timings, "encode"):
-        return encode_image(
-            result.frame,
-            output_format,
-            png_compression=settings.png_compression,
-            png_threads=settings.png_threads,
-            jpeg_quality=settings.jpeg_quality,
-            webp_quality=settings.webp_quality,
-        )
+    with timed_stage(timings, "decode"):
+        target_frame = decode_image(target)
+    result = swap_faces_with_source(
+        analysed, target_frame, requested, settings=settings, timings=timings
+    )
+    with timed_stage(timings, "encode"):
+        return encode_frame(result.frame, output_format, settings)
+
+
+def encode_frame(frame: Frame, output_format: OutputFormat, settings: EngineSettings) -> bytes:
+    """Encode a result frame with the settings' codec options, labelled as synthetic media."""
+    return encode_image(
+        frame,
+        output_format,
+        png_compression=settings.png_compression,
+        png_threads=settings.png_threads,
+        jpeg_quality=settings.jpeg_quality,
+        webp_quality=settings.webp_quality,
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import signal
 import sys
@@ -11,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from faceport.errors import FaceportError
-from faceport.tasks import OutputFormat
+from faceport.tasks import OutputFormat, TargetSelection
 
 _FORMATS = ("png", "jpg", "webp")
 
@@ -29,9 +30,61 @@ def _parser() -> argparse.ArgumentParser:
     swap.add_argument("source", type=Path, help="image with the face to use")
     swap.add_argument("target", type=Path, help="image with the face to replace")
     swap.add_argument("-o", "--output", type=Path, required=True, help="where to write")
-    swap.add_argument("--target-index", type=int, default=0, help="face of TARGET, 0 = largest")
+    swap.add_argument(
+        "--target-index",
+        type=_target_selection,
+        default=0,
+        help="face(s) of TARGET: N (0 = largest), N,M,... or all",
+    )
+    swap.add_argument(
+        "--face-map",
+        type=_face_map,
+        help="source->target face pairs, e.g. 0:1,1:0 (overrides --target-index)",
+    )
     swap.add_argument("--format", choices=_FORMATS, help="output format (default: from -o)")
+
+    fuse = commands.add_parser("fuse", help="blend the face of DONOR into TEMPLATE")
+    fuse.add_argument("donor", type=Path)
+    fuse.add_argument("template", type=Path)
+    fuse.add_argument("-o", "--output", type=Path, required=True)
+    fuse.add_argument("--similarity", type=_similarity, required=True, help="0..1")
+    fuse.add_argument("--format", choices=_FORMATS)
+
+    detect = commands.add_parser("detect", help="print the faces of IMAGE as JSON")
+    detect.add_argument("image", type=Path)
     return parser
+
+
+def _target_selection(text: str) -> TargetSelection:
+    if text == "all":
+        return "all"
+    try:
+        indexes = [int(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError("use N, N,M,... or all") from None
+    if any(i < 0 for i in indexes):
+        raise argparse.ArgumentTypeError("face indexes start at 0")
+    return indexes[0] if len(indexes) == 1 else indexes
+
+
+def _face_map(text: str) -> list[tuple[int, int]]:
+    try:
+        pairs = [tuple(int(i) for i in pair.split(":")) for pair in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError("use SOURCE:TARGET pairs, e.g. 0:1,1:0") from None
+    if any(len(p) != 2 or min(p) < 0 for p in pairs):
+        raise argparse.ArgumentTypeError("use SOURCE:TARGET pairs, e.g. 0:1,1:0")
+    return [(p[0], p[1]) for p in pairs]
+
+
+def _similarity(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("a number from 0 to 1") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError("a number from 0 to 1")
+    return value
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -40,23 +93,39 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "serve":
             return _serve(args)
-        return _swap(args)
+        return _engine_command(args)
     except FaceportError as error:
         print(f"faceport: {error.code}: {error.message}", file=sys.stderr)
         return 2
-
-
-def _swap(args: argparse.Namespace) -> int:
-    from faceport.engine import swap_face
-
-    output_format: OutputFormat = args.format or _format_from_suffix(args.output)
-    try:
-        source = args.source.read_bytes()
-        target = args.target.read_bytes()
     except OSError as exc:
-        print(f"faceport: cannot read {exc.filename}: {exc.strerror}", file=sys.stderr)
+        print(f"faceport: {exc.filename}: {exc.strerror}", file=sys.stderr)
         return 2
-    result = swap_face(source, target, target_index=args.target_index, output_format=output_format)
+
+
+def _engine_command(args: argparse.Namespace) -> int:
+    """swap, fuse and detect: the engine on files, with no server."""
+    from faceport import engine
+
+    if args.command == "detect":
+        faces = [face.to_dict() for face in engine.detect_faces_in_image(args.image.read_bytes())]
+        print(json.dumps({"faces": faces}, indent=2))
+        return 0
+    output_format: OutputFormat = args.format or _format_from_suffix(args.output)
+    if args.command == "fuse":
+        result = engine.fuse_faces(
+            args.donor.read_bytes(),
+            args.template.read_bytes(),
+            similarity=args.similarity,
+            output_format=output_format,
+        )
+    else:
+        result = engine.swap_face(
+            args.source.read_bytes(),
+            args.target.read_bytes(),
+            target_index=args.target_index,
+            face_map=args.face_map,
+            output_format=output_format,
+        )
     args.output.write_bytes(result)
     return 0
 

@@ -10,7 +10,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from faceport.tasks import OutputFormat, Task, TaskStatus
+from faceport.tasks import OutputFormat, TargetSelection, Task, TaskStatus
 
 
 @dataclass(frozen=True)
@@ -61,15 +61,25 @@ class Orchestrator(Protocol):
 
 
 class Engine(Protocol):
+    """The face work. Every method raises a `FaceportError` (e.g. `NoFaceInSource`) when the
+    inputs cannot be worked on."""
+
     def swap_face(
         self,
         source: bytes,
         target: bytes,
         *,
-        target_index: int,
+        target_index: TargetSelection,
+        face_map: list[tuple[int, int]] | None,
         output_format: OutputFormat,
-        timings: dict[str, float] | None = None,
     ) -> bytes: ...
+
+    def fuse_faces(
+        self, donor: bytes, template: bytes, *, similarity: float, output_format: OutputFormat
+    ) -> bytes: ...
+
+    def detect_faces(self, image: bytes) -> list[dict[str, Any]]:
+        """Every face, largest first: `index`, `box`, `score`, `landmarks` (JSON-ready)."""
 
 
 class Fetcher(Protocol):

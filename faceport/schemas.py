@@ -7,7 +7,7 @@ from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from faceport.tasks import OutputFormat, TaskStatus
+from faceport.tasks import FaceMapEntry, OutputFormat, TargetSelection, TaskStatus
 
 
 class _Strict(BaseModel):
@@ -32,13 +32,52 @@ class FaceSwapRequest(_Strict):
 
     source: ImageInput = Field(description="The image whose (largest) face is used.")
     target: ImageInput = Field(description="The image whose face is replaced.")
-    target_index: int = Field(
-        default=0, ge=0, le=99, description="Which face of the target: 0 is the largest."
+    target_index: TargetSelection = Field(
+        default=0,
+        description=(
+            "Which faces of the target get the source's largest face: an index (0 is the "
+            'largest face), a list of indexes, or "all".'
+        ),
+    )
+    face_map: list[FaceMapEntry] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=20,
+        description="Source face -> target face pairs (overrides target_index).",
     )
     output_format: OutputFormat = "png"
     metadata: dict[str, Any] | None = Field(
         default=None, description="Anything you like; echoed back on the task."
     )
+
+    @model_validator(mode="after")
+    def _indexes_in_range(self) -> Self:
+        chosen = self.target_index
+        indexes = chosen if isinstance(chosen, list) else [] if chosen == "all" else [chosen]
+        if any(not 0 <= i <= 99 for i in indexes) or (isinstance(chosen, list) and not chosen):
+            raise ValueError("target_index must be 0..99, a non-empty list of those, or 'all'")
+        return self
+
+
+class FaceFusionRequest(_Strict):
+    """Blend the face of `source` (the donor) into the largest face of `target` (the
+    template)."""
+
+    source: ImageInput = Field(description="The donor: whose face is blended in.")
+    target: ImageInput = Field(description="The template: the photo that is kept.")
+    similarity: float = Field(
+        ge=0.0,
+        le=1.0,
+        description="0 keeps the template's face, 1 gives the donor's face fully.",
+    )
+    output_format: OutputFormat = "png"
+    metadata: dict[str, Any] | None = None
+
+
+class FaceDetectRequest(_Strict):
+    """Find every face in `image`."""
+
+    image: ImageInput
 
 
 class ErrorInfo(BaseModel):
@@ -50,10 +89,32 @@ class ErrorBody(BaseModel):
     error: ErrorInfo
 
 
+class FaceBox(BaseModel):
+    x: int
+    y: int
+    width: int
+    height: int
+
+
+class DetectedFaceView(BaseModel):
+    index: int = Field(description="The face's index as target_index counts (0 = largest).")
+    box: FaceBox
+    score: float
+    landmarks: list[tuple[float, float]] | None = Field(
+        description=(
+            "Left eye, right eye, nose tip, left and right mouth corner (x, y), as seen in "
+            "the image; null when the landmark model could not lock onto the face."
+        )
+    )
+
+
 class ResultInfo(BaseModel):
-    url: str = Field(description="Download link; it expires at `expires_at`.")
-    expires_at: datetime
-    content_type: str
+    url: str | None = Field(default=None, description="Download link; expires at `expires_at`.")
+    expires_at: datetime | None = None
+    content_type: str | None = None
+    faces: list[DetectedFaceView] | None = Field(
+        default=None, description="Face detection: every face found, largest first."
+    )
 
 
 class Timings(BaseModel):

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from faceport.errors import NotFound, TaskNotCancelable
 from faceport.media import decode_base64, inspect_image
 from faceport.ports import BlobStore, Fetcher, Orchestrator, TaskStore
 from faceport.schemas import (
     ErrorInfo,
+    FaceDetectRequest,
+    FaceFusionRequest,
     FaceSwapRequest,
     ImageInput,
     ResultInfo,
@@ -21,9 +24,10 @@ from faceport.settings import Settings
 from faceport.tasks import (
     ACTIVE,
     MEDIA_TYPES,
-    FaceSwapParams,
     InputRef,
+    Operation,
     Task,
+    TaskParams,
     TaskStatus,
     new_task_id,
     utcnow,
@@ -46,22 +50,47 @@ def input_key(task_id: str, name: str) -> str:
 
 
 def submit_face_swap(svc: Services, account_id: str, request: FaceSwapRequest) -> Task:
+    """Queue a face swap (see `FaceSwapRequest`)."""
+    params = TaskParams(
+        target_index=request.target_index,
+        face_map=request.face_map,
+        output_format=request.output_format,
+    )
+    inputs = {"source": request.source, "target": request.target}
+    return _submit(svc, account_id, "face_swap", params, inputs, request.metadata)
+
+
+def submit_face_fusion(svc: Services, account_id: str, request: FaceFusionRequest) -> Task:
+    """Queue a face fusion (see `FaceFusionRequest`)."""
+    params = TaskParams(similarity=request.similarity, output_format=request.output_format)
+    inputs = {"source": request.source, "target": request.target}
+    return _submit(svc, account_id, "face_fusion", params, inputs, request.metadata)
+
+
+def submit_face_detect(svc: Services, account_id: str, request: FaceDetectRequest) -> Task:
+    """Queue a face detection; the API waits for it, so to clients it is synchronous."""
+    return _submit(svc, account_id, "face_detect", TaskParams(), {"image": request.image}, None)
+
+
+def _submit(
+    svc: Services,
+    account_id: str,
+    operation: Operation,
+    params: TaskParams,
+    given: dict[str, ImageInput],
+    metadata: dict[str, Any] | None,
+) -> Task:
     """Check the inputs, store the task, start its workflow. Bad input raises a 4xx error
-    before anything is stored."""
+    before the task is stored."""
     task_id = new_task_id()
-    inputs = {
-        name: _accept_input(svc, task_id, name, given)
-        for name, given in (("source", request.source), ("target", request.target))
-    }
+    inputs = {name: _accept_input(svc, task_id, name, image) for name, image in given.items()}
     task = Task(
         id=task_id,
         account_id=account_id,
-        operation="face_swap",
-        params=FaceSwapParams(
-            target_index=request.target_index, output_format=request.output_format
-        ),
+        operation=operation,
+        params=params,
         inputs=inputs,
-        metadata=request.metadata,
+        metadata=metadata,
         created_at=utcnow(),
     )
     svc.tasks.create(task)
@@ -117,19 +146,21 @@ def cancel_task(svc: Services, account_id: str, task_id: str) -> Task:
 def render_task(svc: Services, task: Task) -> TaskView:
     """The client's view of a task, with a fresh download link when it has a result."""
     result = None
-    if task.result_key and task.status is TaskStatus.SUCCEEDED:
+    if task.status is TaskStatus.SUCCEEDED and task.result_key:
         ttl = svc.settings.result_url_ttl_s
         result = ResultInfo(
             url=svc.blobs.url_for(task.result_key, ttl),
             expires_at=utcnow() + timedelta(seconds=ttl),
             content_type=MEDIA_TYPES[task.params.output_format],
         )
+    elif task.status is TaskStatus.SUCCEEDED and task.result_data is not None:
+        result = ResultInfo.model_validate(task.result_data)
     return TaskView(
         id=task.id,
         operation=task.operation,
         status=task.status,
         progress=task.progress,
-        params=task.params.model_dump(),
+        params=task.params.model_dump(include=_PUBLIC_PARAMS[task.operation], exclude_none=True),
         metadata=task.metadata,
         created_at=task.created_at,
         started_at=task.started_at,
@@ -142,6 +173,14 @@ def render_task(svc: Services, task: Task) -> TaskView:
         result=result,
         error=ErrorInfo(code=task.error.code, message=task.error.message) if task.error else None,
     )
+
+
+# The options each operation takes, as clients see them on the task.
+_PUBLIC_PARAMS: dict[str, set[str]] = {
+    "face_swap": {"target_index", "face_map", "output_format"},
+    "face_fusion": {"similarity", "output_format"},
+    "face_detect": set(),
+}
 
 
 def _ms_between(start: datetime | None, end: datetime | None) -> int | None:

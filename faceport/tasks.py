@@ -26,8 +26,10 @@ class TaskStatus(StrEnum):
 TERMINAL = frozenset({TaskStatus.SUCCEEDED, TaskStatus.FAILED, TaskStatus.CANCELED})
 ACTIVE = frozenset({TaskStatus.QUEUED, TaskStatus.RUNNING})
 
-Operation = Literal["face_swap"]
+Operation = Literal["face_swap", "face_fusion", "face_detect"]
 OutputFormat = Literal["png", "jpg", "webp"]
+# One face by index (0 = largest), several, or every face.
+TargetSelection = int | list[int] | Literal["all"]
 
 MEDIA_TYPES: dict[str, str] = {"png": "image/png", "jpg": "image/jpeg", "webp": "image/webp"}
 
@@ -48,10 +50,23 @@ class TaskError(BaseModel):
     message: str
 
 
-class FaceSwapParams(BaseModel):
+class FaceMapEntry(BaseModel):
+    """Put source face `source_index` onto target face `target_index` (both largest first)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    source_index: int = Field(ge=0, le=99)
+    target_index: int = Field(ge=0, le=99)
+
+
+class TaskParams(BaseModel):
+    """The options a task was submitted with; which ones apply depends on the operation."""
+
     model_config = ConfigDict(frozen=True)
 
-    target_index: int = 0
+    target_index: TargetSelection = 0
+    face_map: list[FaceMapEntry] | None = None
+    similarity: float | None = None
     output_format: OutputFormat = "png"
 
 
@@ -64,7 +79,7 @@ class Task(BaseModel):
     account_id: str
     operation: Operation
     status: TaskStatus = TaskStatus.QUEUED
-    params: FaceSwapParams
+    params: TaskParams
     inputs: dict[str, InputRef]
     metadata: dict[str, Any] | None = None
     created_at: datetime
@@ -73,6 +88,7 @@ class Task(BaseModel):
     progress: int = Field(default=0, ge=0, le=100)
     attempts: int = 0
     result_key: str | None = None
+    result_data: dict[str, Any] | None = None
     error: TaskError | None = None
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from faceport.errors import FaceportError
 from faceport.media import inspect_image
@@ -64,36 +65,57 @@ def prepare(deps: WorkflowDeps, task_id: str) -> Task | None:
     return deps.tasks.update_if(task_id, RUNNING, inputs=inputs, progress=25)
 
 
-def swap(deps: WorkflowDeps, task_id: str) -> str | None:
-    """Run the engine and store the result; returns its blob key. None: task gone."""
+@dataclass(frozen=True)
+class Output:
+    """What a task produced: a stored file, or data that goes on the task itself."""
+
+    result_key: str | None = None
+    result_data: dict[str, Any] | None = None
+
+
+def execute(deps: WorkflowDeps, task_id: str) -> Output | None:
+    """Run the engine on the prepared inputs and store what it made. None: task gone."""
     task = _running_task(deps, task_id)
     if task is None:
         return None
+    params = task.params
+    if task.operation == "face_detect":
+        faces = deps.engine.detect_faces(deps.blobs.get(_blob(task, "image")))
+        return Output(result_data={"faces": faces})
     source = deps.blobs.get(_blob(task, "source"))
     target = deps.blobs.get(_blob(task, "target"))
-    image = deps.engine.swap_face(
-        source,
-        target,
-        target_index=task.params.target_index,
-        output_format=task.params.output_format,
-    )
+    if task.operation == "face_fusion":
+        assert params.similarity is not None
+        image = deps.engine.fuse_faces(
+            source, target, similarity=params.similarity, output_format=params.output_format
+        )
+    else:
+        face_map = [(m.source_index, m.target_index) for m in params.face_map or []]
+        image = deps.engine.swap_face(
+            source,
+            target,
+            target_index=params.target_index,
+            face_map=face_map or None,
+            output_format=params.output_format,
+        )
     key = result_key(task)
-    deps.blobs.put(key, image, MEDIA_TYPES[task.params.output_format])
-    return key
+    deps.blobs.put(key, image, MEDIA_TYPES[params.output_format])
+    return Output(result_key=key)
 
 
-def finalize(deps: WorkflowDeps, task_id: str, key: str) -> Task | None:
+def finalize(deps: WorkflowDeps, task_id: str, output: Output) -> Task | None:
     """Mark the task succeeded with its result, unless it was canceled meanwhile."""
     done = deps.tasks.update_if(
         task_id,
         RUNNING,
         status=TaskStatus.SUCCEEDED,
-        result_key=key,
+        result_key=output.result_key,
+        result_data=output.result_data,
         progress=100,
         finished_at=utcnow(),
     )
-    if done is None:
-        deps.blobs.delete(key)  # canceled while we worked: leave no result behind
+    if done is None and output.result_key:
+        deps.blobs.delete(output.result_key)  # canceled while we worked: leave no result
     return done
 
 
@@ -113,9 +135,9 @@ def run_task(deps: WorkflowDeps, task_id: str) -> None:
     try:
         if prepare(deps, task_id) is None:
             return
-        key = swap(deps, task_id)
-        if key is not None:
-            finalize(deps, task_id, key)
+        output = execute(deps, task_id)
+        if output is not None:
+            finalize(deps, task_id, output)
     except FaceportError as error:
         fail(deps, task_id, error)
     except Exception:

@@ -20,7 +20,14 @@ from faceport import service
 from faceport.api.errors import error_response, from_validation_error, unexpected_error
 from faceport.api.prefer import preferred_wait
 from faceport.errors import FaceportError, RouteNotFound, UnsupportedContentType
-from faceport.schemas import ErrorBody, FaceSwapRequest, TaskList, TaskView
+from faceport.schemas import (
+    ErrorBody,
+    FaceDetectRequest,
+    FaceFusionRequest,
+    FaceSwapRequest,
+    TaskList,
+    TaskView,
+)
 from faceport.service import Services
 from faceport.tasks import Task, TaskStatus
 
@@ -104,11 +111,45 @@ def build_app(svc: Services) -> APIGatewayRestResolver:
         task = service.submit_face_swap(svc, LOCAL_ACCOUNT, request)
         return _accepted(task)
 
-    def _accepted(task: Task) -> Response[str]:
+    @app.post(
+        "/v1/face-fusion",
+        summary="Fuse two faces",
+        description=(
+            "Blend the donor's face (`source`) into the template (`target`) by `similarity` "
+            "(0: template unchanged, 1: the donor's face fully). Answers like face swap."
+        ),
+        responses={
+            200: _doc("Finished within the preferred wait", TaskView),
+            202: _doc("Accepted; poll the task", TaskView),
+            **_ERRORS,
+        },
+        tags=["face fusion"],
+    )
+    def face_fusion(request: FaceFusionRequest) -> Response[str]:
+        task = service.submit_face_fusion(svc, LOCAL_ACCOUNT, request)
+        return _accepted(task)
+
+    @app.post(
+        "/v1/face-detect",
+        summary="Detect faces",
+        description=(
+            "Find every face: boxes, five landmarks, scores, and each face's index as "
+            "`target_index` counts. Answers 200 with the finished task (`result.faces`)."
+        ),
+        responses={200: _doc("The finished detection", TaskView), **_ERRORS},
+        tags=["face detection"],
+    )
+    def face_detect(request: FaceDetectRequest) -> Response[str]:
+        task = service.submit_face_detect(svc, LOCAL_ACCOUNT, request)
+        return _accepted(task, always_wait=True)
+
+    def _accepted(task: Task, *, always_wait: bool = False) -> Response[str]:
         headers = {"Location": f"/v1/tasks/{task.id}"}
         prefer = app.current_event.headers.get("prefer")  # case-insensitive in Powertools v3
         wait = preferred_wait(prefer, svc.settings.max_wait_s)
-        if wait is not None:
+        if always_wait:
+            task = service.wait_for_task(svc, task, wait or svc.settings.max_wait_s)
+        elif wait is not None:
             task = service.wait_for_task(svc, task, wait)
             headers["Preference-Applied"] = f"wait={wait}"
         status = 200 if task.status.is_terminal else 202

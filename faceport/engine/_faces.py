@@ -32,9 +32,9 @@ class DetectedFace:
         """Return the face as JSON-ready values (lists, ints and floats)."""
         return {
             "index": self.index,
-            "box": list(self.box),
+            "box": dict(zip(("x", "y", "width", "height"), self.box, strict=True)),
             "score": self.score,
-            "landmarks5": (
+            "landmarks": (
                 None if self.landmarks5 is None else [list(point) for point in self.landmarks5]
             ),
         }

@@ -221,3 +221,78 @@ def test_openapi_document_and_docs(app: APIGatewayRestResolver) -> None:
 def test_base64_body_is_decoded_from_a_data_uri(app: APIGatewayRestResolver) -> None:
     uri = "data:image/png;base64," + base64.b64encode(tiny_image("PNG")).decode()
     assert submit(app, swap_body(target={"base64": uri})).status == 202
+
+
+@pytest.mark.parametrize(
+    ("selection", "face_map"),
+    [
+        ({"target_index": 2}, None),
+        ({"target_index": [0, 2]}, None),
+        ({"target_index": "all"}, None),
+        ({"face_map": [{"source_index": 1, "target_index": 0}]}, [(1, 0)]),
+    ],
+)
+def test_face_selection_reaches_the_engine(
+    app: APIGatewayRestResolver,
+    fake_engine: FakeEngine,
+    selection: dict[str, Any],
+    face_map: list[tuple[int, int]] | None,
+) -> None:
+    task = submit(app, swap_body(**selection), prefer="wait=10").json()
+    assert task["status"] == "succeeded"
+    expected_index = selection.get("target_index", 0)
+    assert fake_engine.last_options == {"target_index": expected_index, "face_map": face_map}
+    assert task["params"]["target_index"] == expected_index
+
+
+@pytest.mark.parametrize(
+    "selection",
+    [
+        {"target_index": []},
+        {"target_index": [0, -1]},
+        {"target_index": 100},
+        {"target_index": "some"},
+        {"face_map": []},
+        {"face_map": [{"source_index": 0}]},
+        {"face_map": [{"source_index": 0, "target_index": 0, "x": 1}]},
+    ],
+)
+def test_bad_face_selection_is_422(app: APIGatewayRestResolver, selection: dict[str, Any]) -> None:
+    reply = submit(app, swap_body(**selection))
+    assert (reply.status, reply.code) == (422, "validation_error"), reply.body
+
+
+def test_face_fusion_is_a_task_with_similarity(
+    app: APIGatewayRestResolver, fake_engine: FakeEngine
+) -> None:
+    body = {"source": {"base64": IMG}, "target": {"base64": IMG}, "similarity": 0.3}
+    reply = call(app, "POST", "/v1/face-fusion", body, {"Prefer": "wait=10"})
+    task = reply.json()
+    assert (reply.status, task["operation"], task["status"]) == (200, "face_fusion", "succeeded")
+    assert task["params"] == {"similarity": 0.3, "output_format": "png"}
+    assert fake_engine.last_options == {"similarity": 0.3}
+    assert task["result"]["url"]
+
+
+@pytest.mark.parametrize("similarity", [-0.1, 1.5, "high", None])
+def test_face_fusion_similarity_must_be_0_to_1(
+    app: APIGatewayRestResolver, similarity: Any
+) -> None:
+    body = {"source": {"base64": IMG}, "target": {"base64": IMG}, "similarity": similarity}
+    reply = call(app, "POST", "/v1/face-fusion", body)
+    assert (reply.status, reply.code) == (422, "validation_error")
+
+
+def test_face_detect_answers_inline(app: APIGatewayRestResolver) -> None:
+    reply = call(app, "POST", "/v1/face-detect", {"image": {"base64": IMG}})
+    task = reply.json()
+    assert (reply.status, task["operation"], task["status"]) == (200, "face_detect", "succeeded")
+    assert task["params"] == {}
+    face = task["result"]["faces"][0]
+    assert face["index"] == 0 and face["box"]["width"] == 3 and len(face["landmarks"]) == 5
+    assert task["result"]["url"] is None
+
+
+def test_face_detect_of_a_bad_input_is_4xx(app: APIGatewayRestResolver) -> None:
+    reply = call(app, "POST", "/v1/face-detect", {"image": {"base64": b64(b"nope")}})
+    assert (reply.status, reply.code) == (415, "unsupported_media")

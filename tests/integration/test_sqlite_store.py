@@ -11,7 +11,7 @@ import pytest
 
 from faceport.adapters.local.sqlite_tasks import SqliteTaskStore
 from faceport.errors import ValidationFailed
-from faceport.tasks import ACTIVE, FaceSwapParams, InputRef, Task, TaskStatus, new_task_id, utcnow
+from faceport.tasks import ACTIVE, InputRef, Task, TaskParams, TaskStatus, new_task_id, utcnow
 
 
 def make_task(account: str = "a1", offset_s: float = 0.0) -> Task:
@@ -19,7 +19,7 @@ def make_task(account: str = "a1", offset_s: float = 0.0) -> Task:
         id=new_task_id(),
         account_id=account,
         operation="face_swap",
-        params=FaceSwapParams(),
+        params=TaskParams(),
         inputs={"source": InputRef(blob="s"), "target": InputRef(blob="t")},
         created_at=utcnow() + timedelta(seconds=offset_s),
     )

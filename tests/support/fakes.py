@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 from faceport.errors import NoFaceInSource
-from faceport.tasks import OutputFormat
+from faceport.tasks import OutputFormat, TargetSelection
 
 NO_FACE_MARKER = b"no-face"
 
@@ -22,16 +23,9 @@ class FakeEngine:
         self.calls = 0
         self.gate: threading.Event | None = None
         self.entered = threading.Event()
+        self.last_options: dict[str, Any] = {}
 
-    def swap_face(
-        self,
-        source: bytes,
-        target: bytes,
-        *,
-        target_index: int,
-        output_format: OutputFormat,
-        timings: dict[str, float] | None = None,
-    ) -> bytes:
+    def _call(self, source: bytes) -> None:
         self.calls += 1
         self.entered.set()
         if self.gate is not None:
@@ -40,4 +34,29 @@ class FakeEngine:
             threading.Event().wait(self.delay_s)
         if NO_FACE_MARKER in source:
             raise NoFaceInSource()
+
+    def swap_face(
+        self,
+        source: bytes,
+        target: bytes,
+        *,
+        target_index: TargetSelection,
+        face_map: list[tuple[int, int]] | None,
+        output_format: OutputFormat,
+    ) -> bytes:
+        self._call(source)
+        self.last_options = {"target_index": target_index, "face_map": face_map}
         return target
+
+    def fuse_faces(
+        self, donor: bytes, template: bytes, *, similarity: float, output_format: OutputFormat
+    ) -> bytes:
+        self._call(donor)
+        self.last_options = {"similarity": similarity}
+        return template
+
+    def detect_faces(self, image: bytes) -> list[dict[str, Any]]:
+        """One made-up face per image, so the plumbing can be checked without the engine."""
+        self._call(image)
+        box = {"x": 1, "y": 2, "width": 3, "height": 4}
+        return [{"index": 0, "box": box, "score": 0.9, "landmarks": [(1.0, 2.0)] * 5}]

@@ -1,22 +1,27 @@
-"""The engine, called in-process (the local shape's stand-in for the SageMaker endpoint)."""
+"""The engine, called in-process (the local shape's stand-in for the SageMaker endpoint).
+
+`faceport.engine` is imported on first use, so that start-up and the API code paths never
+pay for OpenCV and mediapipe.
+"""
 
 from __future__ import annotations
 
-from faceport.tasks import OutputFormat
+from typing import Any
+
+from faceport.tasks import OutputFormat, TargetSelection
 
 
 class InProcessEngine:
-    """Engine port over `faceport.engine`, imported on first use so that start-up and the
-    API code paths never pay for OpenCV and mediapipe."""
+    """Engine port over `faceport.engine`."""
 
     def swap_face(
         self,
         source: bytes,
         target: bytes,
         *,
-        target_index: int,
+        target_index: TargetSelection,
+        face_map: list[tuple[int, int]] | None,
         output_format: OutputFormat,
-        timings: dict[str, float] | None = None,
     ) -> bytes:
         from faceport import engine
 
@@ -24,7 +29,22 @@ class InProcessEngine:
             source,
             target,
             target_index=target_index,
+            face_map=face_map,
             output_format=output_format,
-            timings=timings,
         )
         return result
+
+    def fuse_faces(
+        self, donor: bytes, template: bytes, *, similarity: float, output_format: OutputFormat
+    ) -> bytes:
+        from faceport import engine
+
+        result: bytes = engine.fuse_faces(
+            donor, template, similarity=similarity, output_format=output_format
+        )
+        return result
+
+    def detect_faces(self, image: bytes) -> list[dict[str, Any]]:
+        from faceport import engine
+
+        return [face.to_dict() for face in engine.detect_faces_in_image(image)]

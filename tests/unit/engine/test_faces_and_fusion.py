@@ -56,15 +56,16 @@ def test_to_dict_is_json_ready():
     as_dict = json.loads(json.dumps(face.to_dict()))
 
     assert as_dict["index"] == 0
-    assert as_dict["box"] == list(face.box)
+    assert list(as_dict["box"].values()) == list(face.box)
     assert as_dict["score"] == face.score
-    assert len(as_dict["landmarks5"]) == 5 and len(as_dict["landmarks5"][0]) == 2
+    assert len(as_dict["landmarks"]) == 5 and len(as_dict["landmarks"][0]) == 2
 
 
 def test_to_dict_of_a_face_without_mesh():
     face = DetectedFace(index=0, box=(1, 2, 3, 4), score=0.5, landmarks5=None)
 
-    assert face.to_dict() == {"index": 0, "box": [1, 2, 3, 4], "score": 0.5, "landmarks5": None}
+    box = {"x": 1, "y": 2, "width": 3, "height": 4}
+    assert face.to_dict() == {"index": 0, "box": box, "score": 0.5, "landmarks": None}
 
 
 def test_no_face_is_an_empty_list(no_face):

@@ -53,6 +53,13 @@ _ERRORS: dict[int, Any] = {
     }.items()
 }
 
+# What a task submission answers: the task, finished (200) or still going (202), or an error.
+_SUBMIT_RESPONSES: dict[int, Any] = {
+    200: _doc("Finished within the preferred wait", TaskView),
+    202: _doc("Accepted; poll the task", TaskView),
+    **_ERRORS,
+}
+
 
 def _json(status: int, model: Any, headers: dict[str, str] | None = None) -> Response[str]:
     return Response(
@@ -100,11 +107,7 @@ def build_app(svc: Services) -> APIGatewayRestResolver:
             "Queue a face swap and answer 202 with the task. With `Prefer: wait=N` the "
             "finished task comes back inline (200) if it ends within N seconds."
         ),
-        responses={
-            200: _doc("Finished within the preferred wait", TaskView),
-            202: _doc("Accepted; poll the task", TaskView),
-            **_ERRORS,
-        },
+        responses=_SUBMIT_RESPONSES,
         tags=["face swap"],
     )
     def face_swap(request: FaceSwapRequest) -> Response[str]:
@@ -118,11 +121,7 @@ def build_app(svc: Services) -> APIGatewayRestResolver:
             "Blend the donor's face (`source`) into the template (`target`) by `similarity` "
             "(0: template unchanged, 1: the donor's face fully). Answers like face swap."
         ),
-        responses={
-            200: _doc("Finished within the preferred wait", TaskView),
-            202: _doc("Accepted; poll the task", TaskView),
-            **_ERRORS,
-        },
+        responses=_SUBMIT_RESPONSES,
         tags=["face fusion"],
     )
     def face_fusion(request: FaceFusionRequest) -> Response[str]:

@@ -63,7 +63,8 @@ class WorkerPool:
         resumed = self._store.expire_leases()
         if resumed:
             logger.info("resuming %d task(s) interrupted by a restart", resumed)
-        self._pending += resumed
+        with self._wake:
+            self._pending += resumed
         for number in range(self._workers):
             thread = threading.Thread(target=self._work, name=f"worker-{number}", daemon=True)
             thread.start()

@@ -29,7 +29,7 @@ from faceport.errors import InputTooLarge, UrlFetchFailed, UrlNotAllowed
 if TYPE_CHECKING:
     from faceport.settings import Settings
 
-__all__ = ["FetchPolicy", "Fetched", "HttpFetcher", "check_url", "fetch_url"]
+__all__ = ["FetchPolicy", "Fetched", "HttpFetcher", "check_url", "fetch_url", "post_url"]
 
 # Same shape as socket.getaddrinfo: resolve(host, port, family, type) -> [(.., sockaddr)].
 Resolver = Callable[..., Sequence[tuple[Any, ...]]]
@@ -457,6 +457,46 @@ def _read_capped(
     except httpx.HTTPError as exc:
         raise UrlFetchFailed("The URL could not be fetched.", url=url) from exc
     return bytes(body)
+
+
+# --- posting (webhooks) ---------------------------------------------------------------
+
+
+def post_url(
+    url: str,
+    body: bytes,
+    headers: dict[str, str],
+    policy: FetchPolicy,
+    *,
+    resolve: Resolver = socket.getaddrinfo,
+) -> int:
+    """POST body to url under policy, connected to the address that was checked, and return
+    the HTTP status. Redirects are not followed (a 3xx is an answer like any other) and the
+    response body is not read.
+
+    Raises UrlNotAllowed (scheme, credentials, address) and UrlFetchFailed (DNS, connect,
+    timeout: the whole request must finish within policy.timeout_s).
+    """
+    target = _parse(url, url)
+    deadline = _Deadline(policy.timeout_s)
+    resolver = _MemoResolver(policy, resolve, url)
+    resolver.addresses(target.raw_host.decode("ascii"), _port(target))
+    with _pinned_client(resolver, deadline) as http:
+        request = http.build_request(
+            "POST",
+            target,
+            content=body,
+            headers={"User-Agent": _USER_AGENT, **headers},
+            timeout=httpx.Timeout(max(deadline.remaining(), 0.001)),
+        )
+        try:
+            response = http.send(request, stream=True, follow_redirects=False)
+        except httpx.TimeoutException as exc:
+            raise UrlFetchFailed(f"Timed out after {policy.timeout_s:g} s.", url=url) from exc
+        except httpx.HTTPError as exc:
+            raise UrlFetchFailed(f"Could not connect: {exc}", url=url) from exc
+        response.close()
+        return response.status_code
 
 
 # --- the Fetcher port ------------------------------------------------------------------

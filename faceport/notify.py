@@ -10,14 +10,14 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
 from faceport import service
 from faceport.errors import NothingToRedeliver, UrlFetchFailed, UrlNotAllowed
 from faceport.fetch import FetchPolicy, post_url
-from faceport.ports import SigningSecretStore, WebhookOutbox
+from faceport.ports import SigningSecretStore, WebhookOutbox, WebhookQueue
 from faceport.schemas import (
     DeliveryAttemptView,
     DeliveryList,
@@ -31,7 +31,9 @@ from faceport.tasks import Task, utcnow
 from faceport.webhooks import (
     Delivery,
     DeliveryAttempt,
+    DeliveryStatus,
     Outcome,
+    QueuedTry,
     RetryPolicy,
     SigningSecret,
     decide,
@@ -184,6 +186,49 @@ def attempt(deps: WebhookDeps, delivery: Delivery) -> Delivery | None:
         f", next in {decision.retry_in_s:.1f} s" if decision.retry_in_s is not None else "",
     )
     return deps.outbox.record(delivery, record, decision.status, next_at)
+
+
+# --- queued tries (AWS) -------------------------------------------------------------------
+
+
+def queue_first_try(queue: WebhookQueue, delivery: Delivery) -> None:
+    """Put the message for the next try of a just-enqueued delivery on the queue."""
+    queue.send(_next_try(delivery, utcnow()), 0)
+
+
+def handle_queued_try(deps: WebhookDeps, queue: WebhookQueue, queued: QueuedTry) -> None:
+    """The sender Lambda's work for one message. Stale messages (the try was made, or a
+    redelivery superseded it) are dropped; early ones go back on the queue (SQS delays are
+    capped at 15 minutes, the schedule reaches hours); due ones get one try, and a retry
+    goes back on the queue with its delay. Raises only if the stores fail, so the message
+    is retried and in the end dead-lettered by the queue's redrive policy."""
+    delivery = deps.outbox.get(queued.task_id, queued.event_id)
+    if (
+        delivery is None
+        or delivery.status is not DeliveryStatus.PENDING
+        or delivery.attempts + 1 != queued.attempt
+    ):
+        return
+    now = utcnow()
+    if queued.not_before > now:
+        queue.send(queued, (queued.not_before - now).total_seconds())
+        return
+    done = attempt(deps, delivery)
+    if done is not None and done.status is DeliveryStatus.PENDING:
+        queue.send(_next_try(done, now), (_due(done, now) - now).total_seconds())
+
+
+def _due(delivery: Delivery, now: datetime) -> datetime:
+    return delivery.next_attempt_at or now
+
+
+def _next_try(delivery: Delivery, now: datetime) -> QueuedTry:
+    return QueuedTry(
+        task_id=delivery.event.task_id,
+        event_id=delivery.event.id,
+        attempt=delivery.attempts + 1,
+        not_before=_due(delivery, now),
+    )
 
 
 def _send(post: Poster, url: str, body: bytes, headers: dict[str, str]) -> Outcome:

@@ -16,6 +16,7 @@ from faceport.webhooks import (
     Delivery,
     DeliveryAttempt,
     DeliveryStatus,
+    QueuedTry,
     SigningSecret,
     WebhookEvent,
 )
@@ -112,6 +113,9 @@ class WebhookOutbox(Protocol):
     def deliveries(self, task_id: str) -> list[Delivery]:
         """Every event of the task with its tries, oldest first."""
 
+    def get(self, task_id: str, event_id: str) -> Delivery | None:
+        """One delivery as it stands (without its history)."""
+
     def record(
         self,
         delivery: Delivery,
@@ -121,6 +125,14 @@ class WebhookOutbox(Protocol):
     ) -> Delivery | None:
         """Store one try and what follows from it, if nobody recorded a try of `delivery`
         since it was read (a conditional write); else None and nothing changes."""
+
+
+class WebhookQueue(Protocol):
+    """AWS: the queue whose messages time the tries (the local sender polls SQLite)."""
+
+    def send(self, queued: QueuedTry, delay_s: float) -> None:
+        """Deliver `queued` to the sender after `delay_s` (at most the queue's own cap; the
+        sender puts a message that arrives early back)."""
 
 
 @dataclass(frozen=True)

@@ -249,3 +249,15 @@ class Delivery(BaseModel):
     def attempt_in_series(self) -> int:
         """The number within its series that the next try will have (1-based)."""
         return self.attempts - self.series_start + 1
+
+
+class QueuedTry(BaseModel):
+    """A queue message that says: make try number `attempt` of this delivery, not before
+    `not_before`. A message whose attempt is no longer the next one is stale and dropped."""
+
+    model_config = ConfigDict(frozen=True)
+
+    task_id: str
+    event_id: str
+    attempt: int
+    not_before: datetime

@@ -119,6 +119,17 @@ class SqliteWebhookStore:
             found.append(Delivery.model_validate_json(body).model_copy(update={"history": history}))
         return found
 
+    def get(self, task_id: str, event_id: str) -> Delivery | None:
+        row = (
+            self._tasks.connection()
+            .execute(
+                "SELECT body FROM webhook_deliveries WHERE event_id = ? AND task_id = ?",
+                (event_id, task_id),
+            )
+            .fetchone()
+        )
+        return Delivery.model_validate_json(row[0]) if row else None
+
     def record(
         self,
         delivery: Delivery,

@@ -14,7 +14,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
-from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from pydantic import BaseModel
 
 from faceport import notify, service
@@ -257,8 +257,10 @@ def build_app(svc: Services) -> APIGatewayRestResolver:
         responses={200: _doc("The secrets after the rotation", SigningSecrets), **_ERRORS},
         tags=["webhooks"],
     )
-    def rotate_signing_secret(request: RotateSecretRequest) -> Response[str]:
-        grace = request.grace_period_s
+    def rotate_signing_secret(
+        request: Annotated[RotateSecretRequest | None, Body()] = None,
+    ) -> Response[str]:
+        grace = request.grace_period_s if request else None
         if grace is None:
             grace = svc.settings.webhook_secret_grace_s
         secrets = notify.rotate_secret(svc.signing_secrets, LOCAL_ACCOUNT, timedelta(seconds=grace))

@@ -251,11 +251,13 @@ def test_rotation_signs_with_old_and_new_during_grace_and_only_new_after(
 
 def test_default_grace_comes_from_settings(app: APIGatewayRestResolver) -> None:
     old = secret(app)
-    reply = call(app, "POST", "/v1/webhooks/secret/rotate", {})
+    reply = call(app, "POST", "/v1/webhooks/secret/rotate")  # no body at all
     assert reply.status == 200, reply.body
     secrets = reply.json()["secrets"]
     assert secrets[1]["secret"] == old
     assert secrets[1]["expires_at"] > secrets[0]["created_at"]
+    too_long = call(app, "POST", "/v1/webhooks/secret/rotate", {"grace_period_s": 10**9})
+    assert (too_long.status, too_long.code) == (422, "validation_error")
 
 
 def test_private_notify_url_is_refused_at_submit_when_private_urls_are_not_allowed(

@@ -57,6 +57,7 @@ class SqliteWebhookStore:
     def __init__(self, tasks: SqliteTaskStore) -> None:
         self._tasks = tasks
         self._wake = threading.Condition()
+        self._wakes = 0
         tasks.connection().executescript(_SCHEMA)
 
     # -- WebhookOutbox -------------------------------------------------------------------
@@ -207,13 +208,19 @@ class SqliteWebhookStore:
                 "UPDATE webhook_deliveries SET lease_until = NULL WHERE lease_until IS NOT NULL"
             ).rowcount
 
-    def wait(self, timeout_s: float) -> None:
-        """Sleep until `wake` or the timeout."""
+    def wakes(self) -> int:
+        """How many times `wake` was called; pass it to `wait` to miss none in between."""
         with self._wake:
-            self._wake.wait(timeout_s)
+            return self._wakes
+
+    def wait(self, seen: int, timeout_s: float, stop: threading.Event) -> None:
+        """Sleep until `wake` is called again after `seen`, `stop` is set, or the timeout."""
+        with self._wake:
+            self._wake.wait_for(lambda: self._wakes != seen or stop.is_set(), timeout_s)
 
     def wake(self) -> None:
         with self._wake:
+            self._wakes += 1
             self._wake.notify_all()
 
     # -- SigningSecretStore ------------------------------------------------------------------

@@ -51,10 +51,12 @@ class WebhookSender:
 
     def _work(self) -> None:
         while not self._stopping.is_set():
+            seen = self._store.wakes()
             delivery = self._store.claim_due(self._lease_s)
             if delivery is None:
                 due_in = self._store.seconds_until_due()
-                self._store.wait(_IDLE_S if due_in is None else min(due_in, _IDLE_S))
+                idle = _IDLE_S if due_in is None else min(due_in, _IDLE_S)
+                self._store.wait(seen, idle, self._stopping)
                 continue
             try:
                 notify.attempt(self._deps, delivery)

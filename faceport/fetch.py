@@ -11,6 +11,7 @@ also allows loopback and private networks, never the cloud metadata addresses.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import socket
 import ssl
@@ -314,14 +315,21 @@ class _PinnedBackend(httpcore.NetworkBackend):
         raise httpcore.ConnectError("Unix sockets are never fetched.")
 
 
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    """One per process: building it loads the CA bundle (~40 ms), and contexts are safe to
+    share between connections and threads."""
+    return httpx.create_ssl_context(trust_env=False)
+
+
 def _pinned_client(resolver: _MemoResolver, deadline: _Deadline) -> httpx.Client:
-    transport = httpx.HTTPTransport(trust_env=False)
+    transport = httpx.HTTPTransport(verify=_ssl_context(), trust_env=False)
     # httpx (pinned at 0.28.1) has no public hook for an httpcore network backend, so swap
     # the pool it built for an equivalent one that uses ours. Fail loudly if that changes.
     if not isinstance(getattr(transport, "_pool", None), httpcore.ConnectionPool):
         raise RuntimeError("httpx.HTTPTransport no longer exposes its pool; update fetch.py")
     transport._pool = httpcore.ConnectionPool(
-        ssl_context=httpx.create_ssl_context(trust_env=False),
+        ssl_context=_ssl_context(),
         http1=True,
         http2=False,
         network_backend=_PinnedBackend(resolver, deadline),

@@ -134,7 +134,7 @@ def delivery_view(delivery: Delivery) -> DeliveryView:
         event_id=delivery.event.id,
         type=delivery.event.type,
         url=delivery.event.url,
-        status=delivery.status.value,
+        status=delivery.status,
         next_attempt_at=delivery.next_attempt_at,
         attempts=[DeliveryAttemptView(**a.model_dump()) for a in delivery.history],
     )

@@ -3,11 +3,24 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from faceport.tasks import FaceMapEntry, OutputFormat, TargetSelection, TaskStatus
+from faceport.webhooks import DeliveryStatus
+
+# Every submit takes one (the seed dialects map theirs, e.g. `notifyHook`, onto it).
+NotifyUrl = Annotated[
+    str | None,
+    Field(
+        max_length=2048,
+        description=(
+            "Public http(s) URL that gets a signed `task.succeeded`, `task.failed` or "
+            "`task.canceled` event (Standard Webhooks) when the task ends."
+        ),
+    ),
+]
 
 
 class _Strict(BaseModel):
@@ -49,14 +62,7 @@ class FaceSwapRequest(_Strict):
     metadata: dict[str, Any] | None = Field(
         default=None, description="Anything you like; echoed back on the task."
     )
-    notify_url: str | None = Field(
-        default=None,
-        max_length=2048,
-        description=(
-            "Public http(s) URL that gets a signed `task.succeeded`, `task.failed` or "
-            "`task.canceled` event (Standard Webhooks) when the task ends."
-        ),
-    )
+    notify_url: NotifyUrl = None
 
     @model_validator(mode="after")
     def _indexes_in_range(self) -> Self:
@@ -80,28 +86,14 @@ class FaceFusionRequest(_Strict):
     )
     output_format: OutputFormat = "png"
     metadata: dict[str, Any] | None = None
-    notify_url: str | None = Field(
-        default=None,
-        max_length=2048,
-        description=(
-            "Public http(s) URL that gets a signed `task.succeeded`, `task.failed` or "
-            "`task.canceled` event (Standard Webhooks) when the task ends."
-        ),
-    )
+    notify_url: NotifyUrl = None
 
 
 class FaceDetectRequest(_Strict):
     """Find every face in `image`."""
 
     image: ImageInput
-    notify_url: str | None = Field(
-        default=None,
-        max_length=2048,
-        description=(
-            "Public http(s) URL that gets a signed `task.succeeded`, `task.failed` or "
-            "`task.canceled` event (Standard Webhooks) when the task ends."
-        ),
-    )
+    notify_url: NotifyUrl = None
 
 
 class ErrorInfo(BaseModel):
@@ -185,7 +177,7 @@ class DeliveryView(BaseModel):
     event_id: str = Field(description="The `webhook-id` header: the same on every try.")
     type: str
     url: str
-    status: Literal["pending", "delivered", "gone", "dead"] = Field(
+    status: DeliveryStatus = Field(
         description=(
             "pending: a try is due; delivered: a 2xx came; gone: the receiver answered 410; "
             "dead: out of tries or the URL is no longer allowed (redeliver to try again)."

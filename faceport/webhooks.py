@@ -47,7 +47,7 @@ class WebhookEvent(BaseModel):
     payload: dict[str, Any]
 
     def body(self) -> str:
-        """The bytes that are signed and sent (the same on every try)."""
+        """The JSON text that is signed and sent (the same on every try)."""
         return json.dumps(self.payload, separators=(",", ":"), sort_keys=True)
 
 

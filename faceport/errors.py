@@ -80,6 +80,11 @@ class UrlNotAllowed(FaceportError):
     default_message = "The URL is not allowed (only public http and https addresses are)."
 
 
+class NotifyUrlNotAllowed(UrlNotAllowed):
+    code = "notify_url_not_allowed"
+    default_message = "notify_url is not allowed (only public http and https addresses are)."
+
+
 class UrlFetchFailed(FaceportError):
     code = "url_fetch_failed"
     status = 422
@@ -101,6 +106,12 @@ class TaskNotCancelable(FaceportError):
     code = "task_not_cancelable"
     status = 409
     default_message = "The task has already ended and cannot be canceled."
+
+
+class NothingToRedeliver(FaceportError):
+    code = "nothing_to_redeliver"
+    status = 409
+    default_message = "The task has no final event to send: it has not ended or has no notify_url."
 
 
 class LinkExpired(FaceportError):

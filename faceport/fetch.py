@@ -11,6 +11,7 @@ also allows loopback and private networks, never the cloud metadata addresses.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import socket
 import ssl
@@ -29,7 +30,7 @@ from faceport.errors import InputTooLarge, UrlFetchFailed, UrlNotAllowed
 if TYPE_CHECKING:
     from faceport.settings import Settings
 
-__all__ = ["FetchPolicy", "Fetched", "HttpFetcher", "check_url", "fetch_url"]
+__all__ = ["FetchPolicy", "Fetched", "HttpFetcher", "check_url", "fetch_url", "post_url"]
 
 # Same shape as socket.getaddrinfo: resolve(host, port, family, type) -> [(.., sockaddr)].
 Resolver = Callable[..., Sequence[tuple[Any, ...]]]
@@ -314,14 +315,21 @@ class _PinnedBackend(httpcore.NetworkBackend):
         raise httpcore.ConnectError("Unix sockets are never fetched.")
 
 
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    """One per process: building it loads the CA bundle (~40 ms), and contexts are safe to
+    share between connections and threads."""
+    return httpx.create_ssl_context(trust_env=False)
+
+
 def _pinned_client(resolver: _MemoResolver, deadline: _Deadline) -> httpx.Client:
-    transport = httpx.HTTPTransport(trust_env=False)
+    transport = httpx.HTTPTransport(verify=_ssl_context(), trust_env=False)
     # httpx (pinned at 0.28.1) has no public hook for an httpcore network backend, so swap
     # the pool it built for an equivalent one that uses ours. Fail loudly if that changes.
     if not isinstance(getattr(transport, "_pool", None), httpcore.ConnectionPool):
         raise RuntimeError("httpx.HTTPTransport no longer exposes its pool; update fetch.py")
     transport._pool = httpcore.ConnectionPool(
-        ssl_context=httpx.create_ssl_context(trust_env=False),
+        ssl_context=_ssl_context(),
         http1=True,
         http2=False,
         network_backend=_PinnedBackend(resolver, deadline),
@@ -457,6 +465,46 @@ def _read_capped(
     except httpx.HTTPError as exc:
         raise UrlFetchFailed("The URL could not be fetched.", url=url) from exc
     return bytes(body)
+
+
+# --- posting (webhooks) ---------------------------------------------------------------
+
+
+def post_url(
+    url: str,
+    body: bytes,
+    headers: dict[str, str],
+    policy: FetchPolicy,
+    *,
+    resolve: Resolver = socket.getaddrinfo,
+) -> int:
+    """POST body to url under policy, connected to the address that was checked, and return
+    the HTTP status. Redirects are not followed (a 3xx is an answer like any other) and the
+    response body is not read.
+
+    Raises UrlNotAllowed (scheme, credentials, address) and UrlFetchFailed (DNS, connect,
+    timeout: the whole request must finish within policy.timeout_s).
+    """
+    target = _parse(url, url)
+    deadline = _Deadline(policy.timeout_s)
+    resolver = _MemoResolver(policy, resolve, url)
+    resolver.addresses(target.raw_host.decode("ascii"), _port(target))
+    with _pinned_client(resolver, deadline) as http:
+        request = http.build_request(
+            "POST",
+            target,
+            content=body,
+            headers={"User-Agent": _USER_AGENT, **headers},
+            timeout=httpx.Timeout(max(deadline.remaining(), 0.001)),
+        )
+        try:
+            response = http.send(request, stream=True, follow_redirects=False)
+        except httpx.TimeoutException as exc:
+            raise UrlFetchFailed(f"Timed out after {policy.timeout_s:g} s.", url=url) from exc
+        except httpx.HTTPError as exc:
+            raise UrlFetchFailed(f"Could not connect: {exc}", url=url) from exc
+        response.close()
+        return response.status_code
 
 
 # --- the Fetcher port ------------------------------------------------------------------

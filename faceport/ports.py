@@ -8,9 +8,18 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 from faceport.tasks import OutputFormat, TargetSelection, Task, TaskStatus
+from faceport.webhooks import (
+    Delivery,
+    DeliveryAttempt,
+    DeliveryStatus,
+    QueuedTry,
+    SigningSecret,
+    WebhookEvent,
+)
 
 
 @dataclass(frozen=True)
@@ -88,3 +97,55 @@ class Fetcher(Protocol):
 
     def fetch(self, url: str) -> tuple[bytes, str | None]:
         """Return the body and the content type the server claimed."""
+
+
+class WebhookOutbox(Protocol):
+    """Where webhook events wait for delivery and where their tries are recorded.
+
+    Locally a task's final event enters the outbox in the same SQLite transaction as the
+    task's final state; on AWS the workflow's notify step enqueues it (SQS + DynamoDB).
+    """
+
+    def enqueue(self, event: WebhookEvent) -> Delivery:
+        """Make the event due now. For an event id already known this is a redelivery: the
+        payload is replaced, a new series of tries starts, and the history is kept."""
+
+    def deliveries(self, task_id: str) -> list[Delivery]:
+        """Every event of the task with its tries, oldest first."""
+
+    def get(self, task_id: str, event_id: str) -> Delivery | None:
+        """One delivery as it stands (without its history)."""
+
+    def record(
+        self,
+        delivery: Delivery,
+        attempt: DeliveryAttempt,
+        status: DeliveryStatus,
+        next_attempt_at: datetime | None,
+    ) -> Delivery | None:
+        """Store one try and what follows from it, if nobody recorded a try of `delivery`
+        since it was read (a conditional write); else None and nothing changes."""
+
+
+class WebhookQueue(Protocol):
+    """AWS: the queue whose messages time the tries (the local sender polls SQLite)."""
+
+    def send(self, queued: QueuedTry, delay_s: float) -> None:
+        """Deliver `queued` to the sender after `delay_s` (at most the queue's own cap; the
+        sender puts a message that arrives early back)."""
+
+
+@dataclass(frozen=True)
+class SecretSet:
+    """An account's signing secrets and the version a conditional write expects."""
+
+    version: int
+    secrets: list[SigningSecret]
+
+
+class SigningSecretStore(Protocol):
+    def load(self, account_id: str) -> SecretSet:
+        """The account's secrets (version 0 and none if it has never had one)."""
+
+    def save(self, account_id: str, secrets: list[SigningSecret], expected_version: int) -> bool:
+        """Replace the secrets if the stored version is still `expected_version`."""

@@ -3,11 +3,24 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from faceport.tasks import FaceMapEntry, OutputFormat, TargetSelection, TaskStatus
+from faceport.webhooks import DeliveryStatus
+
+# Every submit takes one (the seed dialects map theirs, e.g. `notifyHook`, onto it).
+NotifyUrl = Annotated[
+    str | None,
+    Field(
+        max_length=2048,
+        description=(
+            "Public http(s) URL that gets a signed `task.succeeded`, `task.failed` or "
+            "`task.canceled` event (Standard Webhooks) when the task ends."
+        ),
+    ),
+]
 
 
 class _Strict(BaseModel):
@@ -49,6 +62,7 @@ class FaceSwapRequest(_Strict):
     metadata: dict[str, Any] | None = Field(
         default=None, description="Anything you like; echoed back on the task."
     )
+    notify_url: NotifyUrl = None
 
     @model_validator(mode="after")
     def _indexes_in_range(self) -> Self:
@@ -72,12 +86,14 @@ class FaceFusionRequest(_Strict):
     )
     output_format: OutputFormat = "png"
     metadata: dict[str, Any] | None = None
+    notify_url: NotifyUrl = None
 
 
 class FaceDetectRequest(_Strict):
     """Find every face in `image`."""
 
     image: ImageInput
+    notify_url: NotifyUrl = None
 
 
 class ErrorInfo(BaseModel):
@@ -145,3 +161,55 @@ class TaskList(BaseModel):
     object: Literal["list"] = "list"
     data: list[TaskView]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next (older) page.")
+
+
+class DeliveryAttemptView(BaseModel):
+    number: int = Field(description="1 for the first try of the event, counting redeliveries.")
+    at: datetime
+    status_code: int | None = Field(description="The receiver's HTTP status; null if none came.")
+    latency_ms: int
+    error: str | None = Field(description="Why no status came (timeout, connection refused...).")
+
+
+class DeliveryView(BaseModel):
+    """One event of a task and every try to deliver it."""
+
+    event_id: str = Field(description="The `webhook-id` header: the same on every try.")
+    type: str
+    url: str
+    status: DeliveryStatus = Field(
+        description=(
+            "pending: a try is due; delivered: a 2xx came; gone: the receiver answered 410; "
+            "dead: out of tries or the URL is no longer allowed (redeliver to try again)."
+        )
+    )
+    next_attempt_at: datetime | None
+    attempts: list[DeliveryAttemptView]
+
+
+class DeliveryList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[DeliveryView]
+
+
+class SigningSecretView(BaseModel):
+    secret: str = Field(description="`whsec_` + base64: give it to `standardwebhooks.Webhook`.")
+    created_at: datetime
+    expires_at: datetime | None = Field(description="Set once a rotation replaced it.")
+
+
+class SigningSecrets(BaseModel):
+    """The account's webhook signing secrets, newest first; every one listed signs."""
+
+    object: Literal["webhook_signing_secrets"] = "webhook_signing_secrets"
+    current: str
+    secrets: list[SigningSecretView]
+
+
+class RotateSecretRequest(_Strict):
+    grace_period_s: int | None = Field(
+        default=None,
+        ge=0,
+        le=7 * 24 * 3600,
+        description="How long the old secrets keep signing (default: the server's setting).",
+    )

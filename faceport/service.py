@@ -6,9 +6,22 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from faceport.errors import NotFound, TaskNotCancelable
+from faceport.errors import (
+    NotFound,
+    NotifyUrlNotAllowed,
+    TaskNotCancelable,
+    UrlFetchFailed,
+    UrlNotAllowed,
+)
 from faceport.media import decode_base64, inspect_image
-from faceport.ports import BlobStore, Fetcher, Orchestrator, TaskStore
+from faceport.ports import (
+    BlobStore,
+    Fetcher,
+    Orchestrator,
+    SigningSecretStore,
+    TaskStore,
+    WebhookOutbox,
+)
 from faceport.schemas import (
     ErrorInfo,
     FaceDetectRequest,
@@ -43,6 +56,8 @@ class Services:
     blobs: BlobStore
     orchestrator: Orchestrator
     fetcher: Fetcher
+    webhooks: WebhookOutbox
+    signing_secrets: SigningSecretStore
 
 
 def input_key(task_id: str, name: str) -> str:
@@ -57,19 +72,24 @@ def submit_face_swap(svc: Services, account_id: str, request: FaceSwapRequest) -
         output_format=request.output_format,
     )
     inputs = {"source": request.source, "target": request.target}
-    return _submit(svc, account_id, "face_swap", params, inputs, request.metadata)
+    return _submit(
+        svc, account_id, "face_swap", params, inputs, request.metadata, request.notify_url
+    )
 
 
 def submit_face_fusion(svc: Services, account_id: str, request: FaceFusionRequest) -> Task:
     """Queue a face fusion (see `FaceFusionRequest`)."""
     params = TaskParams(similarity=request.similarity, output_format=request.output_format)
     inputs = {"source": request.source, "target": request.target}
-    return _submit(svc, account_id, "face_fusion", params, inputs, request.metadata)
+    return _submit(
+        svc, account_id, "face_fusion", params, inputs, request.metadata, request.notify_url
+    )
 
 
 def submit_face_detect(svc: Services, account_id: str, request: FaceDetectRequest) -> Task:
     """Queue a face detection; the API waits for it, so to clients it is synchronous."""
-    return _submit(svc, account_id, "face_detect", TaskParams(), {"image": request.image}, None)
+    inputs = {"image": request.image}
+    return _submit(svc, account_id, "face_detect", TaskParams(), inputs, None, request.notify_url)
 
 
 def _submit(
@@ -79,9 +99,12 @@ def _submit(
     params: TaskParams,
     given: dict[str, ImageInput],
     metadata: dict[str, Any] | None,
+    notify_url: str | None,
 ) -> Task:
     """Check the inputs, store the task, start its workflow. Bad input raises a 4xx error
     before the task is stored."""
+    if notify_url is not None:
+        _check_notify_url(svc, notify_url)
     task_id = new_task_id()
     inputs = {name: _accept_input(svc, task_id, name, image) for name, image in given.items()}
     task = Task(
@@ -91,6 +114,7 @@ def _submit(
         params=params,
         inputs=inputs,
         metadata=metadata,
+        notify_url=notify_url,
         created_at=utcnow(),
     )
     svc.tasks.create(task)
@@ -109,6 +133,14 @@ def _accept_input(svc: Services, task_id: str, name: str, given: ImageInput) -> 
     key = input_key(task_id, name)
     svc.blobs.put(key, data, info.media_type)
     return InputRef(blob=key)
+
+
+def _check_notify_url(svc: Services, url: str) -> None:
+    """The SSRF rules of input URLs; the sender checks again at every send (DNS changes)."""
+    try:
+        svc.fetcher.check(url)
+    except (UrlNotAllowed, UrlFetchFailed) as exc:
+        raise NotifyUrlNotAllowed(f"notify_url: {exc.message}", url=url) from exc
 
 
 def get_task(svc: Services, account_id: str, task_id: str) -> Task:

@@ -8,6 +8,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from faceport.webhooks import RetryPolicy
+
 MiB = 1024 * 1024
 
 
@@ -42,6 +44,31 @@ class Settings(BaseSettings):
         description="A running task whose worker stops renewing is retried after this.",
     )
     task_max_attempts: int = 3
+
+    # webhooks (see faceport/webhooks.py; the defaults spread 12 tries over about a day)
+    webhook_max_attempts: int = Field(default=12, ge=1, description="Tries per delivery.")
+    webhook_retry_base_s: float = Field(default=15.0, gt=0, description="First retry delay.")
+    webhook_retry_factor: float = Field(default=3.0, ge=1.0)
+    webhook_retry_max_delay_s: float = Field(default=5 * 3600.0, gt=0)
+    webhook_retry_jitter: float = Field(default=0.2, ge=0.0, lt=1.0)
+    webhook_timeout_s: float = Field(default=10.0, gt=0, description="Per try, whole request.")
+    webhook_secret_grace_s: int = Field(
+        default=24 * 3600, ge=0, description="How long a rotated-out signing secret still signs."
+    )
+    webhook_senders: int = Field(default=4, ge=1, description="Local sender threads.")
+    webhook_queue_url: str | None = Field(default=None, description="AWS: the webhook SQS queue.")
+    webhook_table: str | None = Field(default=None, description="AWS: the webhooks DynamoDB table.")
+
+    @cached_property
+    def webhook_retry_policy(self) -> RetryPolicy:
+        return RetryPolicy(
+            max_attempts=self.webhook_max_attempts,
+            base_s=self.webhook_retry_base_s,
+            factor=self.webhook_retry_factor,
+            max_delay_s=self.webhook_retry_max_delay_s,
+            jitter=self.webhook_retry_jitter,
+            timeout_s=self.webhook_timeout_s,
+        )
 
     @cached_property
     def base_url(self) -> str:

@@ -82,6 +82,7 @@ class Task(BaseModel):
     params: TaskParams
     inputs: dict[str, InputRef]
     metadata: dict[str, Any] | None = None
+    notify_url: str | None = None  # where the final event goes (see faceport.webhooks)
     created_at: datetime
     started_at: datetime | None = None
     finished_at: datetime | None = None

@@ -6,6 +6,7 @@ difference between the two is the `Services` it is given.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
@@ -13,18 +14,22 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
-from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from pydantic import BaseModel
 
-from faceport import service
+from faceport import notify, service
 from faceport.api.errors import error_response, from_validation_error, unexpected_error
 from faceport.api.prefer import preferred_wait
 from faceport.errors import FaceportError, RouteNotFound, UnsupportedContentType
 from faceport.schemas import (
+    DeliveryList,
+    DeliveryView,
     ErrorBody,
     FaceDetectRequest,
     FaceFusionRequest,
     FaceSwapRequest,
+    RotateSecretRequest,
+    SigningSecrets,
     TaskList,
     TaskView,
 )
@@ -201,5 +206,64 @@ def build_app(svc: Services) -> APIGatewayRestResolver:
     def cancel_task(task_id: str) -> Response[str]:
         task = service.cancel_task(svc, LOCAL_ACCOUNT, task_id)
         return _json(200, service.render_task(svc, task))
+
+    # -- webhooks ------------------------------------------------------------------------
+
+    @app.get(
+        "/v1/tasks/<task_id>/deliveries",
+        summary="List a task's webhook deliveries",
+        description="Every event sent for the task, with every try: time, status, latency.",
+        responses={200: _doc("The task's events and tries", DeliveryList), **_ERRORS},
+        tags=["webhooks"],
+    )
+    def list_deliveries(task_id: str) -> Response[str]:
+        return _json(200, notify.list_deliveries(svc, LOCAL_ACCOUNT, task_id))
+
+    @app.post(
+        "/v1/tasks/<task_id>/deliveries/redeliver",
+        summary="Send a task's final event again",
+        description=(
+            "Queue the final event again with the same `webhook-id` and a fresh result link; "
+            "a new series of tries starts at once."
+        ),
+        responses={
+            202: _doc("Queued", DeliveryView),
+            409: _doc("The task has not ended or has no notify_url", ErrorBody),
+            **_ERRORS,
+        },
+        tags=["webhooks"],
+    )
+    def redeliver(task_id: str) -> Response[str]:
+        return _json(202, notify.redeliver(svc, LOCAL_ACCOUNT, task_id))
+
+    @app.get(
+        "/v1/webhooks/secret",
+        summary="Get the webhook signing secrets",
+        description="Verify events with any secret listed (newest first).",
+        responses={200: _doc("The secrets", SigningSecrets)},
+        tags=["webhooks"],
+    )
+    def get_signing_secrets() -> Response[str]:
+        secrets = notify.signing_secrets(svc.signing_secrets, LOCAL_ACCOUNT)
+        return _json(200, notify.secrets_view(secrets))
+
+    @app.post(
+        "/v1/webhooks/secret/rotate",
+        summary="Rotate the webhook signing secret",
+        description=(
+            "Make a new secret; events are signed with the old ones too until "
+            "`grace_period_s` has passed, so receivers can switch without dropping any."
+        ),
+        responses={200: _doc("The secrets after the rotation", SigningSecrets), **_ERRORS},
+        tags=["webhooks"],
+    )
+    def rotate_signing_secret(
+        request: Annotated[RotateSecretRequest | None, Body()] = None,
+    ) -> Response[str]:
+        grace = request.grace_period_s if request else None
+        if grace is None:
+            grace = svc.settings.webhook_secret_grace_s
+        secrets = notify.rotate_secret(svc.signing_secrets, LOCAL_ACCOUNT, timedelta(seconds=grace))
+        return _json(200, notify.secrets_view(secrets))
 
     return app

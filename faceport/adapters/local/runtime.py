@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 from functools import partial
 
-from faceport import workflow
+from faceport import notify, service, workflow
 from faceport.adapters.local.engine import InProcessEngine
 from faceport.adapters.local.file_blobs import FileBlobStore, load_or_create_secret
 from faceport.adapters.local.sqlite_tasks import SqliteTaskStore
+from faceport.adapters.local.sqlite_webhooks import SqliteWebhookStore
+from faceport.adapters.local.webhook_sender import WebhookSender
 from faceport.adapters.local.worker_pool import WorkerPool
 from faceport.fetch import HttpFetcher
 from faceport.ports import Engine
 from faceport.service import Services
 from faceport.settings import Settings
+from faceport.tasks import Task
+from faceport.webhooks import final_event
 
 
 @dataclass(frozen=True)
@@ -21,18 +26,30 @@ class LocalRuntime:
     services: Services
     blobs: FileBlobStore
     pool: WorkerPool
+    webhooks: WebhookSender
 
     def start(self) -> None:
         self.pool.run()
+        self.webhooks.run()
 
     def stop(self) -> None:
         self.pool.stop()
+        self.webhooks.stop()
 
 
 def build_local_runtime(settings: Settings, engine: Engine | None = None) -> LocalRuntime:
     """Everything `faceport serve` needs, rooted at `settings.data_dir`."""
     data = settings.data_dir
-    tasks = SqliteTaskStore(data / "faceport.sqlite3")
+
+    def queue_final_event(db: sqlite3.Connection, task: Task) -> None:
+        # In the transaction that ends the task: the event commits with the final state.
+        event = final_event(task, service.render_task(services, task).model_dump(mode="json"))
+        if event is not None:
+            outbox.add_in(db, event)
+            outbox.wake()  # its claim waits for this transaction to commit
+
+    tasks = SqliteTaskStore(data / "faceport.sqlite3", on_end=queue_final_event)
+    outbox = SqliteWebhookStore(tasks)
     blobs = FileBlobStore(data / "blobs", settings.base_url, load_or_create_secret(data / "secret"))
     fetcher = HttpFetcher.from_settings(settings)
     deps = workflow.WorkflowDeps(
@@ -51,6 +68,22 @@ def build_local_runtime(settings: Settings, engine: Engine | None = None) -> Loc
         max_attempts=settings.task_max_attempts,
     )
     services = Services(
-        settings=settings, tasks=tasks, blobs=blobs, orchestrator=pool, fetcher=fetcher
+        settings=settings,
+        tasks=tasks,
+        blobs=blobs,
+        orchestrator=pool,
+        fetcher=fetcher,
+        webhooks=outbox,
+        signing_secrets=outbox,
     )
-    return LocalRuntime(services=services, blobs=blobs, pool=pool)
+    sender = WebhookSender(
+        outbox,
+        notify.WebhookDeps(
+            outbox=outbox,
+            secrets=outbox,
+            post=notify.http_poster(settings),
+            policy=settings.webhook_retry_policy,
+        ),
+        threads=settings.webhook_senders,
+    )
+    return LocalRuntime(services=services, blobs=blobs, pool=pool, webhooks=sender)

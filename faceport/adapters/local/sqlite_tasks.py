@@ -7,14 +7,17 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Collection, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Collection, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
 from faceport.errors import ValidationFailed
 from faceport.ports import TaskPage
 from faceport.tasks import Task, TaskStatus, utcnow
+
+# Runs inside the transaction that ends a task; what it writes commits with the final state.
+EndHook = Callable[[sqlite3.Connection, Task], None]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS tasks (
@@ -33,8 +36,9 @@ CREATE INDEX IF NOT EXISTS tasks_by_status ON tasks (status, created_at);
 class SqliteTaskStore:
     """TaskStore on one SQLite file. Safe across threads; one process owns the file."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, on_end: EndHook | None = None) -> None:
         self._path = path
+        self._on_end = on_end
         self._local = threading.local()
         # Wakes `wait_until_done` callers as soon as a task of this process changes.
         self._changed = threading.Condition()
@@ -65,6 +69,15 @@ class SqliteTaskStore:
         db.execute("COMMIT")
         with self._changed:
             self._changed.notify_all()
+
+    def transaction(self) -> AbstractContextManager[sqlite3.Connection]:
+        """A write transaction on this database, for tables that commit together with tasks
+        (the webhook outbox)."""
+        return self._write()
+
+    def connection(self) -> sqlite3.Connection:
+        """This thread's connection to the database, for reads."""
+        return self._db()
 
     # -- TaskStore ---------------------------------------------------------------------
 
@@ -120,6 +133,8 @@ class SqliteTaskStore:
                 "UPDATE tasks SET status = ?, body = ? WHERE id = ?",
                 (new.status.value, new.model_dump_json(), task_id),
             )
+            if self._on_end is not None and new.status.is_terminal and not task.status.is_terminal:
+                self._on_end(db, new)
             return new
 
     def wait_until_done(self, task_id: str, timeout_s: float) -> Task | None:

@@ -1,0 +1,240 @@
+"""Webhook deliveries against the ports: one try of a due delivery (the local sender thread
+and the AWS sender Lambda both call `attempt`), the workflow's notify step, redelivery, the
+deliveries list and the account's signing secrets.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import partial
+from typing import Any
+
+from faceport import service
+from faceport.errors import NothingToRedeliver, UrlFetchFailed, UrlNotAllowed
+from faceport.fetch import FetchPolicy, post_url
+from faceport.ports import SigningSecretStore, WebhookOutbox, WebhookQueue
+from faceport.schemas import (
+    DeliveryAttemptView,
+    DeliveryList,
+    DeliveryView,
+    SigningSecrets,
+    SigningSecretView,
+)
+from faceport.service import Services
+from faceport.settings import Settings
+from faceport.tasks import Task, utcnow
+from faceport.webhooks import (
+    Delivery,
+    DeliveryAttempt,
+    DeliveryStatus,
+    Outcome,
+    QueuedTry,
+    RetryPolicy,
+    SigningSecret,
+    decide,
+    final_event,
+    new_secret,
+    rotated,
+    sign,
+    valid_secrets,
+)
+
+logger = logging.getLogger(__name__)
+
+# (url, body, headers) -> HTTP status; raises UrlNotAllowed or UrlFetchFailed.
+Poster = Callable[[str, bytes, dict[str, str]], int]
+
+
+@dataclass(frozen=True)
+class WebhookDeps:
+    """What a sender needs: where deliveries live, the secrets, and a way to POST."""
+
+    outbox: WebhookOutbox
+    secrets: SigningSecretStore
+    post: Poster
+    policy: RetryPolicy
+    rng: random.Random | None = None
+
+
+def http_poster(settings: Settings) -> Poster:
+    """POST through the SSRF-safe client (`fetch.post_url`): the notify URL is checked again
+    at every send, and the checked address is the one connected to."""
+    policy = FetchPolicy(
+        allow_private=settings.allow_private_urls, timeout_s=settings.webhook_timeout_s
+    )
+    return partial(post_url, policy=policy)
+
+
+# --- signing secrets ---------------------------------------------------------------------
+
+
+def signing_secrets(store: SigningSecretStore, account_id: str) -> list[SigningSecret]:
+    """The account's valid secrets, newest first; its first one is made on first use."""
+    while True:
+        now = utcnow()
+        current = store.load(account_id)
+        valid = valid_secrets(current.secrets, now)
+        if valid:
+            return valid
+        fresh = [new_secret(now)]
+        if store.save(account_id, fresh, current.version):
+            return fresh
+
+
+def rotate_secret(
+    store: SigningSecretStore, account_id: str, grace: timedelta
+) -> list[SigningSecret]:
+    """Make a new current secret; the old ones keep signing for `grace`. Returns the valid
+    secrets, newest first."""
+    while True:
+        now = utcnow()
+        current = store.load(account_id)
+        new = rotated(current.secrets, now, grace)
+        if store.save(account_id, new, current.version):
+            return valid_secrets(new, now)
+
+
+# --- queueing ----------------------------------------------------------------------------
+
+
+def notify_final(outbox: WebhookOutbox, task: Task, task_view: dict[str, Any]) -> Delivery | None:
+    """The workflow's notify step (AWS: after finalize or fail): queue the task's final
+    event if it has a notify_url. Safe to repeat: the event id follows from the task, so a
+    repeat is at most a duplicate the consumer drops by `webhook-id`."""
+    event = final_event(task, task_view)
+    return outbox.enqueue(event) if event is not None else None
+
+
+# --- the API's side ----------------------------------------------------------------------
+
+
+def list_deliveries(svc: Services, account_id: str, task_id: str) -> DeliveryList:
+    """`GET /v1/tasks/{id}/deliveries`: every event of the task and every try."""
+    service.get_task(svc, account_id, task_id)
+    return DeliveryList(data=[delivery_view(d) for d in svc.webhooks.deliveries(task_id)])
+
+
+def redeliver(svc: Services, account_id: str, task_id: str) -> DeliveryView:
+    """Send the final event again, with the same `webhook-id` and a fresh rendering of the
+    task (so its result link works again); a new series of tries starts at once."""
+    task = service.get_task(svc, account_id, task_id)
+    event = final_event(task, service.render_task(svc, task).model_dump(mode="json"))
+    if event is None:
+        raise NothingToRedeliver()
+    return delivery_view(svc.webhooks.enqueue(event))
+
+
+def delivery_view(delivery: Delivery) -> DeliveryView:
+    return DeliveryView(
+        event_id=delivery.event.id,
+        type=delivery.event.type,
+        url=delivery.event.url,
+        status=delivery.status,
+        next_attempt_at=delivery.next_attempt_at,
+        attempts=[DeliveryAttemptView(**a.model_dump()) for a in delivery.history],
+    )
+
+
+def secrets_view(secrets: list[SigningSecret]) -> SigningSecrets:
+    return SigningSecrets(
+        current=secrets[0].secret,
+        secrets=[SigningSecretView(**s.model_dump()) for s in secrets],
+    )
+
+
+# --- one try -----------------------------------------------------------------------------
+
+
+def attempt(deps: WebhookDeps, delivery: Delivery) -> Delivery | None:
+    """Make one try of a due delivery, signed with every valid secret of the account, and
+    record it with what follows (delivered, gone, dead, or the time of the next try).
+    None: another sender recorded a try of this delivery first (nothing is recorded)."""
+    event = delivery.event
+    keys = signing_secrets(deps.secrets, event.account_id)
+    body = event.body()
+    sent_at = utcnow()
+    headers = sign(event.id, sent_at, body, keys)
+    started = time.monotonic()
+    outcome = _send(deps.post, event.url, body.encode(), headers)
+    latency_ms = round((time.monotonic() - started) * 1000)
+    decision = decide(outcome, delivery.attempt_in_series, deps.policy, deps.rng)
+    next_at = (
+        utcnow() + timedelta(seconds=decision.retry_in_s)
+        if decision.retry_in_s is not None
+        else None
+    )
+    record = DeliveryAttempt(
+        number=delivery.attempts + 1,
+        at=sent_at,
+        status_code=outcome.status_code,
+        latency_ms=latency_ms,
+        error=outcome.error,
+    )
+    logger.info(
+        "webhook %s %s try %d -> %s (%d ms) %s%s",
+        event.id,
+        event.type,
+        record.number,
+        outcome.status_code or outcome.error,
+        latency_ms,
+        decision.status.value,
+        f", next in {decision.retry_in_s:.1f} s" if decision.retry_in_s is not None else "",
+    )
+    return deps.outbox.record(delivery, record, decision.status, next_at)
+
+
+# --- queued tries (AWS) -------------------------------------------------------------------
+
+
+def queue_first_try(queue: WebhookQueue, delivery: Delivery) -> None:
+    """Put the message for the next try of a just-enqueued delivery on the queue."""
+    queue.send(_next_try(delivery, utcnow()), 0)
+
+
+def handle_queued_try(deps: WebhookDeps, queue: WebhookQueue, queued: QueuedTry) -> None:
+    """The sender Lambda's work for one message. Stale messages (the try was made, or a
+    redelivery superseded it) are dropped; early ones go back on the queue (SQS delays are
+    capped at 15 minutes, the schedule reaches hours); due ones get one try, and a retry
+    goes back on the queue with its delay. Raises only if the stores fail, so the message
+    is retried and in the end dead-lettered by the queue's redrive policy."""
+    delivery = deps.outbox.get(queued.task_id, queued.event_id)
+    if (
+        delivery is None
+        or delivery.status is not DeliveryStatus.PENDING
+        or delivery.attempts + 1 != queued.attempt
+    ):
+        return
+    now = utcnow()
+    if queued.not_before > now:
+        queue.send(queued, (queued.not_before - now).total_seconds())
+        return
+    done = attempt(deps, delivery)
+    if done is not None and done.status is DeliveryStatus.PENDING:
+        queue.send(_next_try(done, now), (_due(done, now) - now).total_seconds())
+
+
+def _due(delivery: Delivery, now: datetime) -> datetime:
+    return delivery.next_attempt_at or now
+
+
+def _next_try(delivery: Delivery, now: datetime) -> QueuedTry:
+    return QueuedTry(
+        task_id=delivery.event.task_id,
+        event_id=delivery.event.id,
+        attempt=delivery.attempts + 1,
+        not_before=_due(delivery, now),
+    )
+
+
+def _send(post: Poster, url: str, body: bytes, headers: dict[str, str]) -> Outcome:
+    try:
+        return Outcome(status_code=post(url, body, headers))
+    except UrlNotAllowed as exc:
+        return Outcome(error=f"{exc.code}: {exc.message}", refused=True)
+    except UrlFetchFailed as exc:
+        return Outcome(error=exc.message)

@@ -43,6 +43,23 @@ class Settings(BaseSettings):
     )
     task_max_attempts: int = 3
 
+    # AWS shape: names of what the CDK stack made, given to every Lambda as env vars.
+    tasks_table: str = ""
+    accounts_table: str = ""
+    idempotency_table: str = ""
+    webhooks_table: str = ""
+    webhook_queue_url: str = ""
+    inputs_bucket: str = ""
+    results_bucket: str = ""
+    state_machine_arn: str = ""
+    engine_endpoint: str = Field(default="", description="SageMaker async endpoint name.")
+    engine_heartbeat_s: int = Field(
+        default=900, ge=1, description="A running engine call that reports nothing for this long fails."
+    )
+    engine_timeout_s: int = Field(
+        default=3600, ge=1, description="An engine call still running after this long fails."
+    )
+
     @cached_property
     def base_url(self) -> str:
         """Where result links point: `public_url`, or the local server's own address."""

@@ -83,6 +83,11 @@ def error_from_document(body: bytes | str) -> FaceportError:
         code, message = str(error["code"]), str(error["message"])
     except (ValueError, KeyError, TypeError):
         return EngineFailed()
+    return error_for_code(code, message)
+
+
+def error_for_code(code: str, message: str | None = None) -> FaceportError:
+    """Our error class for `code` (`EngineFailed` for a code we do not know)."""
     return _ERRORS_BY_CODE.get(code, EngineFailed)(message)
 
 

@@ -49,8 +49,13 @@ class AwsClients:
         with self._lock:
             if name not in self._clients:
                 import boto3  # here, not at the top: the API's cold start does not pay for it
+                from botocore.config import Config
 
-                self._clients[name] = boto3.client(_SERVICES[name], region_name=self._region)
+                # SigV4 presigned URLs: the only kind every region (and SSE-KMS) accepts.
+                config = Config(signature_version="s3v4") if name == "s3" else None
+                self._clients[name] = boto3.client(
+                    _SERVICES[name], region_name=self._region, config=config
+                )
             return self._clients[name]
 
     @property

@@ -19,7 +19,13 @@ from faceport import workflow
 from faceport.adapters.aws.clients import TRANSIENT_CODES, error_code
 from faceport.adapters.aws.runtime import AwsRuntime
 from faceport.adapters.aws.s3_blobs import read_object, split_s3_uri
-from faceport.engine_protocol import EngineResult, error_document, error_from_document
+from faceport.adapters.aws.sagemaker import ERROR_PREFIX
+from faceport.engine_protocol import (
+    EngineResult,
+    error_document,
+    error_for_code,
+    error_from_document,
+)
 from faceport.errors import EngineTimeout, FaceportError
 
 logger = logging.getLogger(__name__)
@@ -98,14 +104,13 @@ def error_from_catch(caught: dict[str, Any]) -> FaceportError:
     name, cause = caught.get("Error", ""), caught.get("Cause") or ""
     if name in ("States.HeartbeatTimeout", "States.Timeout"):
         return EngineTimeout()
-    if name == "TaskFailed":
-        # From a Lambda: {"errorType", "errorMessage": <document>}; from SendTaskFailure:
-        # the document itself.
+    if name.startswith(ERROR_PREFIX):  # the engine's error, from the callback
+        return error_for_code(name.removeprefix(ERROR_PREFIX), cause or None)
+    if name == "TaskFailed":  # a step's error: {"errorType", "errorMessage": <document>}
         try:
-            document = json.loads(cause).get("errorMessage", cause)
-        except (ValueError, AttributeError):
-            document = cause
-        return error_from_document(document)
+            return error_from_document(json.loads(cause)["errorMessage"])
+        except (ValueError, KeyError, TypeError):
+            return error_from_document(cause)
     logger.error("task step failed unexpectedly: %s: %s", name, cause)
     return FaceportError()
 

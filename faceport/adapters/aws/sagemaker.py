@@ -13,21 +13,24 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any
 
 from faceport.adapters.aws.clients import AwsClients, error_code
 from faceport.adapters.aws.s3_blobs import read_object, split_s3_uri
-from faceport.engine_protocol import JSON, EngineRequest, error_document, error_from_document
+from faceport.engine_protocol import JSON, EngineRequest, error_from_document
 from faceport.errors import EngineFailed, FaceportError, NotFound
 
 logger = logging.getLogger(__name__)
 
-# The Step Functions error name for a task that ended with one of our error codes.
-TASK_FAILED = "TaskFailed"
+# SendTaskFailure's error name is this prefix and our error code (the code stays readable
+# in the execution history, and needs no parsing of the cause).
+ERROR_PREFIX = "faceport."
 # SendTask* answers for a token whose execution has ended (canceled, timed out): nothing
 # is waiting any more, which is fine.
 _GONE = frozenset({"TaskDoesNotExist", "TaskTimedOut", "InvalidToken"})
+_FAILURE_LOCATION_READS = 10
 
 
 @dataclass(frozen=True)
@@ -124,13 +127,23 @@ class SageMakerAsyncEngine:
             }
             self._send("send_task_success", taskToken=call.token, output=json.dumps(output))
             return
-        error = self._failure(message, response.get("failureLocation") or call.failure_location)
+        error = self._failure(message, response.get("failureLocation") or self._failure_location(inference_id, call))
         self._send(
             "send_task_failure",
             taskToken=call.token,
-            error=TASK_FAILED,
-            cause=error_document(error).decode(),
+            error=f"{ERROR_PREFIX}{error.code}",
+            cause=error.message,
         )
+
+    def _failure_location(self, inference_id: str, call: EngineCall) -> str | None:
+        """Where the engine's error body is. `dispatch` records it right after the invoke
+        returns; a very quick failure can be reported before that write lands."""
+        for _ in range(_FAILURE_LOCATION_READS):
+            if call.failure_location:
+                return call.failure_location
+            time.sleep(0.2)
+            call = self.call(inference_id) or call
+        return call.failure_location
 
     def _failure(self, message: dict[str, Any], location: str | None) -> FaceportError:
         """The engine's own error (its response body, kept at the failure location), or

@@ -54,7 +54,9 @@ class Settings(BaseSettings):
     state_machine_arn: str = ""
     engine_endpoint: str = Field(default="", description="SageMaker async endpoint name.")
     engine_heartbeat_s: int = Field(
-        default=900, ge=1, description="A running engine call that reports nothing for this long fails."
+        default=900,
+        ge=1,
+        description="A running engine call that reports nothing for this long fails.",
     )
     engine_timeout_s: int = Field(
         default=3600, ge=1, description="An engine call still running after this long fails."

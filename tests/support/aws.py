@@ -79,7 +79,9 @@ def route_lambdas(
     """Make moto's Lambda run our Python handlers in-process (no Docker): a raised exception
     comes back as a function error, `errorType` = its class name, as Lambda reports it."""
 
-    def invoke(self: LambdaFunction, body: str, request_headers: Any, response_headers: Any) -> bytes:
+    def invoke(
+        self: LambdaFunction, body: str, request_headers: Any, response_headers: Any
+    ) -> bytes:
         handler = routes[self.function_name]
         try:
             result = handler(json.loads(body) if body else {})
@@ -244,7 +246,10 @@ def aws_world(
 
 
 def _build(
-    monkeypatch: pytest.MonkeyPatch, engine_server: ThreadingHTTPServer, heartbeat_s: int, timeout_s: int
+    monkeypatch: pytest.MonkeyPatch,
+    engine_server: ThreadingHTTPServer,
+    heartbeat_s: int,
+    timeout_s: int,
 ) -> AwsWorld:
     tables = create_tables()
     s3 = boto3.client("s3", region_name=REGION)
@@ -289,7 +294,9 @@ def _build(
         max_wait_s=20,
     )
     address = engine_server.server_address
-    endpoint = FakeAsyncEndpoint((str(address[0]), int(address[1])), "faceport-results", success, error)
+    endpoint = FakeAsyncEndpoint(
+        (str(address[0]), int(address[1])), "faceport-results", success, error
+    )
     runtime = build_aws_runtime(settings, AwsClients(region=REGION, sagemaker_runtime=endpoint))
     route_lambdas(
         monkeypatch,

@@ -127,7 +127,9 @@ class SageMakerAsyncEngine:
             }
             self._send("send_task_success", taskToken=call.token, output=json.dumps(output))
             return
-        error = self._failure(message, response.get("failureLocation") or self._failure_location(inference_id, call))
+        error = self._failure(
+            message, response.get("failureLocation") or self._failure_location(inference_id, call)
+        )
         self._send(
             "send_task_failure",
             taskToken=call.token,

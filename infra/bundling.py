@@ -1,0 +1,89 @@
+"""Lambda code without Docker: one asset directory built by a local bundler.
+
+The asset holds the API-side dependencies (installed for Lambda's platform, manylinux
+x86_64 / CPython 3.11, wheels only, at the versions pinned in uv.lock), the `faceport`
+package without its engine, and the thin handlers in functions/. boto3 is not bundled:
+the Lambda Python runtime provides it. Every faceport Lambda runs from this one asset.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import jsii
+from aws_cdk import aws_lambda as lambda_
+
+ROOT = Path(__file__).resolve().parents[1]
+UV = ROOT / ".tools" / "bin" / "uv"
+# What the Lambdas import, besides the standard library and the runtime's boto3.
+LAMBDA_REQUIREMENTS = ("aws-lambda-powertools", "pydantic", "pydantic-settings", "httpx", "pillow")
+# Never in a Lambda: the engine (cv2, numpy, mediapipe, dlib, av live behind it).
+EXCLUDED = ("faceport/engine", "__pycache__")
+SOURCES = ("faceport", "functions")
+
+
+def _source_files() -> list[Path]:
+    files = []
+    for top in SOURCES:
+        for path in sorted((ROOT / top).rglob("*.py")):
+            relative = path.relative_to(ROOT).as_posix()
+            if not any(part in relative for part in EXCLUDED):
+                files.append(path)
+    return files
+
+
+def asset_hash() -> str:
+    """Changes when the code or the pinned dependencies change, and only then."""
+    digest = hashlib.sha256()
+    digest.update(" ".join(LAMBDA_REQUIREMENTS).encode())
+    for path in [ROOT / "uv.lock", *_source_files()]:
+        digest.update(path.relative_to(ROOT).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def build_asset(output_dir: Path) -> None:
+    """Install the Lambda dependencies and copy our code into `output_dir`."""
+    with tempfile.TemporaryDirectory() as scratch:
+        pins = Path(scratch) / "pins.txt"
+        subprocess.run(
+            [str(UV), "export", "--frozen", "--no-dev", "--no-hashes", "--no-emit-project",
+             "--no-header", "--output-file", str(pins)],
+            cwd=ROOT, check=True, capture_output=True,
+        )  # fmt: skip
+        subprocess.run(
+            [str(UV), "pip", "install", "--quiet", "--target", str(output_dir),
+             "--python-platform", "x86_64-manylinux2014", "--python-version", "3.11",
+             "--only-binary", ":all:", "--constraints", str(pins), *LAMBDA_REQUIREMENTS],
+            cwd=ROOT, check=True,
+        )  # fmt: skip
+    for path in _source_files():
+        target = output_dir / path.relative_to(ROOT)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, target)
+
+
+@jsii.implements(cdk.ILocalBundling)
+class _LocalBundler:
+    def try_bundle(self, output_dir: str, options: Any) -> bool:
+        build_asset(Path(output_dir))
+        return True
+
+
+def lambda_code() -> lambda_.Code:
+    """The shared Lambda asset (bundled on this machine, never in Docker)."""
+    return lambda_.Code.from_asset(
+        str(ROOT / "functions"),  # a small placeholder source: the bundler reads the repo
+        asset_hash_type=cdk.AssetHashType.CUSTOM,
+        asset_hash=asset_hash(),
+        bundling=cdk.BundlingOptions(
+            image=cdk.DockerImage.from_registry("local-bundling-only"),
+            local=_LocalBundler(),
+        ),
+    )

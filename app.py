@@ -9,10 +9,16 @@ from cdk_nag import AwsSolutionsChecks
 from infra.stack import FaceportStack
 
 
+def add_checks(app: cdk.App) -> None:
+    """cdk-nag's AwsSolutions pack as a validation plugin: a finding fails the synth unless
+    it is acknowledged (infra/nag.py)."""
+    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+
+
 def build_app(context: dict[str, object] | None = None) -> tuple[cdk.App, FaceportStack]:
     app = cdk.App(context=context)
     stack = FaceportStack(app, "Faceport")
-    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    add_checks(app)
     return app, stack
 
 

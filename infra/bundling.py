@@ -23,26 +23,26 @@ ROOT = Path(__file__).resolve().parents[1]
 UV = ROOT / ".tools" / "bin" / "uv"
 # What the Lambdas import, besides the standard library and the runtime's boto3.
 LAMBDA_REQUIREMENTS = ("aws-lambda-powertools", "pydantic", "pydantic-settings", "httpx", "pillow")
-# Never in a Lambda: the engine (cv2, numpy, mediapipe, dlib, av live behind it).
-EXCLUDED = ("faceport/engine", "__pycache__")
+# Never in a Lambda: the engine package (cv2, numpy, mediapipe, dlib, av live behind it).
+ENGINE_PACKAGE = ROOT / "faceport" / "engine"
 SOURCES = ("faceport", "functions")
 
 
-def _source_files() -> list[Path]:
-    files = []
-    for top in SOURCES:
-        for path in sorted((ROOT / top).rglob("*.py")):
-            relative = path.relative_to(ROOT).as_posix()
-            if not any(part in relative for part in EXCLUDED):
-                files.append(path)
-    return files
+def source_files() -> list[Path]:
+    """Our code in the asset: every module of faceport and functions but the engine's."""
+    return [
+        path
+        for top in SOURCES
+        for path in sorted((ROOT / top).rglob("*.py"))
+        if not path.is_relative_to(ENGINE_PACKAGE)
+    ]
 
 
 def asset_hash() -> str:
     """Changes when the code or the pinned dependencies change, and only then."""
     digest = hashlib.sha256()
     digest.update(" ".join(LAMBDA_REQUIREMENTS).encode())
-    for path in [ROOT / "uv.lock", *_source_files()]:
+    for path in [ROOT / "uv.lock", *source_files()]:
         digest.update(path.relative_to(ROOT).as_posix().encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
@@ -63,7 +63,7 @@ def build_asset(output_dir: Path) -> None:
              "--only-binary", ":all:", "--constraints", str(pins), *LAMBDA_REQUIREMENTS],
             cwd=ROOT, check=True,
         )  # fmt: skip
-    for path in _source_files():
+    for path in source_files():
         target = output_dir / path.relative_to(ROOT)
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(path, target)

@@ -10,7 +10,6 @@ from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_ecr_assets as ecr_assets
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_sns as sns
@@ -54,7 +53,7 @@ class Inference(Construct):
             self,
             "EngineRole",
             assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
-            description="The faceport engine on SageMaker: pull its image, read requests, write answers",
+            description="faceport engine on SageMaker: pull its image, read requests, answer",
         )
         image.repository.grant_pull(role)
         role.add_to_policy(

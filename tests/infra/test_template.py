@@ -69,7 +69,11 @@ def test_buckets_are_private_encrypted_tls_only_and_expire(template: Template) -
 def test_webhook_queue_has_a_dead_letter_queue_and_an_alarm(template: Template) -> None:
     queues = resources(template, "AWS::SQS::Queue")
     assert len(queues) == 2
-    redrive = [q["Properties"]["RedrivePolicy"] for q in queues.values() if "RedrivePolicy" in q["Properties"]]
+    redrive = [
+        q["Properties"]["RedrivePolicy"]
+        for q in queues.values()
+        if "RedrivePolicy" in q["Properties"]
+    ]
     assert len(redrive) == 1 and redrive[0]["maxReceiveCount"] == 8
     for queue in queues.values():
         assert queue["Properties"]["SqsManagedSseEnabled"] is True
@@ -169,7 +173,10 @@ def test_the_async_endpoint_writes_to_s3_notifies_sns_and_scales_to_zero(
         "AWS::CloudWatch::Alarm", {"MetricName": "HasBacklogWithoutCapacity"}
     )
     subscriptions = resources(template, "AWS::SNS::Subscription")
-    assert sorted(s["Properties"]["Protocol"] for s in subscriptions.values()) == ["lambda", "lambda"]
+    assert sorted(s["Properties"]["Protocol"] for s in subscriptions.values()) == [
+        "lambda",
+        "lambda",
+    ]
     template.has_resource_properties(
         "AWS::SageMaker::Model",
         {"PrimaryContainer": Match.object_like({"Image": Match.any_value()})},
@@ -183,7 +190,7 @@ def test_monitoring_alarms_and_dashboard(template: Template) -> None:
     errors = [a for a in alarms.values() if a["Properties"].get("MetricName") == "Errors"]
     assert len(errors) == 3  # one per Lambda
     for alarm in alarms.values():
-        if "HasBacklogWithoutCapacity" != alarm["Properties"].get("MetricName"):
+        if alarm["Properties"].get("MetricName") != "HasBacklogWithoutCapacity":
             assert alarm["Properties"]["AlarmActions"], alarm
     template.resource_count_is("AWS::CloudWatch::Dashboard", 1)
 
@@ -197,10 +204,16 @@ def _statements(template: Template) -> list[dict[str, Any]]:
 
 def test_no_wildcard_actions_and_data_grants_name_their_resources(template: Template) -> None:
     for statement in _statements(template):
-        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        actions = (
+            statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        )
         for action in actions:
             assert action != "*" and not action.endswith(":*"), statement
-        data = [a for a in actions if a.split(":")[0] in ("s3", "dynamodb", "sqs", "states", "sagemaker")]
+        data = [
+            a
+            for a in actions
+            if a.split(":")[0] in ("s3", "dynamodb", "sqs", "states", "sagemaker")
+        ]
         if data:
             assert statement["Resource"] != "*", statement
 

@@ -90,6 +90,8 @@ class Storage(Construct):
             server_access_logs_prefix=f"{name.lower()}/",
             lifecycle_rules=[
                 s3.LifecycleRule(expiration=cdk.Duration.days(expiry_days)),
+                # Engine requests and raw answers are only needed while a task runs.
+                s3.LifecycleRule(prefix="engine/", expiration=cdk.Duration.days(1)),
                 s3.LifecycleRule(abort_incomplete_multipart_upload_after=cdk.Duration.days(1)),
             ],
             removal_policy=removal,

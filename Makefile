@@ -6,8 +6,12 @@ UV := .tools/bin/uv
 VENV := .venv
 SYNCED := $(VENV)/.synced-$(UV_VERSION)
 BIN := $(VENV)/bin
+# The CDK CLI, pinned in package.json/package-lock.json (the 3.x line refuses our templates).
+CDK := node_modules/.bin/cdk
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export CDK_DISABLE_CLI_TELEMETRY := true
 
-.PHONY: run test lint format bench synth samples clean
+.PHONY: run test lint format bench synth deploy destroy samples clean
 
 $(UV):
 	python3 -m venv .tools
@@ -40,8 +44,21 @@ bench: $(SYNCED)
 	$(BIN)/python -m tests.bench.bench_engine
 	$(BIN)/python -m tests.bench.bench_api
 
-synth: $(SYNCED)
-	$(BIN)/python app.py
+$(CDK): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# Offline, no credentials: the template, the Lambda asset (bundled here) and cdk-nag.
+synth: $(SYNCED) $(CDK)
+	$(CDK) synth --quiet --no-notices
+
+# Needs AWS credentials, a region, a bootstrapped account (`cdk bootstrap`) and Docker
+# (for the engine image). See README.md.
+deploy: $(SYNCED) $(CDK)
+	$(CDK) deploy --no-notices --require-approval broadening
+
+destroy: $(SYNCED) $(CDK)
+	$(CDK) destroy --no-notices
 
 clean:
-	rm -rf $(VENV) .tools cdk.out samples .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .tools node_modules cdk.out samples .pytest_cache .mypy_cache .ruff_cache

@@ -52,6 +52,14 @@ def _parser() -> argparse.ArgumentParser:
 
     detect = commands.add_parser("detect", help="print the faces of IMAGE as JSON")
     detect.add_argument("image", type=Path)
+
+    engine_serve = commands.add_parser(
+        "engine-serve", help="serve the engine on SageMaker's contract (/ping, /invocations)"
+    )
+    engine_serve.add_argument("--host", default="0.0.0.0", help="default 0.0.0.0")
+    engine_serve.add_argument("--port", type=int, default=8080, help="default 8080")
+    # SageMaker starts a container as `<image> serve`; the word is accepted and ignored.
+    engine_serve.add_argument("mode", nargs="?", choices=["serve"], help=argparse.SUPPRESS)
     return parser
 
 
@@ -93,6 +101,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "serve":
             return _serve(args)
+        if args.command == "engine-serve":
+            return _engine_serve(args)
         return _engine_command(args)
     except FaceportError as error:
         print(f"faceport: {error.code}: {error.message}", file=sys.stderr)
@@ -170,6 +180,33 @@ def _serve(args: argparse.Namespace) -> int:
         server.server_close()
         runtime.stop()
     return 0
+
+
+def _engine_serve(args: argparse.Namespace) -> int:
+    from faceport import engine
+    from faceport.adapters.local.engine import InProcessEngine
+    from faceport.engine_serving import make_engine_server
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    engine.detect_faces_in_image(_warm_up_image())  # load the models before /ping says ok
+    server = make_engine_server(args.host, args.port, InProcessEngine())
+    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
+    print(f"faceport engine listening on {args.host}:{args.port}", flush=True)
+    try:
+        server.serve_forever(poll_interval=0.2)
+    finally:
+        server.server_close()
+    return 0
+
+
+def _warm_up_image() -> bytes:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 64), (128, 128, 128)).save(buffer, "PNG")
+    return buffer.getvalue()
 
 
 if __name__ == "__main__":

@@ -163,3 +163,15 @@ class WorkerLost(FaceportError):
     code = "worker_lost"
     status = 500
     default_message = "The task was interrupted too many times and was given up."
+
+
+class EngineTimeout(FaceportError):
+    code = "engine_timeout"
+    status = 504
+    default_message = "The engine did not finish (or report progress) in time."
+
+
+class EngineFailed(FaceportError):
+    code = "engine_error"
+    status = 502
+    default_message = "The engine failed on this task."

@@ -56,8 +56,6 @@ class Settings(BaseSettings):
         default=24 * 3600, ge=0, description="How long a rotated-out signing secret still signs."
     )
     webhook_senders: int = Field(default=4, ge=1, description="Local sender threads.")
-    webhook_queue_url: str | None = Field(default=None, description="AWS: the webhook SQS queue.")
-    webhook_table: str | None = Field(default=None, description="AWS: the webhooks DynamoDB table.")
 
     @cached_property
     def webhook_retry_policy(self) -> RetryPolicy:
@@ -69,6 +67,25 @@ class Settings(BaseSettings):
             jitter=self.webhook_retry_jitter,
             timeout_s=self.webhook_timeout_s,
         )
+
+    # AWS shape: names of what the CDK stack made, given to every Lambda as env vars.
+    tasks_table: str = ""
+    accounts_table: str = ""
+    idempotency_table: str = ""
+    webhooks_table: str = ""
+    webhook_queue_url: str = ""
+    inputs_bucket: str = ""
+    results_bucket: str = ""
+    state_machine_arn: str = ""
+    engine_endpoint: str = Field(default="", description="SageMaker async endpoint name.")
+    engine_heartbeat_s: int = Field(
+        default=900,
+        ge=1,
+        description="A running engine call that reports nothing for this long fails.",
+    )
+    engine_timeout_s: int = Field(
+        default=3600, ge=1, description="An engine call still running after this long fails."
+    )
 
     @cached_property
     def base_url(self) -> str:

@@ -1,5 +1,6 @@
 """The workflow steps of a task: plain functions that the local worker pool runs in order
-and that the AWS state machine will call one by one.
+and that the AWS state machine calls one by one (begin, prepare, then dispatch to the
+remote engine, collect, finalize; fail on any error).
 
 Every step is safe to run again (a retried or resumed task repeats the step it was in),
 and every status change is a conditional write, so a task canceled meanwhile stays
@@ -8,10 +9,12 @@ canceled and leaves no result behind.
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from typing import Any
 
+from faceport.engine_protocol import EngineRequest, EngineResult, run_engine
 from faceport.errors import FaceportError
 from faceport.media import inspect_image
 from faceport.ports import BlobStore, Engine, Fetcher, TaskStore
@@ -30,7 +33,8 @@ class WorkflowDeps:
     tasks: TaskStore
     blobs: BlobStore
     fetcher: Fetcher
-    engine: Engine
+    # The in-process engine; None where the engine runs elsewhere (SageMaker).
+    engine: Engine | None = None
 
 
 def result_key(task: Task) -> str:
@@ -73,34 +77,56 @@ class Output:
     result_data: dict[str, Any] | None = None
 
 
-def execute(deps: WorkflowDeps, task_id: str) -> Output | None:
-    """Run the engine on the prepared inputs and store what it made. None: task gone."""
+def begin(deps: WorkflowDeps, task_id: str) -> Task | None:
+    """Mark a queued task running: the state machine's first step (the local worker pool
+    does the same when it claims a task). None: the task is gone or already ended."""
+    task = deps.tasks.get(task_id)
+    if task is None or task.status.is_terminal:
+        return None
+    return deps.tasks.update_if(
+        task_id,
+        ACTIVE,
+        status=TaskStatus.RUNNING,
+        started_at=task.started_at or utcnow(),
+        attempts=task.attempts + 1,
+    )
+
+
+def engine_request(deps: WorkflowDeps, task_id: str) -> EngineRequest | None:
+    """The engine's work for a prepared task, inputs included. None: task gone."""
     task = _running_task(deps, task_id)
     if task is None:
         return None
-    params = task.params
+    names = ("image",) if task.operation == "face_detect" else ("source", "target")
+    return EngineRequest(
+        operation=task.operation,
+        params=task.params,
+        inputs={name: deps.blobs.get(_blob(task, name)) for name in names},
+    )
+
+
+def collect(deps: WorkflowDeps, task_id: str, result: EngineResult) -> Output | None:
+    """Store what the engine made: a file as the task's result blob, detection data as is.
+    None: task gone."""
+    task = _running_task(deps, task_id)
+    if task is None:
+        return None
     if task.operation == "face_detect":
-        faces = deps.engine.detect_faces(deps.blobs.get(_blob(task, "image")))
-        return Output(result_data={"faces": faces})
-    source = deps.blobs.get(_blob(task, "source"))
-    target = deps.blobs.get(_blob(task, "target"))
-    if task.operation == "face_fusion":
-        assert params.similarity is not None
-        image = deps.engine.fuse_faces(
-            source, target, similarity=params.similarity, output_format=params.output_format
-        )
-    else:
-        face_map = [(m.source_index, m.target_index) for m in params.face_map or []]
-        image = deps.engine.swap_face(
-            source,
-            target,
-            target_index=params.target_index,
-            face_map=face_map or None,
-            output_format=params.output_format,
-        )
+        return Output(result_data=json.loads(result.body))
     key = result_key(task)
-    deps.blobs.put(key, image, MEDIA_TYPES[params.output_format])
+    deps.blobs.put(key, result.body, MEDIA_TYPES[task.params.output_format])
     return Output(result_key=key)
+
+
+def execute(deps: WorkflowDeps, task_id: str) -> Output | None:
+    """Run the in-process engine on the prepared inputs and store what it made (the local
+    shape; the state machine dispatches to a remote engine and collects instead)."""
+    request = engine_request(deps, task_id)
+    if request is None:
+        return None
+    if deps.engine is None:
+        raise FaceportError("No in-process engine is configured.")
+    return collect(deps, task_id, run_engine(deps.engine, request))
 
 
 def finalize(deps: WorkflowDeps, task_id: str, output: Output) -> Task | None:

@@ -18,11 +18,11 @@ def _app() -> APIGatewayRestResolver:
 
 
 def services_for(settings: Settings) -> Services:
-    """The services of this shape. Only the local shape exists so far: the AWS adapters
-    (DynamoDB, S3, Step Functions) plug in here."""
-    from faceport.adapters.local.runtime import build_local_runtime
+    """The services of the AWS shape (DynamoDB, S3, Step Functions); the local server
+    builds its own from the local runtime."""
+    from faceport.adapters.aws.runtime import build_aws_runtime
 
-    return build_local_runtime(settings).services
+    return build_aws_runtime(settings).services
 
 
 def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from moto import mock_aws
 
 from faceport import notify
 from faceport.adapters.aws import webhook_sender
+from faceport.adapters.aws.clients import AwsClients
 from faceport.adapters.aws.webhook_sender import AwsWebhookSender
 from faceport.adapters.aws.webhooks import DynamoWebhookStore, SqsWebhookQueue
 from faceport.settings import Settings
@@ -80,7 +81,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
 def settings_for(aws: Aws, **overrides: Any) -> Settings:
     return Settings(
         allow_private_urls=True,
-        webhook_table="webhooks",
+        webhooks_table="webhooks",
         webhook_queue_url=aws.queue_url,
         webhook_retry_base_s=1,
         webhook_retry_factor=1,
@@ -93,7 +94,9 @@ def settings_for(aws: Aws, **overrides: Any) -> Settings:
 
 @pytest.fixture
 def sender(aws: Aws) -> AwsWebhookSender:
-    return AwsWebhookSender.from_settings(settings_for(aws), dynamodb=aws.dynamodb, sqs=aws.sqs)
+    return AwsWebhookSender.from_settings(
+        settings_for(aws), AwsClients(dynamodb=aws.dynamodb, sqs=aws.sqs)
+    )
 
 
 def finished_task(notify_url: str, task_id: str = "task_0000000000aa") -> Task:
@@ -245,7 +248,7 @@ def test_an_early_message_goes_back_without_a_try(aws: Aws, sender: AwsWebhookSe
     assert back == early
     assert 3 * 3600 - 5 < delay <= 3 * 3600
     # SQS caps delays at 15 minutes; the real queue takes the capped one.
-    SqsWebhookQueue(aws.queue_url, aws.sqs).send(early, delay)
+    SqsWebhookQueue(aws.queue_url, AwsClients(sqs=aws.sqs)).send(early, delay)
 
 
 def test_a_broken_message_is_a_partial_failure_and_ends_in_the_dlq(
@@ -286,7 +289,7 @@ def test_signing_secrets_are_versioned_conditional_writes(sender: AwsWebhookSend
 
 
 def test_lambda_entry_on_the_canonical_event(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("FACEPORT_WEBHOOK_TABLE", "webhooks")
+    monkeypatch.setenv("FACEPORT_WEBHOOKS_TABLE", "webhooks")
     monkeypatch.setenv("FACEPORT_WEBHOOK_QUEUE_URL", aws.queue_url)
     webhook_sender._sender.cache_clear()
     try:

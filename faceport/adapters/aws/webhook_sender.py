@@ -16,6 +16,7 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from faceport import notify
+from faceport.adapters.aws.clients import AwsClients
 from faceport.adapters.aws.webhooks import DynamoWebhookStore, SqsWebhookQueue
 from faceport.settings import Settings
 from faceport.webhooks import QueuedTry
@@ -28,12 +29,13 @@ class AwsWebhookSender:
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, *, dynamodb: Any = None, sqs: Any = None
+        cls, settings: Settings, clients: AwsClients | None = None
     ) -> AwsWebhookSender:
-        if not settings.webhook_table or not settings.webhook_queue_url:
-            raise RuntimeError("FACEPORT_WEBHOOK_TABLE and FACEPORT_WEBHOOK_QUEUE_URL must be set")
-        queue = SqsWebhookQueue(settings.webhook_queue_url, sqs)
-        store = DynamoWebhookStore(settings.webhook_table, queue, dynamodb)
+        if not settings.webhooks_table or not settings.webhook_queue_url:
+            raise RuntimeError("FACEPORT_WEBHOOKS_TABLE and FACEPORT_WEBHOOK_QUEUE_URL must be set")
+        clients = clients or AwsClients()
+        queue = SqsWebhookQueue(settings.webhook_queue_url, clients)
+        store = DynamoWebhookStore(settings.webhooks_table, queue, clients)
         deps = notify.WebhookDeps(
             outbox=store,
             secrets=store,

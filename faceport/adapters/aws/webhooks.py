@@ -20,11 +20,10 @@ import time
 from datetime import datetime
 from typing import Any
 
-import boto3
-from botocore.exceptions import ClientError
 from pydantic import TypeAdapter
 
 from faceport import notify
+from faceport.adapters.aws.clients import AwsClients, error_code
 from faceport.ports import SecretSet
 from faceport.tasks import utcnow
 from faceport.webhooks import (
@@ -45,14 +44,12 @@ class SqsWebhookQueue:
     """WebhookQueue on SQS. Delays beyond SQS's 15 minutes are covered by the sender
     putting an early message back (see `notify.handle_queued_try`)."""
 
-    def __init__(self, queue_url: str, sqs: Any = None) -> None:
+    def __init__(self, queue_url: str, clients: AwsClients) -> None:
         self._url = queue_url
-        self._sqs = sqs
+        self._clients = clients
 
     def send(self, queued: QueuedTry, delay_s: float) -> None:
-        if self._sqs is None:
-            self._sqs = boto3.client("sqs")
-        self._sqs.send_message(
+        self._clients.sqs.send_message(
             QueueUrl=self._url,
             MessageBody=queued.model_dump_json(),
             DelaySeconds=max(0, min(SQS_MAX_DELAY_S, math.ceil(delay_s))),
@@ -63,16 +60,14 @@ class DynamoWebhookStore:
     """WebhookOutbox and SigningSecretStore on the webhooks table; `enqueue` also puts the
     first try's message on the queue."""
 
-    def __init__(self, table: str, queue: SqsWebhookQueue, dynamodb: Any = None) -> None:
+    def __init__(self, table: str, queue: SqsWebhookQueue, clients: AwsClients) -> None:
         self._table = table
         self._queue = queue
-        self._client = dynamodb
+        self._clients = clients
 
     @property
     def _db(self) -> Any:
-        if self._client is None:
-            self._client = boto3.client("dynamodb")
-        return self._client
+        return self._clients.dynamodb
 
     # -- WebhookOutbox -------------------------------------------------------------------
 
@@ -181,8 +176,8 @@ class DynamoWebhookStore:
                     },
                 ]
             )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "TransactionCanceledException":
+        except Exception as exc:
+            if error_code(exc) == "TransactionCanceledException":
                 return None  # someone recorded a try first
             raise
         return delivery.model_copy(
@@ -220,8 +215,8 @@ class DynamoWebhookStore:
                 ConditionExpression=condition,
                 **({"ExpressionAttributeValues": values} if expected_version else {}),
             )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+        except Exception as exc:
+            if error_code(exc) == "ConditionalCheckFailedException":
                 return False
             raise
         return True

@@ -1,0 +1,156 @@
+"""Tasks in DynamoDB: the AWS TaskStore.
+
+One item per task: `id` (partition key), `account_id` and `status` as attributes the
+`by_account` index and filters need, the whole task as JSON in `body`, and a `version`
+that every write checks and bumps. A status change reads the task, checks the expected
+status and writes only if nobody wrote in between (a conditional update); of two writers
+racing, one wins and the other sees the new status. Other attributes on the item (the
+engine's task token, see `sagemaker.py`) are left alone by these writes.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import time
+from collections.abc import Callable, Collection
+from typing import Any
+
+from faceport.adapters.aws.clients import AwsClients, error_code
+from faceport.errors import ValidationFailed
+from faceport.ports import TaskPage
+from faceport.tasks import Task, TaskStatus
+
+BY_ACCOUNT = "by_account"
+_TASK_ID = re.compile(r"^task_[0-9a-f]{12,40}$")
+
+
+class DynamoDbTaskStore:
+    """TaskStore on the tasks table (see infra/storage.py for its keys and index)."""
+
+    def __init__(
+        self,
+        table: str,
+        clients: AwsClients,
+        *,
+        poll_s: float = 0.5,
+        on_end: Callable[[Task], None] | None = None,
+    ) -> None:
+        self._table = table
+        self._clients = clients
+        self._poll_s = poll_s
+        # Called once, by the writer that ended the task, after its write (not in the same
+        # transaction as on SQLite: see docs/ARCHITECTURE.md, "Webhooks on AWS").
+        self._on_end = on_end
+
+    def create(self, task: Task) -> None:
+        self._clients.dynamodb.put_item(
+            TableName=self._table,
+            Item={
+                "id": {"S": task.id},
+                "account_id": {"S": task.account_id},
+                "status": {"S": task.status.value},
+                "version": {"N": "1"},
+                "body": {"S": task.model_dump_json()},
+            },
+            ConditionExpression="attribute_not_exists(id)",
+        )
+
+    def get(self, task_id: str) -> Task | None:
+        item = self._item(task_id)
+        return Task.model_validate_json(item["body"]["S"]) if item else None
+
+    def list(
+        self, account_id: str, *, status: TaskStatus | None, limit: int, cursor: str | None
+    ) -> TaskPage:
+        query: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": BY_ACCOUNT,
+            "KeyConditionExpression": "account_id = :a",
+            "ExpressionAttributeValues": {":a": {"S": account_id}},
+            "ScanIndexForward": False,  # ids sort by creation time: newest first
+        }
+        if status is not None:
+            query["FilterExpression"] = "#s = :s"
+            query["ExpressionAttributeNames"] = {"#s": "status"}
+            query["ExpressionAttributeValues"][":s"] = {"S": status.value}
+        if cursor:
+            start = _decode_cursor(cursor)
+            query["ExclusiveStartKey"] = {"account_id": {"S": account_id}, "id": {"S": start}}
+        tasks: list[Task] = []
+        # A filter applies after `Limit`, so read pages until one more than asked for is
+        # found (it tells whether there is a next page) or the index runs out.
+        while len(tasks) <= limit:
+            query["Limit"] = limit + 1 - len(tasks)
+            page = self._clients.dynamodb.query(**query)
+            tasks += [Task.model_validate_json(i["body"]["S"]) for i in page.get("Items", [])]
+            if "LastEvaluatedKey" not in page:
+                break
+            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        more = len(tasks) > limit
+        tasks = tasks[:limit]
+        return TaskPage(tasks=tasks, next_cursor=_encode_cursor(tasks[-1].id) if more else None)
+
+    def update_if(
+        self, task_id: str, expected: Collection[TaskStatus], **changes: Any
+    ) -> Task | None:
+        while True:
+            item = self._item(task_id)
+            if item is None:
+                return None
+            task = Task.model_validate_json(item["body"]["S"])
+            if task.status not in expected:
+                return None
+            new = Task.model_validate({**task.model_dump(), **changes})
+            version = item["version"]["N"]
+            try:
+                self._clients.dynamodb.update_item(
+                    TableName=self._table,
+                    Key={"id": {"S": task_id}},
+                    UpdateExpression="SET #s = :s, body = :b, version = :next",
+                    ConditionExpression="version = :v",
+                    ExpressionAttributeNames={"#s": "status"},
+                    ExpressionAttributeValues={
+                        ":s": {"S": new.status.value},
+                        ":b": {"S": new.model_dump_json()},
+                        ":v": {"N": version},
+                        ":next": {"N": str(int(version) + 1)},
+                    },
+                )
+            except Exception as exc:
+                if error_code(exc) == "ConditionalCheckFailedException":
+                    continue  # someone wrote first: look again at what they wrote
+                raise
+            if self._on_end is not None and new.status.is_terminal and not task.status.is_terminal:
+                self._on_end(new)
+            return new
+
+    def wait_until_done(self, task_id: str, timeout_s: float) -> Task | None:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            task = self.get(task_id)
+            remaining = deadline - time.monotonic()
+            if task is None or task.status.is_terminal or remaining <= 0:
+                return task
+            time.sleep(min(remaining, self._poll_s))
+
+    def _item(self, task_id: str) -> dict[str, Any] | None:
+        reply = self._clients.dynamodb.get_item(
+            TableName=self._table, Key={"id": {"S": task_id}}, ConsistentRead=True
+        )
+        item: dict[str, Any] | None = reply.get("Item")
+        return item if item and "body" in item else None
+
+
+def _encode_cursor(task_id: str) -> str:
+    return base64.urlsafe_b64encode(task_id.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> str:
+    try:
+        task_id = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except ValueError as exc:
+        raise ValidationFailed("The cursor is not one this API gave out.") from exc
+    if not _TASK_ID.match(task_id):
+        raise ValidationFailed("The cursor is not one this API gave out.")
+    return task_id

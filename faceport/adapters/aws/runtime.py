@@ -1,0 +1,73 @@
+"""Wiring of the AWS shape: every port with its AWS adapter, in one place (the analogue of
+`adapters/local/runtime.py`). Built on a Lambda's first event and kept while it is warm."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+from faceport import notify, service, workflow
+from faceport.adapters.aws.clients import AwsClients
+from faceport.adapters.aws.dynamodb_tasks import DynamoDbTaskStore
+from faceport.adapters.aws.s3_blobs import S3BlobStore
+from faceport.adapters.aws.sagemaker import SageMakerAsyncEngine
+from faceport.adapters.aws.stepfunctions import StepFunctionsOrchestrator
+from faceport.adapters.aws.webhooks import DynamoWebhookStore, SqsWebhookQueue
+from faceport.fetch import HttpFetcher
+from faceport.service import Services
+from faceport.settings import Settings
+from faceport.tasks import Task
+
+
+@dataclass(frozen=True)
+class AwsRuntime:
+    clients: AwsClients
+    services: Services
+    workflow: workflow.WorkflowDeps
+    engine: SageMakerAsyncEngine
+
+
+def build_aws_runtime(settings: Settings, clients: AwsClients | None = None) -> AwsRuntime:
+    """Everything the API, workflow and callback Lambdas need; no client is made yet."""
+    clients = clients or AwsClients()
+    webhooks = DynamoWebhookStore(
+        settings.webhooks_table, SqsWebhookQueue(settings.webhook_queue_url, clients), clients
+    )
+
+    def queue_final_event(task: Task) -> None:
+        notify.notify_final(
+            webhooks, task, service.render_task(services, task).model_dump(mode="json")
+        )
+
+    tasks = DynamoDbTaskStore(settings.tasks_table, clients, on_end=queue_final_event)
+    blobs = S3BlobStore(settings.inputs_bucket, settings.results_bucket, clients)
+    fetcher = HttpFetcher.from_settings(settings)
+    orchestrator = StepFunctionsOrchestrator(
+        settings.state_machine_arn,
+        clients,
+        {"heartbeat_s": settings.engine_heartbeat_s, "timeout_s": settings.engine_timeout_s},
+    )
+    engine = SageMakerAsyncEngine(
+        settings.engine_endpoint,
+        tasks_table=settings.tasks_table,
+        requests_bucket=settings.inputs_bucket,
+        clients=clients,
+        timeout_s=settings.engine_timeout_s,
+    )
+    services = Services(
+        settings=settings,
+        tasks=tasks,
+        blobs=blobs,
+        orchestrator=orchestrator,
+        fetcher=fetcher,
+        webhooks=webhooks,
+        signing_secrets=webhooks,
+    )
+    deps = workflow.WorkflowDeps(settings=settings, tasks=tasks, blobs=blobs, fetcher=fetcher)
+    return AwsRuntime(clients=clients, services=services, workflow=deps, engine=engine)
+
+
+@cache
+def default_runtime() -> AwsRuntime:
+    """The runtime of this Lambda: settings from its environment, real boto3 clients."""
+    return build_aws_runtime(Settings())

@@ -1,0 +1,98 @@
+"""What goes over the wire between the workflow and an engine that runs elsewhere.
+
+The SageMaker container (`faceport engine-serve`) takes one `EngineRequest` as JSON on
+`POST /invocations` and answers with the result: the image bytes, or JSON for a detection.
+A `FaceportError` is answered with its HTTP status and `{"error": {"code", "message"}}`,
+so the task ends `failed` with the same code as it would in-process.
+
+Pure Python: the API and workflow Lambdas import this, never the engine itself.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from pydantic import BaseModel, ConfigDict
+
+from faceport.errors import EngineFailed, FaceportError
+from faceport.ports import Engine
+from faceport.tasks import MEDIA_TYPES, Operation, TaskParams
+
+JSON = "application/json"
+
+
+class EngineRequest(BaseModel):
+    """One piece of face work with its inputs inline (base64 in JSON), so the engine needs
+    no storage credentials of its own."""
+
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", ser_json_bytes="base64", val_json_bytes="base64"
+    )
+
+    operation: Operation
+    params: TaskParams
+    inputs: dict[str, bytes]
+
+
+@dataclass(frozen=True)
+class EngineResult:
+    """What the engine made: a file (`content_type` of the output format) or JSON."""
+
+    content_type: str
+    body: bytes
+
+
+def run_engine(engine: Engine, request: EngineRequest) -> EngineResult:
+    """Do the request's work on `engine`; a `FaceportError` from the engine passes through."""
+    params = request.params
+    inputs = request.inputs
+    if request.operation == "face_detect":
+        faces = engine.detect_faces(inputs["image"])
+        return EngineResult(JSON, json.dumps({"faces": faces}).encode())
+    if request.operation == "face_fusion":
+        assert params.similarity is not None
+        image = engine.fuse_faces(
+            inputs["source"],
+            inputs["target"],
+            similarity=params.similarity,
+            output_format=params.output_format,
+        )
+    else:
+        face_map = [(m.source_index, m.target_index) for m in params.face_map or []]
+        image = engine.swap_face(
+            inputs["source"],
+            inputs["target"],
+            target_index=params.target_index,
+            face_map=face_map or None,
+            output_format=params.output_format,
+        )
+    return EngineResult(MEDIA_TYPES[params.output_format], image)
+
+
+def error_document(error: FaceportError) -> bytes:
+    """The body an engine answers a failed request with."""
+    return json.dumps({"error": {"code": error.code, "message": error.message}}).encode()
+
+
+def error_from_document(body: bytes | str) -> FaceportError:
+    """The `FaceportError` an engine's error body stands for (same class when the code is
+    one of ours); `EngineFailed` when the body is not such a document."""
+    try:
+        error = json.loads(body)["error"]
+        code, message = str(error["code"]), str(error["message"])
+    except (ValueError, KeyError, TypeError):
+        return EngineFailed()
+    return error_for_code(code, message)
+
+
+def error_for_code(code: str, message: str | None = None) -> FaceportError:
+    """Our error class for `code` (`EngineFailed` for a code we do not know)."""
+    return _ERRORS_BY_CODE.get(code, EngineFailed)(message)
+
+
+def _subclasses(cls: type[FaceportError]) -> list[type[FaceportError]]:
+    return [cls, *(sub for direct in cls.__subclasses__() for sub in _subclasses(direct))]
+
+
+_ERRORS_BY_CODE: dict[str, type[FaceportError]] = {c.code: c for c in _subclasses(FaceportError)}

@@ -1,0 +1,12 @@
+"""Engine callback Lambda entry point: SageMaker's SNS notifications complete waiting steps."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from faceport.adapters.aws.lambdas import handle_engine_notifications
+from faceport.adapters.aws.runtime import default_runtime
+
+
+def lambda_handler(event: dict[str, Any], context: Any) -> None:
+    handle_engine_notifications(default_runtime(), event)

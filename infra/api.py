@@ -1,0 +1,109 @@
+"""API: API Gateway (REST) -> the API Lambda (the same Powertools resolver the local server
+runs), with throttling, JSON access logs, CORS and an optional REQUEST authorizer."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import aws_cdk as cdk
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from infra.functions import python_function
+
+# Headers browsers may send cross-origin: auth, waiting, idempotency.
+_CORS_HEADERS = ["Content-Type", "Authorization", "X-Api-Key", "Prefer", "Idempotency-Key"]
+
+
+class Api(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        environment: dict[str, str],
+        rate_limit: int,
+        burst_limit: int,
+        cors_origins: Sequence[str],
+        authorizer_function: lambda_.IFunction | None = None,
+        authorizer_headers: Sequence[str] = ("Authorization",),
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.function = python_function(
+            self,
+            "Handler",
+            handler="functions.api.handler.lambda_handler",
+            description="faceport API: the /v1 Powertools resolver",
+            # API Gateway gives up after 29 s; `Prefer: wait` stays below that.
+            environment={**environment, "FACEPORT_MAX_WAIT_S": "25"},
+            timeout=cdk.Duration.seconds(29),
+            memory_mb=1024,
+        )
+        access_logs = logs.LogGroup(
+            self,
+            "AccessLogs",
+            retention=logs.RetentionDays.THREE_MONTHS,
+            removal_policy=cdk.RemovalPolicy.DESTROY,
+        )
+        self.authorizer: apigw.RequestAuthorizer | None = None
+        if authorizer_function is not None:
+            self.authorizer = apigw.RequestAuthorizer(
+                self,
+                "KeyAuthorizer",
+                handler=authorizer_function,
+                identity_sources=[apigw.IdentitySource.header(h) for h in authorizer_headers],
+                results_cache_ttl=cdk.Duration.minutes(5),
+            )
+        self.rest_api = apigw.LambdaRestApi(
+            self,
+            "RestApi",
+            handler=self.function,
+            proxy=False,
+            description="faceport face-swap API",
+            cloud_watch_role=True,
+            cloud_watch_role_removal_policy=cdk.RemovalPolicy.DESTROY,
+            endpoint_types=[apigw.EndpointType.REGIONAL],
+            deploy_options=apigw.StageOptions(
+                stage_name="v1",
+                throttling_rate_limit=rate_limit,
+                throttling_burst_limit=burst_limit,
+                access_log_destination=apigw.LogGroupLogDestination(access_logs),
+                access_log_format=apigw.AccessLogFormat.json_with_standard_fields(
+                    caller=False,
+                    http_method=True,
+                    ip=True,
+                    protocol=True,
+                    request_time=True,
+                    resource_path=True,
+                    response_length=True,
+                    status=True,
+                    user=True,
+                ),
+                logging_level=apigw.MethodLoggingLevel.ERROR,
+                metrics_enabled=True,
+                tracing_enabled=True,
+            ),
+            default_cors_preflight_options=apigw.CorsOptions(
+                allow_origins=list(cors_origins),
+                allow_headers=_CORS_HEADERS,
+                allow_methods=["GET", "POST", "OPTIONS"],
+                max_age=cdk.Duration.hours(1),
+            ),
+        )
+        integration = apigw.LambdaIntegration(self.function)
+        guarded = apigw.MethodOptions(
+            authorizer=self.authorizer,
+            authorization_type=apigw.AuthorizationType.CUSTOM if self.authorizer else None,
+        )
+        # Everything goes through the authorizer except the API's own documentation.
+        self.rest_api.root.add_proxy(
+            default_integration=integration, default_method_options=guarded, any_method=True
+        )
+        docs = self.rest_api.root.add_resource("docs")
+        docs.add_method("GET", integration)
+        docs.add_proxy(default_integration=integration, any_method=False).add_method(
+            "GET", integration
+        )
+        self.rest_api.root.add_resource("openapi.json").add_method("GET", integration)

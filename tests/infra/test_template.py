@@ -1,0 +1,260 @@
+"""The synthesized CloudFormation template: every unit, its key properties, encryption and
+TLS rules, and least-privilege grants."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_cdk.assertions import Match, Template
+
+from infra import asl
+from infra.schema import TABLES
+
+
+def resources(template: Template, kind: str) -> dict[str, Any]:
+    found: dict[str, Any] = template.find_resources(kind)
+    return found
+
+
+def test_tables_match_the_schema_with_pitr_and_encryption(template: Template) -> None:
+    tables = resources(template, "AWS::DynamoDB::Table")
+    assert len(tables) == len(TABLES)
+    by_keys = {}
+    for table in tables.values():
+        props = table["Properties"]
+        assert props["BillingMode"] == "PAY_PER_REQUEST"
+        assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+        assert props["SSESpecification"] == {"SSEEnabled": True}
+        keys = tuple(k["AttributeName"] for k in props["KeySchema"])
+        by_keys[keys] = props
+    tasks = by_keys[("id",)]
+    assert tasks["GlobalSecondaryIndexes"][0]["IndexName"] == "by_account"
+    assert [k["AttributeName"] for k in tasks["GlobalSecondaryIndexes"][0]["KeySchema"]] == [
+        "account_id",
+        "id",
+    ]
+    ttl = sorted(
+        p["TimeToLiveSpecification"]["AttributeName"]
+        for p in by_keys.values()
+        if "TimeToLiveSpecification" in p
+    )
+    assert ttl == ["expires_at", "expires_at"]  # idempotency and webhooks
+
+
+def test_buckets_are_private_encrypted_tls_only_and_expire(template: Template) -> None:
+    buckets = resources(template, "AWS::S3::Bucket")
+    assert len(buckets) == 3  # inputs, results, access logs
+    for bucket in buckets.values():
+        props = bucket["Properties"]
+        assert props["PublicAccessBlockConfiguration"] == {
+            "BlockPublicAcls": True,
+            "BlockPublicPolicy": True,
+            "IgnorePublicAcls": True,
+            "RestrictPublicBuckets": True,
+        }
+        encryption = props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+        assert encryption["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+        assert any("ExpirationInDays" in rule for rule in props["LifecycleConfiguration"]["Rules"])
+    policies = resources(template, "AWS::S3::BucketPolicy")
+    assert len(policies) == 3
+    for policy in policies.values():
+        statements = policy["Properties"]["PolicyDocument"]["Statement"]
+        assert any(
+            s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+            for s in statements
+        )
+
+
+def test_webhook_queue_has_a_dead_letter_queue_and_an_alarm(template: Template) -> None:
+    queues = resources(template, "AWS::SQS::Queue")
+    assert len(queues) == 2
+    redrive = [
+        q["Properties"]["RedrivePolicy"]
+        for q in queues.values()
+        if "RedrivePolicy" in q["Properties"]
+    ]
+    assert len(redrive) == 1 and redrive[0]["maxReceiveCount"] == 8
+    for queue in queues.values():
+        assert queue["Properties"]["SqsManagedSseEnabled"] is True
+    template.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {"MetricName": "ApproximateNumberOfMessagesVisible", "Threshold": 1},
+    )
+
+
+def test_the_webhook_sender_consumes_the_queue_with_per_message_failures(
+    template: Template,
+) -> None:
+    functions = resources(template, "AWS::Lambda::Function")
+    (sender_id,) = [
+        name
+        for name, f in functions.items()
+        if f["Properties"]["Handler"] == "functions.webhooks.handler.lambda_handler"
+    ]
+    (mapping,) = resources(template, "AWS::Lambda::EventSourceMapping").values()
+    props = mapping["Properties"]
+    assert props["FunctionName"] == {"Ref": sender_id}
+    assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    (queue,) = [
+        q
+        for q in resources(template, "AWS::SQS::Queue").values()
+        if "RedrivePolicy" in q["Properties"]
+    ]
+    timeout = functions[sender_id]["Properties"]["Timeout"]
+    assert queue["Properties"]["VisibilityTimeout"] >= 6 * timeout
+
+
+def test_the_api_has_throttling_access_logs_tracing_and_cors(template: Template) -> None:
+    template.has_resource_properties(
+        "AWS::ApiGateway::Stage",
+        {
+            "StageName": "v1",
+            "TracingEnabled": True,
+            "AccessLogSetting": Match.object_like({"DestinationArn": Match.any_value()}),
+            "MethodSettings": [
+                Match.object_like({"ThrottlingRateLimit": 50, "ThrottlingBurstLimit": 100})
+            ],
+        },
+    )
+    template.has_resource_properties(
+        "AWS::ApiGateway::Method",
+        {"HttpMethod": "OPTIONS", "Integration": Match.object_like({"Type": "MOCK"})},
+    )
+    template.has_resource_properties(
+        "AWS::ApiGateway::Method",
+        {"HttpMethod": "ANY", "AuthorizationType": "NONE"},  # no authorizer given here
+    )
+
+
+def test_lambdas_run_python_311_traced_with_their_settings(template: Template) -> None:
+    functions = resources(template, "AWS::Lambda::Function")
+    handlers = sorted(f["Properties"]["Handler"] for f in functions.values())
+    assert handlers == [
+        "functions.api.handler.lambda_handler",
+        "functions.engine_callback.handler.lambda_handler",
+        "functions.webhooks.handler.lambda_handler",
+        "functions.workflow.handler.lambda_handler",
+    ]
+    for function in functions.values():
+        props = function["Properties"]
+        assert props["Runtime"] == "python3.11"
+        assert props["TracingConfig"] == {"Mode": "Active"}
+        env = props["Environment"]["Variables"]
+        for name in ("FACEPORT_TASKS_TABLE", "FACEPORT_INPUTS_BUCKET", "FACEPORT_RESULTS_BUCKET",
+                     "FACEPORT_STATE_MACHINE_ARN", "FACEPORT_ENGINE_ENDPOINT",
+                     "FACEPORT_WEBHOOK_QUEUE_URL", "FACEPORT_ACCOUNTS_TABLE"):  # fmt: skip
+            assert name in env, (props["Handler"], name)
+
+
+def test_the_state_machine_is_the_asl_file_with_logging_and_tracing(template: Template) -> None:
+    machines = resources(template, "AWS::StepFunctions::StateMachine")
+    (machine,) = machines.values()
+    props = machine["Properties"]
+    assert props["StateMachineType"] == "STANDARD"
+    assert props["TracingConfiguration"] == {"Enabled": True}
+    assert props["LoggingConfiguration"]["Level"] == "ALL"
+    assert set(props["DefinitionSubstitutions"]) == asl.placeholders()
+    definition = json.loads(asl.DEFINITION.read_text())
+    assert "QueryLanguage" not in definition  # JSONPath, the default
+    dispatch = definition["States"]["Dispatch"]
+    assert dispatch["Resource"].endswith("waitForTaskToken")
+    assert dispatch["HeartbeatSecondsPath"] and dispatch["TimeoutSecondsPath"]
+    for name, state in definition["States"].items():
+        if state["Type"] == "Task" and name != "MarkFailed":
+            assert state["Catch"][0]["Next"] == "MarkFailed"
+            assert "TransientError" in state["Retry"][0]["ErrorEquals"]
+
+
+def test_the_async_endpoint_writes_to_s3_notifies_sns_and_scales_to_zero(
+    template: Template,
+) -> None:
+    template.has_resource_properties(
+        "AWS::SageMaker::EndpointConfig",
+        {
+            "AsyncInferenceConfig": {
+                "ClientConfig": {"MaxConcurrentInvocationsPerInstance": 1},
+                "OutputConfig": {
+                    "S3OutputPath": Match.any_value(),
+                    "S3FailurePath": Match.any_value(),
+                    "NotificationConfig": {
+                        "SuccessTopic": Match.any_value(),
+                        "ErrorTopic": Match.any_value(),
+                    },
+                },
+            }
+        },
+    )
+    template.has_resource_properties(
+        "AWS::ApplicationAutoScaling::ScalableTarget",
+        {"MinCapacity": 0, "ScalableDimension": "sagemaker:variant:DesiredInstanceCount"},
+    )
+    policies = resources(template, "AWS::ApplicationAutoScaling::ScalingPolicy")
+    kinds = sorted(p["Properties"]["PolicyType"] for p in policies.values())
+    assert "TargetTrackingScaling" in kinds and "StepScaling" in kinds
+    template.has_resource_properties(
+        "AWS::CloudWatch::Alarm", {"MetricName": "HasBacklogWithoutCapacity"}
+    )
+    subscriptions = resources(template, "AWS::SNS::Subscription")
+    assert sorted(s["Properties"]["Protocol"] for s in subscriptions.values()) == [
+        "lambda",
+        "lambda",
+    ]
+    template.has_resource_properties(
+        "AWS::SageMaker::Model",
+        {"PrimaryContainer": Match.object_like({"Image": Match.any_value()})},
+    )
+
+
+def test_monitoring_alarms_and_dashboard(template: Template) -> None:
+    alarms = resources(template, "AWS::CloudWatch::Alarm")
+    metrics = {a["Properties"].get("MetricName") for a in alarms.values()}
+    assert {"ExecutionsFailed", "Errors", "5XXError", "ApproximateBacklogSize"} <= metrics
+    errors = [a for a in alarms.values() if a["Properties"].get("MetricName") == "Errors"]
+    assert len(errors) == 4  # one per Lambda
+    for alarm in alarms.values():
+        if alarm["Properties"].get("MetricName") != "HasBacklogWithoutCapacity":
+            assert alarm["Properties"]["AlarmActions"], alarm
+    template.resource_count_is("AWS::CloudWatch::Dashboard", 1)
+
+
+def _statements(template: Template) -> list[dict[str, Any]]:
+    found = []
+    for policy in resources(template, "AWS::IAM::Policy").values():
+        found += policy["Properties"]["PolicyDocument"]["Statement"]
+    return found
+
+
+def test_no_wildcard_actions_and_data_grants_name_their_resources(template: Template) -> None:
+    for statement in _statements(template):
+        actions = (
+            statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        )
+        for action in actions:
+            assert action != "*" and not action.endswith(":*"), statement
+        data = [
+            a
+            for a in actions
+            if a.split(":")[0] in ("s3", "dynamodb", "sqs", "states", "sagemaker")
+        ]
+        if data:
+            assert statement["Resource"] != "*", statement
+
+
+def test_the_api_lambda_cannot_invoke_the_engine_or_complete_steps(template: Template) -> None:
+    functions = resources(template, "AWS::Lambda::Function")
+    api_role = next(
+        f["Properties"]["Role"]["Fn::GetAtt"][0]
+        for f in functions.values()
+        if f["Properties"]["Handler"].startswith("functions.api.")
+    )
+    api_actions = set()
+    for policy in resources(template, "AWS::IAM::Policy").values():
+        if {"Ref": api_role} in policy["Properties"]["Roles"]:
+            for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+                action = statement["Action"]
+                api_actions |= set(action if isinstance(action, list) else [action])
+    assert "states:StartExecution" in api_actions and "states:StopExecution" in api_actions
+    assert "sagemaker:InvokeEndpointAsync" not in api_actions
+    assert "states:SendTaskSuccess" not in api_actions
+    assert not any(a.startswith("s3:Delete") for a in api_actions)

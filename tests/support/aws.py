@@ -1,0 +1,312 @@
+"""The AWS shape, offline: moto for DynamoDB, S3, SNS, Lambda and Step Functions (which
+executes the real ASL file), our Lambda handlers called in-process where moto would run
+Lambda code, and a fake SageMaker async endpoint in front of the real serving contract.
+
+`aws_world(...)` builds the whole flow the way infra/ deploys it: the tables from
+infra/schema.py, two buckets, the success and error topics with the callback Lambda
+subscribed, the workflow Lambda, and the state machine from infra/statemachine/.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import ThreadingHTTPServer
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from moto import mock_aws
+from moto.awslambda.models import LambdaFunction
+
+from faceport.adapters.aws.clients import AwsClients
+from faceport.adapters.aws.lambdas import handle_engine_notifications, handle_step
+from faceport.adapters.aws.runtime import AwsRuntime, build_aws_runtime
+from faceport.engine_serving import make_engine_server
+from faceport.ports import Engine
+from faceport.settings import Settings
+from infra import asl
+from infra.schema import TABLES
+
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+ENDPOINT = "faceport-engine"
+WORKFLOW_FUNCTION = "faceport-workflow"
+CALLBACK_FUNCTION = "faceport-engine-callback"
+
+
+def create_tables(prefix: str = "faceport-") -> dict[str, str]:
+    """The tables of infra/schema.py in moto; returns {logical name: table name}."""
+    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    names = {}
+    for name, spec in TABLES.items():
+        keys = [(spec.partition, "HASH")] + ([(spec.sort, "RANGE")] if spec.sort else [])
+        attributes = {k for k, _ in keys}
+        indexes = []
+        for index in spec.indexes:
+            index_keys = [(index.partition, "HASH")]
+            if index.sort:
+                index_keys.append((index.sort, "RANGE"))
+            attributes |= {k for k, _ in index_keys}
+            indexes.append(
+                {
+                    "IndexName": index.name,
+                    "KeySchema": [{"AttributeName": k, "KeyType": t} for k, t in index_keys],
+                    "Projection": {"ProjectionType": "ALL"},
+                }
+            )
+        extra: dict[str, Any] = {"GlobalSecondaryIndexes": indexes} if indexes else {}
+        names[name] = f"{prefix}{name}"
+        dynamodb.create_table(
+            TableName=names[name],
+            KeySchema=[{"AttributeName": k, "KeyType": t} for k, t in keys],
+            AttributeDefinitions=[{"AttributeName": a, "AttributeType": "S"} for a in attributes],
+            BillingMode="PAY_PER_REQUEST",
+            **extra,
+        )
+    return names
+
+
+def route_lambdas(
+    monkeypatch: pytest.MonkeyPatch, routes: dict[str, Callable[[dict[str, Any]], Any]]
+) -> None:
+    """Make moto's Lambda run our Python handlers in-process (no Docker): a raised exception
+    comes back as a function error, `errorType` = its class name, as Lambda reports it."""
+
+    def invoke(
+        self: LambdaFunction, body: str, request_headers: Any, response_headers: Any
+    ) -> bytes:
+        handler = routes[self.function_name]
+        try:
+            result = handler(json.loads(body) if body else {})
+        except Exception as exc:
+            response_headers["x-amz-function-error"] = "Unhandled"
+            error = {"errorType": type(exc).__name__, "errorMessage": str(exc)}
+            return json.dumps(error).encode()
+        return json.dumps(result).encode()
+
+    monkeypatch.setattr(LambdaFunction, "invoke", invoke)
+
+
+@dataclass
+class FakeAsyncEndpoint:
+    """sagemaker-runtime's `invoke_endpoint_async`, as SageMaker does it: read the request
+    from S3, POST it to the container (our real serving contract over loopback HTTP) on a
+    background thread, store the answer at the output or failure location, and publish the
+    notification on the success or error topic."""
+
+    engine_url: tuple[str, int]
+    output_bucket: str
+    success_topic: str
+    error_topic: str
+    throttle_next: int = 0  # answer this many calls with ThrottlingException
+    silent: bool = False  # accept calls but never answer (a lost or stuck engine)
+    heartbeat: Callable[[str], bool] | None = None  # called while the engine works
+    heartbeat_every_s: float = 0.3
+    calls: list[str] = field(default_factory=list)
+    threads: list[threading.Thread] = field(default_factory=list)
+
+    def invoke_endpoint_async(self, **kwargs: Any) -> dict[str, Any]:
+        if self.throttle_next > 0:
+            self.throttle_next -= 1
+            error = {"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}
+            raise ClientError(error, "InvokeEndpointAsync")
+        assert kwargs["EndpointName"] == ENDPOINT
+        inference_id = kwargs.get("InferenceId") or str(uuid.uuid4())
+        self.calls.append(inference_id)
+        name = uuid.uuid4().hex
+        output = f"s3://{self.output_bucket}/engine/outputs/{name}.out"
+        failure = f"s3://{self.output_bucket}/engine/failures/{name}-error.out"
+        if not self.silent:
+            thread = threading.Thread(
+                target=self._work, args=(kwargs, inference_id, output, failure), daemon=True
+            )
+            thread.start()
+            self.threads.append(thread)
+        return {"InferenceId": inference_id, "OutputLocation": output, "FailureLocation": failure}
+
+    def _work(self, kwargs: dict[str, Any], inference_id: str, output: str, failure: str) -> None:
+        s3 = boto3.client("s3", region_name=REGION)
+        bucket, key = kwargs["InputLocation"][5:].split("/", 1)
+        request = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+        done = threading.Event()
+        if self.heartbeat is not None:
+            threading.Thread(target=self._beat, args=(inference_id, done), daemon=True).start()
+        try:
+            status, content_type, body = _post(self.engine_url, request)
+        finally:
+            done.set()
+        location = output if status == 200 else failure
+        out_bucket, out_key = location[5:].split("/", 1)
+        s3.put_object(Bucket=out_bucket, Key=out_key, Body=body, ContentType=content_type)
+        message: dict[str, Any] = {
+            "awsRegion": REGION,
+            "invocationStatus": "Completed" if status == 200 else "Failed",
+            "requestParameters": {
+                "endpointName": ENDPOINT,
+                "inputLocation": kwargs["InputLocation"],
+                "contentType": kwargs.get("ContentType"),
+            },
+            "inferenceId": inference_id,
+            "eventVersion": "1.0",
+            "eventSource": "aws:sagemaker",
+            "eventName": "InferenceResult",
+        }
+        if status == 200:
+            message["responseParameters"] = {"contentType": content_type, "outputLocation": output}
+        else:
+            message["failureReason"] = (
+                f"ClientError: Received client error ({status}) from primary with message "
+                f"{body.decode(errors='replace')!r}."
+            )
+        topic = self.success_topic if status == 200 else self.error_topic
+        boto3.client("sns", region_name=REGION).publish(TopicArn=topic, Message=json.dumps(message))
+
+    def _beat(self, inference_id: str, done: threading.Event) -> None:
+        assert self.heartbeat is not None
+        while not done.wait(self.heartbeat_every_s):
+            self.heartbeat(inference_id)
+
+
+def _post(address: tuple[str, int], body: bytes) -> tuple[int, str, bytes]:
+    connection = http.client.HTTPConnection(*address, timeout=60)
+    try:
+        connection.request("POST", "/invocations", body, {"Content-Type": "application/json"})
+        reply = connection.getresponse()
+        return reply.status, reply.getheader("Content-Type") or "", reply.read()
+    finally:
+        connection.close()
+
+
+@dataclass
+class AwsWorld:
+    runtime: AwsRuntime
+    endpoint: FakeAsyncEndpoint
+    settings: Settings
+
+    @property
+    def sfn(self) -> Any:
+        return self.runtime.clients.stepfunctions
+
+    def execution(self, task_id: str) -> dict[str, Any]:
+        arn = self.runtime.services.orchestrator.execution_arn(task_id)  # type: ignore[attr-defined]
+        result: dict[str, Any] = self.sfn.describe_execution(executionArn=arn)
+        return result
+
+    def wait_for_execution(self, task_id: str, timeout_s: float = 20.0) -> dict[str, Any]:
+        """The execution once it has stopped running."""
+        deadline = threading.Event()
+        timer = threading.Timer(timeout_s, deadline.set)
+        timer.start()
+        try:
+            while not deadline.is_set():
+                execution = self.execution(task_id)
+                if execution["status"] != "RUNNING":
+                    return execution
+                deadline.wait(0.05)
+        finally:
+            timer.cancel()
+        raise AssertionError(f"execution of {task_id} still running after {timeout_s}s")
+
+
+@contextmanager
+def aws_world(
+    monkeypatch: pytest.MonkeyPatch,
+    engine: Engine,
+    *,
+    heartbeat_s: int = 30,
+    timeout_s: int = 60,
+) -> Iterator[AwsWorld]:
+    """The whole AWS flow under moto, with `engine` behind the fake endpoint."""
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+    }.items():
+        monkeypatch.setenv(name, value)
+    engine_server = make_engine_server("127.0.0.1", 0, engine)
+    threading.Thread(target=engine_server.serve_forever, daemon=True).start()
+    config: Any = {"stepfunctions": {"execute_state_machine": True}}
+    with mock_aws(config=config):
+        world = _build(monkeypatch, engine_server, heartbeat_s, timeout_s)
+        try:
+            yield world
+        finally:
+            for thread in world.endpoint.threads:
+                thread.join(10)
+            engine_server.shutdown()
+            engine_server.server_close()
+
+
+def _build(
+    monkeypatch: pytest.MonkeyPatch,
+    engine_server: ThreadingHTTPServer,
+    heartbeat_s: int,
+    timeout_s: int,
+) -> AwsWorld:
+    tables = create_tables()
+    s3 = boto3.client("s3", region_name=REGION)
+    for bucket in ("faceport-inputs", "faceport-results"):
+        s3.create_bucket(Bucket=bucket)
+    sns = boto3.client("sns", region_name=REGION)
+    success = sns.create_topic(Name="faceport-engine-success")["TopicArn"]
+    error = sns.create_topic(Name="faceport-engine-error")["TopicArn"]
+    role = boto3.client("iam", region_name=REGION).create_role(
+        RoleName="faceport-test",
+        AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}),
+    )["Role"]["Arn"]
+    lambdas = boto3.client("lambda", region_name=REGION)
+    arns = {}
+    for name in (WORKFLOW_FUNCTION, CALLBACK_FUNCTION):
+        arns[name] = lambdas.create_function(
+            FunctionName=name,
+            Runtime="python3.11",
+            Role=role,
+            Handler="handler.lambda_handler",
+            Code={"ZipFile": b"routed in-process by tests/support/aws.py"},
+        )["FunctionArn"]
+    for topic in (success, error):
+        sns.subscribe(TopicArn=topic, Protocol="lambda", Endpoint=arns[CALLBACK_FUNCTION])
+    webhook_queue = boto3.client("sqs", region_name=REGION).create_queue(
+        QueueName="faceport-webhooks"
+    )["QueueUrl"]
+    machine = boto3.client("stepfunctions", region_name=REGION).create_state_machine(
+        name="faceport-tasks",
+        definition=asl.render({"WorkflowFunctionArn": arns[WORKFLOW_FUNCTION]}),
+        roleArn=role,
+    )["stateMachineArn"]
+    settings = Settings(
+        tasks_table=tables["tasks"],
+        accounts_table=tables["accounts"],
+        idempotency_table=tables["idempotency"],
+        webhooks_table=tables["webhooks"],
+        webhook_queue_url=webhook_queue,
+        inputs_bucket="faceport-inputs",
+        results_bucket="faceport-results",
+        state_machine_arn=machine,
+        engine_endpoint=ENDPOINT,
+        engine_heartbeat_s=heartbeat_s,
+        engine_timeout_s=timeout_s,
+        allow_private_urls=True,
+        max_wait_s=20,
+    )
+    address = engine_server.server_address
+    endpoint = FakeAsyncEndpoint(
+        (str(address[0]), int(address[1])), "faceport-results", success, error
+    )
+    runtime = build_aws_runtime(settings, AwsClients(region=REGION, sagemaker_runtime=endpoint))
+    route_lambdas(
+        monkeypatch,
+        {
+            WORKFLOW_FUNCTION: lambda event: handle_step(runtime, event),
+            CALLBACK_FUNCTION: lambda event: handle_engine_notifications(runtime, event),
+        },
+    )
+    return AwsWorld(runtime=runtime, endpoint=endpoint, settings=settings)

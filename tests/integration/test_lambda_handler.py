@@ -7,9 +7,11 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from faceport.adapters.local.sqlite_accounts import SqliteAccounts
 from faceport.api import lambda_entry
 from functions.api.handler import lambda_handler
 from tests.conftest import b64
@@ -25,8 +27,24 @@ def local_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     lambda_entry._app.cache_clear()
 
 
-def test_submit_then_get_list_and_cancel_through_the_handler() -> None:
-    event = load_event("api/post_face_swap")
+@pytest.fixture
+def account_id(tmp_path: Path) -> str:
+    """A funded account in the handler's store, standing in for the event's caller."""
+    store = SqliteAccounts(tmp_path / "faceport.sqlite3")
+    account = store.create_account("lambda")
+    store.top_up(account.id, 100, "initial")
+    return account.id
+
+
+def event_for(name: str, account_id: str) -> dict[str, Any]:
+    """A sample event whose authorizer context names `account_id`."""
+    event = load_event(name)
+    event["requestContext"]["authorizer"]["account_id"] = account_id
+    return event
+
+
+def test_submit_then_get_list_and_cancel_through_the_handler(account_id: str) -> None:
+    event = event_for("api/post_face_swap", account_id)
     body = json.loads(event["body"])
     body["source"] = body["target"] = {"base64": b64(tiny_image("JPEG"))}
     event["body"] = json.dumps(body)
@@ -41,15 +59,23 @@ def test_submit_then_get_list_and_cancel_through_the_handler() -> None:
         ("api/get_task", f"/v1/tasks/{task['id']}"),
         ("api/cancel_task", f"/v1/tasks/{task['id']}/cancel"),
     ]:
-        event = load_event(name)
+        event = event_for(name, account_id)
         event["path"] = path
         reply = lambda_handler(event, None)
         assert reply["statusCode"] == 200, reply
         assert json.loads(reply["body"])["id"] == task["id"]
 
-    listed = lambda_handler(load_event("api/list_tasks"), None)
+    listed = lambda_handler(event_for("api/list_tasks", account_id), None)
     assert listed["statusCode"] == 200
     assert json.loads(listed["body"])["data"] == []  # filtered on succeeded; ours was canceled
+
+
+def test_an_event_without_an_authorizer_context_is_refused(account_id: str) -> None:
+    event = event_for("api/get_task", account_id)
+    del event["requestContext"]["authorizer"]
+    reply = lambda_handler(event, None)
+    assert reply["statusCode"] == 401
+    assert json.loads(reply["body"])["error"]["code"] == "missing_api_key"
 
 
 def test_sample_get_of_an_unknown_task_is_404() -> None:

@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import partial
 
-from faceport import workflow
+from faceport import billing, workflow
 from faceport.adapters.local.engine import InProcessEngine
 from faceport.adapters.local.file_blobs import FileBlobStore, load_or_create_secret
+from faceport.adapters.local.rate_limit import TokenBucketLimiter
+from faceport.adapters.local.sqlite_accounts import SqliteAccounts
 from faceport.adapters.local.sqlite_tasks import SqliteTaskStore
 from faceport.adapters.local.worker_pool import WorkerPool
 from faceport.fetch import HttpFetcher
@@ -21,8 +23,11 @@ class LocalRuntime:
     services: Services
     blobs: FileBlobStore
     pool: WorkerPool
+    accounts: SqliteAccounts
 
     def start(self) -> None:
+        # One process owns the data dir: no submit is under way, every open hold is settled.
+        billing.reconcile(self.services.tasks, self.accounts)
         self.pool.run()
 
     def stop(self) -> None:
@@ -33,6 +38,7 @@ def build_local_runtime(settings: Settings, engine: Engine | None = None) -> Loc
     """Everything `faceport serve` needs, rooted at `settings.data_dir`."""
     data = settings.data_dir
     tasks = SqliteTaskStore(data / "faceport.sqlite3")
+    accounts = SqliteAccounts(data / "faceport.sqlite3")
     blobs = FileBlobStore(data / "blobs", settings.base_url, load_or_create_secret(data / "secret"))
     fetcher = HttpFetcher.from_settings(settings)
     deps = workflow.WorkflowDeps(
@@ -41,6 +47,7 @@ def build_local_runtime(settings: Settings, engine: Engine | None = None) -> Loc
         blobs=blobs,
         fetcher=fetcher,
         engine=engine or InProcessEngine(),
+        ledger=accounts,
     )
     pool = WorkerPool(
         tasks,
@@ -51,6 +58,13 @@ def build_local_runtime(settings: Settings, engine: Engine | None = None) -> Loc
         max_attempts=settings.task_max_attempts,
     )
     services = Services(
-        settings=settings, tasks=tasks, blobs=blobs, orchestrator=pool, fetcher=fetcher
+        settings=settings,
+        tasks=tasks,
+        blobs=blobs,
+        orchestrator=pool,
+        fetcher=fetcher,
+        accounts=accounts,
+        ledger=accounts,
+        rate_limiter=TokenBucketLimiter(settings.rate_limit_per_s, settings.rate_limit_burst),
     )
-    return LocalRuntime(services=services, blobs=blobs, pool=pool)
+    return LocalRuntime(services=services, blobs=blobs, pool=pool, accounts=accounts)

@@ -9,22 +9,15 @@ import json
 import os
 import secrets
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from faceport.accounts import LedgerEntry
 from faceport.auth import authenticate
 from faceport.errors import AccountNotFound, Unauthenticated
-from faceport.ports import AccountStore, Ledger
+from faceport.ports import Accounts
 
 DEV_KEY_FILE = "dev-api-key"
-
-
-@dataclass(frozen=True)
-class Store:
-    accounts: AccountStore
-    ledger: Ledger
 
 
 def add_admin_parser(commands: Any) -> None:
@@ -68,7 +61,7 @@ def _credits(text: str) -> int:
     return value
 
 
-def open_store(args: argparse.Namespace) -> Store:
+def open_store(args: argparse.Namespace) -> Accounts:
     """The store the flags select: DynamoDB for a deployed stack, else SQLite."""
     if args.stack or args.accounts_table:
         from faceport.adapters.aws.dynamo_accounts import DynamoAccounts, tables_of_stack
@@ -77,20 +70,17 @@ def open_store(args: argparse.Namespace) -> Store:
         if args.stack:
             table, found = tables_of_stack(args.stack)
             idempotency = idempotency or found
-        dynamo = DynamoAccounts(table, idempotency)
-        return Store(dynamo, dynamo)
+        return DynamoAccounts(table, idempotency)
     from faceport.adapters.local.sqlite_accounts import SqliteAccounts
     from faceport.settings import Settings
 
     data_dir = args.data_dir or Settings().data_dir
-    local = SqliteAccounts(data_dir / "faceport.sqlite3")
-    return Store(local, local)
+    return SqliteAccounts(data_dir / "faceport.sqlite3")
 
 
-def run_admin(args: argparse.Namespace, store: Store | None = None) -> int:
+def run_admin(args: argparse.Namespace, store: Accounts | None = None) -> int:
     """Run one admin command; errors are `FaceportError`s (the CLI prints them)."""
-    store = store or open_store(args)
-    accounts, ledger = store.accounts, store.ledger
+    accounts = ledger = store or open_store(args)
     if args.action == "create-account":
         account = accounts.create_account(args.name)
         if args.credits:
@@ -112,23 +102,18 @@ def run_admin(args: argparse.Namespace, store: Store | None = None) -> int:
         added = ledger.top_up(args.account, args.credits, reference)
         _print({"account_id": args.account, "reference": reference, "added": added})
     elif args.action == "balance":
-        _print(_balance(store, args.account))
+        _print(_balance(accounts, args.account))
     else:
-        _require(store, args.account)
+        _balance(accounts, args.account)  # an unknown account is an error, not an empty table
         _print_ledger(ledger.entries(args.account, args.limit), as_json=args.json)
     return 0
 
 
-def _require(store: Store, account_id: str) -> None:
-    if store.accounts.get_account(account_id) is None:
-        raise AccountNotFound(f"No account {account_id!r}.")
-
-
-def _balance(store: Store, account_id: str) -> dict[str, Any]:
-    account = store.accounts.get_account(account_id)
+def _balance(store: Accounts, account_id: str) -> dict[str, Any]:
+    account = store.get_account(account_id)
     if account is None:
         raise AccountNotFound(f"No account {account_id!r}.")
-    usage = {op: u.model_dump() for op, u in store.ledger.usage(account_id).items()}
+    usage = {op: u.model_dump() for op, u in store.usage(account_id).items()}
     return account.model_dump(mode="json") | {"available": account.available, "usage": usage}
 
 
@@ -168,20 +153,20 @@ def _print_ledger(entries: list[LedgerEntry], *, as_json: bool) -> None:
         print("  ".join(str(row[c]).ljust(widths[c]) for c in columns))
 
 
-def ensure_dev_key(store: Store, data_dir: Path, credits: int) -> str:
+def ensure_dev_key(store: Accounts, data_dir: Path, credits: int) -> str:
     """The development account's key, kept in `<data dir>/dev-api-key` (mode 600) so that
     the README's curl can read it; made, with `credits`, on the first run."""
     path = data_dir / DEV_KEY_FILE
     if path.exists():
         token = path.read_text().strip()
         try:
-            authenticate({"Authorization": f"Bearer {token}"}, store.accounts)
+            authenticate({"Authorization": f"Bearer {token}"}, store)
             return token
         except Unauthenticated:
             pass  # a stale file (the store was wiped, or the key revoked): make a new one
-    account = store.accounts.create_account("dev")
-    store.ledger.top_up(account.id, credits, "initial")
-    token = store.accounts.issue_key(account.id).token
+    account = store.create_account("dev")
+    store.top_up(account.id, credits, "initial")
+    token = store.issue_key(account.id).token
     data_dir.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")
     fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

@@ -153,7 +153,7 @@ def _serve(args: argparse.Namespace) -> int:
     from faceport.adapters.local.gateway import with_authorizer
     from faceport.adapters.local.http_server import make_server
     from faceport.adapters.local.runtime import build_local_runtime
-    from faceport.admin import DEV_KEY_FILE, Store, ensure_dev_key
+    from faceport.admin import DEV_KEY_FILE, ensure_dev_key
     from faceport.api.app import build_app, needs_api_key
     from faceport.settings import Settings
 
@@ -171,8 +171,7 @@ def _serve(args: argparse.Namespace) -> int:
     server = make_server(settings.host, settings.port, handler, runtime.blobs, body_cap)
     runtime.start()
     if args.dev:
-        store = Store(runtime.accounts, runtime.accounts)
-        key = ensure_dev_key(store, settings.data_dir, settings.dev_account_credits)
+        key = ensure_dev_key(runtime.accounts, settings.data_dir, settings.dev_account_credits)
         key_file = settings.data_dir / DEV_KEY_FILE
         print(f"development API key (also in {key_file}): {key}", flush=True)
 

@@ -158,6 +158,10 @@ class Ledger(Protocol):
         """The account's ledger, oldest first (the last `limit` entries)."""
 
 
+class Accounts(AccountStore, Ledger, Protocol):
+    """Both, as one store keeps them (one SQLite file locally, one DynamoDB table on AWS)."""
+
+
 class RateLimiter(Protocol):
     def acquire(self, key_id: str) -> None:
         """Count one request of the key; raise `RateLimited` (with a retry delay) over the

@@ -13,7 +13,7 @@ from faceport.adapters.local.sqlite_accounts import SqliteAccounts
 from faceport.adapters.local.sqlite_tasks import SqliteTaskStore
 from faceport.adapters.local.worker_pool import WorkerPool
 from faceport.fetch import HttpFetcher
-from faceport.ports import Engine
+from faceport.ports import Accounts, Engine
 from faceport.service import Services
 from faceport.settings import Settings
 
@@ -23,7 +23,7 @@ class LocalRuntime:
     services: Services
     blobs: FileBlobStore
     pool: WorkerPool
-    accounts: SqliteAccounts
+    accounts: Accounts
 
     def start(self) -> None:
         # One process owns the data dir: no submit is under way, every open hold is settled.
@@ -34,11 +34,13 @@ class LocalRuntime:
         self.pool.stop()
 
 
-def build_local_runtime(settings: Settings, engine: Engine | None = None) -> LocalRuntime:
+def build_local_runtime(
+    settings: Settings, engine: Engine | None = None, accounts: Accounts | None = None
+) -> LocalRuntime:
     """Everything `faceport serve` needs, rooted at `settings.data_dir`."""
     data = settings.data_dir
     tasks = SqliteTaskStore(data / "faceport.sqlite3")
-    accounts = SqliteAccounts(data / "faceport.sqlite3")
+    accounts = accounts or SqliteAccounts(data / "faceport.sqlite3")
     blobs = FileBlobStore(data / "blobs", settings.base_url, load_or_create_secret(data / "secret"))
     fetcher = HttpFetcher.from_settings(settings)
     deps = workflow.WorkflowDeps(

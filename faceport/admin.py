@@ -80,32 +80,32 @@ def open_store(args: argparse.Namespace) -> Accounts:
 
 def run_admin(args: argparse.Namespace, store: Accounts | None = None) -> int:
     """Run one admin command; errors are `FaceportError`s (the CLI prints them)."""
-    accounts = ledger = store or open_store(args)
+    store = store or open_store(args)
     if args.action == "create-account":
-        account = accounts.create_account(args.name)
+        account = store.create_account(args.name)
         if args.credits:
-            ledger.top_up(account.id, args.credits, "initial")
-        key = accounts.issue_key(account.id)
+            store.top_up(account.id, args.credits, "initial")
+        key = store.issue_key(account.id)
         _print(
             {"account_id": account.id, "name": account.name, "credits": args.credits}
             | {"key_id": key.key_id, "api_key": key.token, "note": "the key is shown only once"}
         )
     elif args.action == "issue-key":
-        key = accounts.issue_key(args.account)
+        key = store.issue_key(args.account)
         _print({"account_id": args.account, "key_id": key.key_id, "api_key": key.token})
     elif args.action == "revoke-key":
-        record = accounts.revoke_key(args.key_id)
+        record = store.revoke_key(args.key_id)
         revoked_at = record.revoked_at.isoformat() if record.revoked_at else None
         _print({"key_id": record.id, "account_id": record.account_id, "revoked_at": revoked_at})
     elif args.action == "top-up":
         reference = args.reference or f"topup_{int(time.time() * 1000):012x}{secrets.token_hex(4)}"
-        added = ledger.top_up(args.account, args.credits, reference)
+        added = store.top_up(args.account, args.credits, reference)
         _print({"account_id": args.account, "reference": reference, "added": added})
     elif args.action == "balance":
-        _print(_balance(accounts, args.account))
+        _print(_balance(store, args.account))
     else:
-        _balance(accounts, args.account)  # an unknown account is an error, not an empty table
-        _print_ledger(ledger.entries(args.account, args.limit), as_json=args.json)
+        _balance(store, args.account)  # an unknown account is an error, not an empty table
+        _print_ledger(store.entries(args.account, args.limit), as_json=args.json)
     return 0
 
 
@@ -148,9 +148,9 @@ def _print_ledger(entries: list[LedgerEntry], *, as_json: bool) -> None:
     columns = ["at", "ref", "kind", "operation", "balance_delta", "reserved_delta"]
     columns += ["balance", "reserved"]
     widths = {c: max([len(c), *(len(str(r[c])) for r in rows)]) for c in columns}
-    print("  ".join(c.ljust(widths[c]) for c in columns))
+    print("  ".join(c.ljust(widths[c]) for c in columns).rstrip())
     for row in rows:
-        print("  ".join(str(row[c]).ljust(widths[c]) for c in columns))
+        print("  ".join(str(row[c]).ljust(widths[c]) for c in columns).rstrip())
 
 
 def ensure_dev_key(store: Accounts, data_dir: Path, credits: int) -> str:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -542,10 +543,13 @@ class DynamoRateLimiter:
     table (expiring by TTL); over `per_s` in one second is a 429. (Fixed windows admit up
     to twice the rate across a boundary; API Gateway's own stage throttling caps bursts.)"""
 
-    def __init__(self, table: str, per_s: float, client: Any = None) -> None:
+    def __init__(
+        self, table: str, per_s: float, client: Any = None, clock: Callable[[], float] = time.time
+    ) -> None:
         self._table = table
         self._limit = max(1, int(per_s))
         self._client_given = client
+        self._clock = clock
 
     def acquire(self, key_id: str) -> None:
         from faceport.errors import RateLimited
@@ -554,7 +558,7 @@ class DynamoRateLimiter:
             import boto3
 
             self._client_given = boto3.client("dynamodb")
-        second = int(time.time())
+        second = int(self._clock())
         try:
             self._client_given.update_item(
                 TableName=self._table,

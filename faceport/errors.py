@@ -120,6 +120,81 @@ class LinkExpired(FaceportError):
     default_message = "The download link has expired or its signature is wrong."
 
 
+# --- accounts, keys and credits --------------------------------------------------------
+
+
+class Unauthenticated(FaceportError):
+    """Base of the 401s: no usable API key came with the request."""
+
+    code = "unauthenticated"
+    status = 401
+    default_message = "Send an API key (e.g. `Authorization: Bearer <key>`)."
+
+
+class MissingApiKey(Unauthenticated):
+    code = "missing_api_key"
+    default_message = (
+        "No API key: send `Authorization: Bearer <key>` (or X-Api-Key, ailabapi-api-key, "
+        "mj-api-secret, or the X-Request-req-accessKeyId/-accessKeySecret pair)."
+    )
+
+
+class InvalidApiKey(Unauthenticated):
+    code = "invalid_api_key"
+    default_message = "The API key is not valid."
+
+
+class RevokedApiKey(Unauthenticated):
+    code = "revoked_api_key"
+    default_message = "The API key has been revoked."
+
+
+class InsufficientCredits(FaceportError):
+    code = "insufficient_credits"
+    status = 402
+    default_message = "The account's available credits do not cover this request."
+
+
+class IdempotencyKeyReused(FaceportError):
+    code = "idempotency_key_reused"
+    status = 422
+    default_message = "This Idempotency-Key was used before with a different request body."
+
+
+class IdempotencyKeyInProgress(FaceportError):
+    code = "idempotency_key_in_progress"
+    status = 409
+    default_message = "A request with this Idempotency-Key is still being accepted; retry."
+
+
+class InvalidIdempotencyKey(FaceportError):
+    code = "invalid_idempotency_key"
+    status = 400
+    default_message = "An Idempotency-Key is 1 to 255 printable ASCII characters."
+
+
+class RateLimited(FaceportError):
+    """429; `retry_after_s` becomes the `Retry-After` header."""
+
+    code = "rate_limited"
+    status = 429
+    default_message = "Too many requests for this API key; slow down."
+
+    def __init__(self, message: str | None = None, *, retry_after_s: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+class TooManyConcurrentTasks(RateLimited):
+    code = "too_many_concurrent_tasks"
+    default_message = "This API key has as many unfinished tasks as it may; wait for one to end."
+
+
+class AccountNotFound(NotFound):
+    code = "account_not_found"
+    default_message = "No such account."
+
+
 # --- task failures (the task ends `failed` with this code) -----------------------------
 
 

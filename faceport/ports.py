@@ -11,6 +11,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from faceport.accounts import (
+    Account,
+    ApiKeyRecord,
+    Hold,
+    IdempotencyClaim,
+    IssuedKey,
+    LedgerEntry,
+    Usage,
+)
 from faceport.tasks import OutputFormat, TargetSelection, Task, TaskStatus
 from faceport.webhooks import (
     Delivery,
@@ -149,3 +158,72 @@ class SigningSecretStore(Protocol):
 
     def save(self, account_id: str, secrets: list[SigningSecret], expected_version: int) -> bool:
         """Replace the secrets if the stored version is still `expected_version`."""
+
+
+class AccountStore(Protocol):
+    """Accounts and their API keys (only key hashes are stored)."""
+
+    def create_account(self, name: str) -> Account:
+        """A new account with no credits (top it up through the `Ledger`)."""
+
+    def get_account(self, account_id: str) -> Account | None: ...
+
+    def issue_key(self, account_id: str) -> IssuedKey:
+        """A new key for the account; raises `AccountNotFound`. The secret is not kept."""
+
+    def find_key(self, key_id: str) -> ApiKeyRecord | None: ...
+
+    def revoke_key(self, key_id: str) -> ApiKeyRecord:
+        """Revoke the key (again: no change); raises `NotFound` for an unknown key."""
+
+
+class Ledger(Protocol):
+    """Credits. Every change is a ledger entry written once, with the balance change, in
+    one transaction; 0 <= reserved <= balance holds after every one of them."""
+
+    def reserve(
+        self, hold: Hold, *, idempotency: IdempotencyClaim | None = None, max_active: int = 0
+    ) -> str:
+        """Hold `hold.amount` credits for a new task and return `hold.task_id`.
+
+        With `idempotency`, the key is claimed in the same transaction: if this account used
+        it before (and it has not expired), nothing is held and the earlier task's id is
+        returned, or `IdempotencyKeyReused` raised when the fingerprint differs. A second
+        reserve for the same task holds nothing. Raises `InsufficientCredits` when the
+        available credits are short, and, when `max_active` > 0, `TooManyConcurrentTasks`
+        if the key already has that many unsettled holds, `RevokedApiKey` if it is revoked.
+        """
+
+    def commit(self, account_id: str, task_id: str, amount: int) -> bool:
+        """Charge `amount` (at most the amount held) and free the hold. False (and no
+        change) if there is no open hold for the task: already settled, or never held."""
+
+    def release(self, account_id: str, task_id: str) -> bool:
+        """Free the hold without charging. False (and no change) if there is no open hold."""
+
+    def abandon(self, account_id: str, task_id: str) -> None:
+        """Release the hold of a task that was never written, and forget the idempotency
+        key it claimed, so that a retry with that key starts afresh."""
+
+    def top_up(self, account_id: str, credits: int, reference: str) -> bool:
+        """Add credits; once per `reference` (False and no change on a repeat). Raises
+        `AccountNotFound`."""
+
+    def open_reservations(self, older_than_s: float) -> list[Hold]:
+        """Holds not yet committed or released, made more than `older_than_s` ago."""
+
+    def usage(self, account_id: str) -> dict[str, Usage]:
+        """Charged tasks and credits by operation."""
+
+    def entries(self, account_id: str, limit: int = 1000) -> list[LedgerEntry]:
+        """The account's ledger, oldest first (the last `limit` entries)."""
+
+
+class Accounts(AccountStore, Ledger, Protocol):
+    """Both, as one store keeps them (one SQLite file locally, one DynamoDB table on AWS)."""
+
+
+class RateLimiter(Protocol):
+    def acquire(self, key_id: str) -> None:
+        """Count one request of the key; raise `RateLimited` (with a retry delay) over the
+        limit."""

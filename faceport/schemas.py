@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from faceport.accounts import Usage
 from faceport.tasks import FaceMapEntry, OutputFormat, TargetSelection, TaskStatus
 from faceport.webhooks import DeliveryStatus
 
@@ -153,6 +154,7 @@ class TaskView(BaseModel):
     started_at: datetime | None
     finished_at: datetime | None
     timings: Timings
+    price: int = Field(description="Credits: charged if the task succeeds, else nothing.")
     result: ResultInfo | None
     error: ErrorInfo | None
 
@@ -213,3 +215,17 @@ class RotateSecretRequest(_Strict):
         le=7 * 24 * 3600,
         description="How long the old secrets keep signing (default: the server's setting).",
     )
+
+
+class AccountView(BaseModel):
+    """The caller's account. `available` = `balance` - `reserved` (credits held for
+    unfinished tasks); `usage` counts charged (succeeded) tasks by operation."""
+
+    id: str
+    object: Literal["account"] = "account"
+    name: str
+    balance: int
+    reserved: int
+    available: int
+    usage: dict[str, Usage]
+    key_id: str | None = Field(description="The API key this request came with.")

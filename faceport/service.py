@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import re
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
+from pydantic import BaseModel
+
+from faceport import billing
+from faceport.accounts import Caller, Hold, IdempotencyClaim
 from faceport.errors import (
+    AccountNotFound,
+    FaceportError,
+    IdempotencyKeyInProgress,
+    InvalidIdempotencyKey,
     NotFound,
     NotifyUrlNotAllowed,
     TaskNotCancelable,
@@ -15,14 +24,18 @@ from faceport.errors import (
 )
 from faceport.media import decode_base64, inspect_image
 from faceport.ports import (
+    AccountStore,
     BlobStore,
     Fetcher,
+    Ledger,
     Orchestrator,
+    RateLimiter,
     SigningSecretStore,
     TaskStore,
     WebhookOutbox,
 )
 from faceport.schemas import (
+    AccountView,
     ErrorInfo,
     FaceDetectRequest,
     FaceFusionRequest,
@@ -58,13 +71,18 @@ class Services:
     fetcher: Fetcher
     webhooks: WebhookOutbox
     signing_secrets: SigningSecretStore
+    accounts: AccountStore
+    ledger: Ledger
+    rate_limiter: RateLimiter
 
 
 def input_key(task_id: str, name: str) -> str:
     return f"inputs/{task_id}/{name}"
 
 
-def submit_face_swap(svc: Services, account_id: str, request: FaceSwapRequest) -> Task:
+def submit_face_swap(
+    svc: Services, caller: Caller, request: FaceSwapRequest, *, idempotency_key: str | None = None
+) -> Task:
     """Queue a face swap (see `FaceSwapRequest`)."""
     params = TaskParams(
         target_index=request.target_index,
@@ -72,54 +90,116 @@ def submit_face_swap(svc: Services, account_id: str, request: FaceSwapRequest) -
         output_format=request.output_format,
     )
     inputs = {"source": request.source, "target": request.target}
-    return _submit(
-        svc, account_id, "face_swap", params, inputs, request.metadata, request.notify_url
-    )
+    return _submit(svc, caller, "face_swap", params, inputs, request, idempotency_key)
 
 
-def submit_face_fusion(svc: Services, account_id: str, request: FaceFusionRequest) -> Task:
+def submit_face_fusion(
+    svc: Services,
+    caller: Caller,
+    request: FaceFusionRequest,
+    *,
+    idempotency_key: str | None = None,
+) -> Task:
     """Queue a face fusion (see `FaceFusionRequest`)."""
     params = TaskParams(similarity=request.similarity, output_format=request.output_format)
     inputs = {"source": request.source, "target": request.target}
-    return _submit(
-        svc, account_id, "face_fusion", params, inputs, request.metadata, request.notify_url
-    )
+    return _submit(svc, caller, "face_fusion", params, inputs, request, idempotency_key)
 
 
-def submit_face_detect(svc: Services, account_id: str, request: FaceDetectRequest) -> Task:
+def submit_face_detect(
+    svc: Services,
+    caller: Caller,
+    request: FaceDetectRequest,
+    *,
+    idempotency_key: str | None = None,
+) -> Task:
     """Queue a face detection; the API waits for it, so to clients it is synchronous."""
     inputs = {"image": request.image}
-    return _submit(svc, account_id, "face_detect", TaskParams(), inputs, None, request.notify_url)
+    return _submit(svc, caller, "face_detect", TaskParams(), inputs, request, idempotency_key)
 
 
 def _submit(
     svc: Services,
-    account_id: str,
+    caller: Caller,
     operation: Operation,
     params: TaskParams,
     given: dict[str, ImageInput],
-    metadata: dict[str, Any] | None,
-    notify_url: str | None,
+    request: BaseModel,
+    idempotency_key: str | None,
 ) -> Task:
-    """Check the inputs, store the task, start its workflow. Bad input raises a 4xx error
-    before the task is stored."""
+    """Check the inputs, reserve the price, store the task, start its workflow. Bad input
+    raises a 4xx error before anything is stored or held. With an `idempotency_key` (the
+    `Idempotency-Key` header, or a dialect's business id), a repeat of the same request
+    returns the first task and holds nothing more."""
+    notify_url: str | None = getattr(request, "notify_url", None)
     if notify_url is not None:
         _check_notify_url(svc, notify_url)
+    claim = _idempotency_claim(svc, operation, request, idempotency_key)
     task_id = new_task_id()
     inputs = {name: _accept_input(svc, task_id, name, image) for name, image in given.items()}
+    price = billing.price_of(svc.settings, operation)
+    hold = Hold(caller.account_id, task_id, operation, price, caller.key_id)
+    try:
+        owner = svc.ledger.reserve(
+            hold, idempotency=claim, max_active=svc.settings.max_active_tasks_per_key
+        )
+    except FaceportError:
+        _drop_inputs(svc, inputs)
+        raise
+    if owner != task_id:
+        _drop_inputs(svc, inputs)
+        return _replayed(svc, caller.account_id, owner)
     task = Task(
         id=task_id,
-        account_id=account_id,
+        account_id=caller.account_id,
         operation=operation,
         params=params,
         inputs=inputs,
-        metadata=metadata,
+        metadata=getattr(request, "metadata", None),
         notify_url=notify_url,
         created_at=utcnow(),
+        price=price,
     )
-    svc.tasks.create(task)
+    try:
+        svc.tasks.create(task)
+    except BaseException:
+        svc.ledger.abandon(caller.account_id, task_id)
+        raise
     svc.orchestrator.start(task)
     return task
+
+
+_IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+
+
+def _idempotency_claim(
+    svc: Services, operation: str, request: BaseModel, key: str | None
+) -> IdempotencyClaim | None:
+    if key is None:
+        return None
+    if not _IDEMPOTENCY_KEY.match(key):
+        raise InvalidIdempotencyKey()
+    fingerprint = billing.fingerprint(operation, request)
+    return IdempotencyClaim(key=key, fingerprint=fingerprint, ttl_s=svc.settings.idempotency_ttl_s)
+
+
+def _replayed(svc: Services, account_id: str, task_id: str, wait_s: float = 5.0) -> Task:
+    """The task an earlier request with the same key made; it may be a moment from being
+    written when the two requests raced."""
+    deadline = time.monotonic() + wait_s
+    while (task := svc.tasks.get(task_id)) is None:
+        if time.monotonic() > deadline:
+            raise IdempotencyKeyInProgress()
+        time.sleep(0.02)
+    if task.account_id != account_id:  # keys are per account; never show another's task
+        raise NotFound(f"No task {task_id!r}.")
+    return task
+
+
+def _drop_inputs(svc: Services, inputs: dict[str, InputRef]) -> None:
+    for ref in inputs.values():
+        if ref.blob is not None:
+            svc.blobs.delete(ref.blob)
 
 
 def _accept_input(svc: Services, task_id: str, name: str, given: ImageInput) -> InputRef:
@@ -171,8 +251,25 @@ def cancel_task(svc: Services, account_id: str, task_id: str) -> Task:
     )
     if canceled is None:
         raise TaskNotCancelable()
+    billing.settle(svc.ledger, canceled)
     svc.orchestrator.cancel(task_id)
     return canceled
+
+
+def get_account(svc: Services, caller: Caller) -> AccountView:
+    """The caller's account: credits and what they were spent on."""
+    account = svc.accounts.get_account(caller.account_id)
+    if account is None:
+        raise AccountNotFound()
+    return AccountView(
+        id=account.id,
+        name=account.name,
+        balance=account.balance,
+        reserved=account.reserved,
+        available=account.available,
+        usage=svc.ledger.usage(account.id),
+        key_id=caller.key_id,
+    )
 
 
 def render_task(svc: Services, task: Task) -> TaskView:
@@ -202,6 +299,7 @@ def render_task(svc: Services, task: Task) -> TaskView:
             run_ms=_ms_between(task.started_at, task.finished_at),
             total_ms=_ms_between(task.created_at, task.finished_at),
         ),
+        price=task.price,
         result=result,
         error=ErrorInfo(code=task.error.code, message=task.error.message) if task.error else None,
     )

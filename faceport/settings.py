@@ -87,6 +87,32 @@ class Settings(BaseSettings):
         default=3600, ge=1, description="An engine call still running after this long fails."
     )
 
+    # prices in credits; a task is charged only when it succeeds
+    price_face_swap: int = Field(default=4, ge=0)
+    price_face_fusion: int = Field(default=4, ge=0)
+    price_face_detect: int = Field(default=1, ge=0)
+    price_video_per_second: int = Field(default=2, ge=0, description="Per started second.")
+    price_video_minimum: int = Field(default=10, ge=0)
+    price_video_hold_s: int = Field(
+        default=300,
+        ge=1,
+        description="Seconds of video held at submit when the duration is not known yet "
+        "(URL input); the charge at success is for the real duration, never more than held.",
+    )
+
+    # per API key
+    rate_limit_per_s: float = Field(default=10.0, gt=0, description="Sustained requests/s.")
+    rate_limit_burst: int = Field(default=20, ge=1, description="Requests allowed at once.")
+    max_active_tasks_per_key: int = Field(
+        default=10, ge=1, description="Unfinished (queued or running) tasks per API key."
+    )
+    idempotency_ttl_s: int = Field(default=24 * 3600, ge=60)
+
+    # accounts
+    dev_account_credits: int = Field(
+        default=1000, ge=0, description="Credits of the account `faceport serve --dev` creates."
+    )
+
     @cached_property
     def base_url(self) -> str:
         """Where result links point: `public_url`, or the local server's own address."""

@@ -88,6 +88,7 @@ class Task(BaseModel):
     finished_at: datetime | None = None
     progress: int = Field(default=0, ge=0, le=100)
     attempts: int = 0
+    price: int = Field(default=0, ge=0, description="Credits it was accepted (reserved) at.")
     result_key: str | None = None
     result_data: dict[str, Any] | None = None
     error: TaskError | None = None

@@ -14,10 +14,11 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from faceport import billing
 from faceport.engine_protocol import EngineRequest, EngineResult, run_engine
 from faceport.errors import FaceportError
 from faceport.media import inspect_image
-from faceport.ports import BlobStore, Engine, Fetcher, TaskStore
+from faceport.ports import BlobStore, Engine, Fetcher, Ledger, TaskStore
 from faceport.service import input_key
 from faceport.settings import Settings
 from faceport.tasks import ACTIVE, MEDIA_TYPES, InputRef, Task, TaskError, TaskStatus, utcnow
@@ -33,6 +34,7 @@ class WorkflowDeps:
     tasks: TaskStore
     blobs: BlobStore
     fetcher: Fetcher
+    ledger: Ledger
     # The in-process engine; None where the engine runs elsewhere (SageMaker).
     engine: Engine | None = None
 
@@ -130,7 +132,8 @@ def execute(deps: WorkflowDeps, task_id: str) -> Output | None:
 
 
 def finalize(deps: WorkflowDeps, task_id: str, output: Output) -> Task | None:
-    """Mark the task succeeded with its result, unless it was canceled meanwhile."""
+    """Mark the task succeeded with its result, unless it was canceled meanwhile; then
+    settle its charge (also when a retry of this step finds the task already ended)."""
     done = deps.tasks.update_if(
         task_id,
         RUNNING,
@@ -142,18 +145,22 @@ def finalize(deps: WorkflowDeps, task_id: str, output: Output) -> Task | None:
     )
     if done is None and output.result_key:
         deps.blobs.delete(output.result_key)  # canceled while we worked: leave no result
+    billing.settle(deps.ledger, done or deps.tasks.get(task_id))
     return done
 
 
 def fail(deps: WorkflowDeps, task_id: str, error: FaceportError) -> Task | None:
-    """End an unfinished task as failed with the error's stable code."""
-    return deps.tasks.update_if(
+    """End an unfinished task as failed with the error's stable code, and release its
+    hold (also when a retry of this step finds the task already ended)."""
+    failed = deps.tasks.update_if(
         task_id,
         ACTIVE,
         status=TaskStatus.FAILED,
         error=TaskError(code=error.code, message=error.message),
         finished_at=utcnow(),
     )
+    billing.settle(deps.ledger, failed or deps.tasks.get(task_id))
+    return failed
 
 
 def run_task(deps: WorkflowDeps, task_id: str) -> None:

@@ -1,5 +1,5 @@
 """API: API Gateway (REST) -> the API Lambda (the same Powertools resolver the local server
-runs), with throttling, JSON access logs, CORS and an optional REQUEST authorizer."""
+runs), with throttling, JSON access logs, CORS and the API-key REQUEST authorizer."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from collections.abc import Sequence
 
 import aws_cdk as cdk
 from aws_cdk import aws_apigateway as apigw
-from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from faceport.auth import GATEWAY_ERROR_TEMPLATE, GATEWAY_MISSING_KEY_BODY
 from infra.functions import python_function
 
 # Headers browsers may send cross-origin: auth, waiting, idempotency.
@@ -27,8 +27,6 @@ class Api(Construct):
         rate_limit: int,
         burst_limit: int,
         cors_origins: Sequence[str],
-        authorizer_function: lambda_.IFunction | None = None,
-        authorizer_headers: Sequence[str] = ("Authorization",),
     ) -> None:
         super().__init__(scope, construct_id)
         self.function = python_function(
@@ -47,15 +45,25 @@ class Api(Construct):
             retention=logs.RetentionDays.THREE_MONTHS,
             removal_policy=cdk.RemovalPolicy.DESTROY,
         )
-        self.authorizer: apigw.RequestAuthorizer | None = None
-        if authorizer_function is not None:
-            self.authorizer = apigw.RequestAuthorizer(
-                self,
-                "KeyAuthorizer",
-                handler=authorizer_function,
-                identity_sources=[apigw.IdentitySource.header(h) for h in authorizer_headers],
-                results_cache_ttl=cdk.Duration.minutes(5),
-            )
+        self.authorizer_function = python_function(
+            self,
+            "Authorizer",
+            handler="functions.authorizer.handler.lambda_handler",
+            description="faceport API-key authorizer: any of the seed APIs' key headers",
+            environment=environment,
+            memory_mb=256,
+            timeout=cdk.Duration.seconds(10),
+        )
+        # Not cached: API Gateway caches only when every identity source is present, and a
+        # key may come in any of six headers (auth.py). A cache keyed on one header would
+        # refuse the other five before the authorizer runs.
+        self.authorizer = apigw.RequestAuthorizer(
+            self,
+            "KeyAuthorizer",
+            handler=self.authorizer_function,
+            identity_sources=[],
+            results_cache_ttl=cdk.Duration.seconds(0),
+        )
         self.rest_api = apigw.LambdaRestApi(
             self,
             "RestApi",
@@ -93,13 +101,13 @@ class Api(Construct):
             ),
         )
         integration = apigw.LambdaIntegration(self.function)
-        guarded = apigw.MethodOptions(
+        # Everything goes through the authorizer except the API's own documentation. (A proxy
+        # under the root adds its methods to the root too, with the options given here.)
+        self.rest_api.root.add_proxy(default_integration=integration, any_method=False).add_method(
+            "ANY",
+            integration,
             authorizer=self.authorizer,
-            authorization_type=apigw.AuthorizationType.CUSTOM if self.authorizer else None,
-        )
-        # Everything goes through the authorizer except the API's own documentation.
-        self.rest_api.root.add_proxy(
-            default_integration=integration, default_method_options=guarded, any_method=True
+            authorization_type=apigw.AuthorizationType.CUSTOM,
         )
         docs = self.rest_api.root.add_resource("docs")
         docs.add_method("GET", integration)
@@ -107,3 +115,16 @@ class Api(Construct):
             "GET", integration
         )
         self.rest_api.root.add_resource("openapi.json").add_method("GET", integration)
+        # The authorizer's refusals in our error envelope, with its stable code.
+        self.rest_api.add_gateway_response(
+            "Denied",
+            type=apigw.ResponseType.ACCESS_DENIED,
+            status_code="401",
+            templates={"application/json": GATEWAY_ERROR_TEMPLATE},
+        )
+        self.rest_api.add_gateway_response(
+            "Unauthorized",
+            type=apigw.ResponseType.UNAUTHORIZED,
+            status_code="401",
+            templates={"application/json": GATEWAY_MISSING_KEY_BODY},
+        )

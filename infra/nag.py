@@ -35,7 +35,7 @@ _RULES: dict[str, str] = {
 }
 
 
-def acknowledge_findings(stack: FaceportStack, *, has_authorizer: bool) -> None:
+def acknowledge_findings(stack: FaceportStack) -> None:
     validations = cdk.Validations.of(stack)
     for rule, reason in _RULES.items():
         validations.acknowledge(cdk.Acknowledgment(id=rule, reason=reason))
@@ -72,14 +72,6 @@ def acknowledge_findings(stack: FaceportStack, *, has_authorizer: bool) -> None:
         assert resource is not None
         cdk.Validations.of(resource).acknowledge(
             cdk.Acknowledgment(id="AwsSolutions-APIG4", reason="The API's documentation is public.")
-        )
-    if not has_authorizer:
-        validations.acknowledge(
-            cdk.Acknowledgment(
-                id="AwsSolutions-APIG4",
-                reason="Deployed without the API-key authorizer (issue 6 supplies it; pass it as "
-                "FaceportStack(authorizer_function=...)). Until then every caller acts for one account.",
-            )
         )
 
 

@@ -3,11 +3,10 @@ webhooks, monitoring), each in its own module, and grants each Lambda what it us
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import aws_cdk as cdk
-from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from infra.api import Api
@@ -34,7 +33,6 @@ class FaceportConfig:
     cors_origins: tuple[str, ...] = ("*",)
     alarm_email: str | None = None
     retain_data: bool = True
-    authorizer_headers: tuple[str, ...] = field(default=("Authorization",))
 
     @classmethod
     def from_context(cls, scope: Construct) -> FaceportConfig:
@@ -61,7 +59,6 @@ class FaceportStack(cdk.Stack):
         construct_id: str,
         *,
         config: FaceportConfig | None = None,
-        authorizer_function: lambda_.IFunction | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, description="faceport face-swap API", **kwargs)
@@ -103,10 +100,18 @@ class FaceportStack(cdk.Stack):
             rate_limit=config.api_rate_limit,
             burst_limit=config.api_burst_limit,
             cors_origins=config.cors_origins,
-            authorizer_function=authorizer_function,
-            authorizer_headers=config.authorizer_headers,
         )
         tasks = storage.tables["tasks"]
+        accounts, idempotency = storage.tables["accounts"], storage.tables["idempotency"]
+
+        # Authorizer: look up key hashes, nothing else.
+        accounts.grant_read_data(api.authorizer_function)
+
+        # Credits: the API reserves (and claims idempotency keys, counts rate windows), the
+        # workflow commits or releases, each a TransactWriteItems on these tables.
+        for function in (api.function, workflow.function):
+            accounts.grant_read_write_data(function)
+        idempotency.grant_read_write_data(api.function)
 
         # API: write tasks and inputs, presign results, start and stop executions.
         tasks.grant_read_write_data(api.function)
@@ -152,6 +157,7 @@ class FaceportStack(cdk.Stack):
                 "Workflow": workflow.function,
                 "EngineCallback": inference.callback,
                 "WebhookSender": webhooks.function,
+                "Authorizer": api.authorizer_function,
             },
             state_machine=workflow.state_machine,
             webhook_queue=storage.webhook_queue,
@@ -161,4 +167,7 @@ class FaceportStack(cdk.Stack):
         )
         cdk.CfnOutput(self, "ApiUrl", value=api.rest_api.url)
         cdk.CfnOutput(self, "EngineEndpoint", value=inference.endpoint_name)
-        acknowledge_findings(self, has_authorizer=authorizer_function is not None)
+        # What `faceport admin --stack NAME` reads.
+        cdk.CfnOutput(self, "AccountsTableName", value=accounts.table_name)
+        cdk.CfnOutput(self, "IdempotencyTableName", value=idempotency.table_name)
+        acknowledge_findings(self)

@@ -10,6 +10,7 @@ import pytest
 
 from faceport.adapters.local.runtime import LocalRuntime, build_local_runtime
 from faceport.settings import Settings
+from tests.support.api_client import Api, new_account
 from tests.support.fakes import FakeEngine
 
 
@@ -29,6 +30,18 @@ def runtime(settings: Settings, fake_engine: FakeEngine) -> Iterator[LocalRuntim
     rt.start()
     yield rt
     rt.stop()
+
+
+@pytest.fixture
+def api_key(runtime: LocalRuntime) -> str:
+    """The key of a well-funded account."""
+    return new_account(runtime.accounts, runtime.accounts, credits=1_000_000)
+
+
+@pytest.fixture
+def app(runtime: LocalRuntime, api_key: str) -> Api:
+    """The API resolver behind the local authorizer, called with `api_key`."""
+    return Api(runtime.services, api_key)
 
 
 def b64(data: bytes) -> str:

@@ -10,18 +10,23 @@ from datetime import timedelta
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
-from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn, HTTPBearer
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Query
 from pydantic import BaseModel
 
 from faceport import notify, service
+from faceport.accounts import Caller
 from faceport.api.errors import error_response, from_validation_error, unexpected_error
 from faceport.api.prefer import preferred_wait
+from faceport.auth import caller_from_event
 from faceport.errors import FaceportError, RouteNotFound, UnsupportedContentType
 from faceport.schemas import (
+    AccountView,
     DeliveryList,
     DeliveryView,
     ErrorBody,
@@ -38,8 +43,13 @@ from faceport.tasks import Task, TaskStatus
 
 API_TITLE = "faceport"
 API_VERSION = "1.0.0"
-# Until accounts and keys exist, every request acts for this one local account.
-LOCAL_ACCOUNT = "acct_local"
+# Routes anyone may call; every other path needs an API key (the authorizer runs first).
+PUBLIC_PATHS = frozenset({"/docs", "/openapi.json"})
+
+
+def needs_api_key(path: str) -> bool:
+    """Whether the authorizer guards `path`."""
+    return path.rstrip("/") not in PUBLIC_PATHS
 
 
 def _doc(description: str, model: type[BaseModel]) -> Any:
@@ -51,10 +61,12 @@ _ERRORS: dict[int, Any] = {
     code: _doc(text, ErrorBody)
     for code, text in {
         400: "Malformed request",
+        401: "Missing, unknown or revoked API key",
         404: "No such task",
         413: "Input too large",
         415: "Unsupported media",
         422: "Request does not match the schema",
+        429: "Over the key's rate or unfinished-task limit (see Retry-After)",
     }.items()
 }
 
@@ -62,8 +74,23 @@ _ERRORS: dict[int, Any] = {
 _SUBMIT_RESPONSES: dict[int, Any] = {
     200: _doc("Finished within the preferred wait", TaskView),
     202: _doc("Accepted; poll the task", TaskView),
+    402: _doc("Not enough credits", ErrorBody),
     **_ERRORS,
 }
+# The same key again returns the first task and charges once; another body is a 422.
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        description="Repeat a submit safely: the same key and body give the same task.",
+    ),
+]
+# Every header style the seed APIs use works; these two are the ones documented here.
+_SECURITY_SCHEMES: dict[str, Any] = {
+    "bearer": HTTPBearer(description="`Authorization: Bearer fpk_...`"),
+    "apiKey": APIKey.model_validate({"name": "X-Api-Key", "in": APIKeyIn.header}),
+}
+_SECURITY: list[dict[str, list[str]]] = [{"bearer": []}, {"apiKey": []}]
 
 
 def _json(status: int, model: Any, headers: dict[str, str] | None = None) -> Response[str]:
@@ -78,7 +105,30 @@ def _json(status: int, model: Any, headers: dict[str, str] | None = None) -> Res
 def build_app(svc: Services) -> APIGatewayRestResolver:
     """The resolver with every native route, bound to one set of services."""
     app = APIGatewayRestResolver(enable_validation=True)
-    app.enable_swagger(path="/docs", title=API_TITLE, version=API_VERSION)
+    app.enable_swagger(
+        path="/docs",
+        title=API_TITLE,
+        version=API_VERSION,
+        security_schemes=_SECURITY_SCHEMES,
+        security=_SECURITY,
+    )
+
+    def authenticated(
+        app: APIGatewayRestResolver, next_middleware: NextMiddleware
+    ) -> Response[Any]:
+        """Who the request acts for (the authorizer's verdict), and the key's rate limit."""
+        if needs_api_key(app.current_event.path):
+            caller = caller_from_event(app.current_event.raw_event)
+            if caller.key_id is not None:
+                svc.rate_limiter.acquire(caller.key_id)
+            app.context["caller"] = caller  # cleared after every request
+        return next_middleware(app)
+
+    app.use(middlewares=[authenticated])
+
+    def _caller() -> Caller:
+        caller: Caller = app.context["caller"]
+        return caller
 
     @app.exception_handler(FaceportError)
     def _faceport_error(exc: FaceportError) -> Response[str]:
@@ -102,8 +152,23 @@ def build_app(svc: Services) -> APIGatewayRestResolver:
 
     @app.get("/openapi.json", include_in_schema=False)
     def openapi() -> Response[str]:
-        schema = app.get_openapi_json_schema(title=API_TITLE, version=API_VERSION)
+        schema = app.get_openapi_json_schema(
+            title=API_TITLE,
+            version=API_VERSION,
+            security_schemes=_SECURITY_SCHEMES,
+            security=_SECURITY,
+        )
         return Response(200, content_types.APPLICATION_JSON, schema)
+
+    @app.get(
+        "/v1/account",
+        summary="Your account",
+        description="Credits (balance, reserved for unfinished tasks, available) and usage.",
+        responses={200: _doc("The account", AccountView), **_ERRORS},
+        tags=["account"],
+    )
+    def account() -> Response[str]:
+        return _json(200, service.get_account(svc, _caller()))
 
     @app.post(
         "/v1/face-swap",
@@ -115,8 +180,10 @@ def build_app(svc: Services) -> APIGatewayRestResolver:
         responses=_SUBMIT_RESPONSES,
         tags=["face swap"],
     )
-    def face_swap(request: FaceSwapRequest) -> Response[str]:
-        task = service.submit_face_swap(svc, LOCAL_ACCOUNT, request)
+    def face_swap(
+        request: FaceSwapRequest, idempotency_key: IdempotencyKey = None
+    ) -> Response[str]:
+        task = service.submit_face_swap(svc, _caller(), request, idempotency_key=idempotency_key)
         return _accepted(task)
 
     @app.post(
@@ -129,8 +196,10 @@ def build_app(svc: Services) -> APIGatewayRestResolver:
         responses=_SUBMIT_RESPONSES,
         tags=["face fusion"],
     )
-    def face_fusion(request: FaceFusionRequest) -> Response[str]:
-        task = service.submit_face_fusion(svc, LOCAL_ACCOUNT, request)
+    def face_fusion(
+        request: FaceFusionRequest, idempotency_key: IdempotencyKey = None
+    ) -> Response[str]:
+        task = service.submit_face_fusion(svc, _caller(), request, idempotency_key=idempotency_key)
         return _accepted(task)
 
     @app.post(
@@ -143,8 +212,10 @@ def build_app(svc: Services) -> APIGatewayRestResolver:
         responses={200: _doc("The finished detection", TaskView), **_ERRORS},
         tags=["face detection"],
     )
-    def face_detect(request: FaceDetectRequest) -> Response[str]:
-        task = service.submit_face_detect(svc, LOCAL_ACCOUNT, request)
+    def face_detect(
+        request: FaceDetectRequest, idempotency_key: IdempotencyKey = None
+    ) -> Response[str]:
+        task = service.submit_face_detect(svc, _caller(), request, idempotency_key=idempotency_key)
         return _accepted(task, always_wait=True)
 
     def _accepted(task: Task, *, always_wait: bool = False) -> Response[str]:
@@ -169,7 +240,7 @@ def build_app(svc: Services) -> APIGatewayRestResolver:
         tags=["tasks"],
     )
     def get_task(task_id: str) -> Response[str]:
-        task = service.get_task(svc, LOCAL_ACCOUNT, task_id)
+        task = service.get_task(svc, _caller().account_id, task_id)
         return _json(200, service.render_task(svc, task))
 
     @app.get(
@@ -190,7 +261,9 @@ def build_app(svc: Services) -> APIGatewayRestResolver:
             str | None, Query(description="`next_cursor` of the previous page.")
         ] = None,
     ) -> Response[str]:
-        page = service.list_tasks(svc, LOCAL_ACCOUNT, status=status, limit=limit, cursor=cursor)
+        page = service.list_tasks(
+            svc, _caller().account_id, status=status, limit=limit, cursor=cursor
+        )
         return _json(200, page)
 
     @app.post(
@@ -204,7 +277,7 @@ def build_app(svc: Services) -> APIGatewayRestResolver:
         tags=["tasks"],
     )
     def cancel_task(task_id: str) -> Response[str]:
-        task = service.cancel_task(svc, LOCAL_ACCOUNT, task_id)
+        task = service.cancel_task(svc, _caller().account_id, task_id)
         return _json(200, service.render_task(svc, task))
 
     # -- webhooks ------------------------------------------------------------------------
@@ -217,7 +290,7 @@ def build_app(svc: Services) -> APIGatewayRestResolver:
         tags=["webhooks"],
     )
     def list_deliveries(task_id: str) -> Response[str]:
-        return _json(200, notify.list_deliveries(svc, LOCAL_ACCOUNT, task_id))
+        return _json(200, notify.list_deliveries(svc, _caller().account_id, task_id))
 
     @app.post(
         "/v1/tasks/<task_id>/deliveries/redeliver",
@@ -234,7 +307,7 @@ def build_app(svc: Services) -> APIGatewayRestResolver:
         tags=["webhooks"],
     )
     def redeliver(task_id: str) -> Response[str]:
-        return _json(202, notify.redeliver(svc, LOCAL_ACCOUNT, task_id))
+        return _json(202, notify.redeliver(svc, _caller().account_id, task_id))
 
     @app.get(
         "/v1/webhooks/secret",
@@ -244,7 +317,7 @@ def build_app(svc: Services) -> APIGatewayRestResolver:
         tags=["webhooks"],
     )
     def get_signing_secrets() -> Response[str]:
-        secrets = notify.signing_secrets(svc.signing_secrets, LOCAL_ACCOUNT)
+        secrets = notify.signing_secrets(svc.signing_secrets, _caller().account_id)
         return _json(200, notify.secrets_view(secrets))
 
     @app.post(
@@ -263,7 +336,9 @@ def build_app(svc: Services) -> APIGatewayRestResolver:
         grace = request.grace_period_s if request else None
         if grace is None:
             grace = svc.settings.webhook_secret_grace_s
-        secrets = notify.rotate_secret(svc.signing_secrets, LOCAL_ACCOUNT, timedelta(seconds=grace))
+        secrets = notify.rotate_secret(
+            svc.signing_secrets, _caller().account_id, timedelta(seconds=grace)
+        )
         return _json(200, notify.secrets_view(secrets))
 
     return app

@@ -12,6 +12,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from faceport.errors import (
     FaceportError,
     InvalidJson,
+    RateLimited,
     ValidationFailed,
 )
 
@@ -23,10 +24,12 @@ def error_response(error: FaceportError) -> Response[str]:
     body: dict[str, Any] = {"code": error.code, "message": error.message}
     if error.details:
         body["details"] = error.details
+    headers = {"Retry-After": str(error.retry_after_s)} if isinstance(error, RateLimited) else None
     return Response(
         status_code=error.status,
         content_type=content_types.APPLICATION_JSON,
         body=json.dumps({"error": body}, default=str),
+        headers=headers,
     )
 
 

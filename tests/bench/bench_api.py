@@ -15,10 +15,12 @@ from pathlib import Path
 import httpx
 
 from faceport.adapters.local.engine import InProcessEngine
+from faceport.adapters.local.gateway import with_authorizer
 from faceport.adapters.local.http_server import make_server
 from faceport.adapters.local.runtime import build_local_runtime
-from faceport.api.app import build_app
+from faceport.api.app import build_app, needs_api_key
 from faceport.settings import Settings
+from tests.support.api_client import new_account
 from tests.support.images import astronaut_jpeg, grace_hopper_1mp_jpeg
 
 RUNS = 20
@@ -48,9 +50,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(data_dir=Path(tmp), port=0)
         runtime = build_local_runtime(settings, engine=engine)
-        server = make_server(
-            "127.0.0.1", 0, build_app(runtime.services).resolve, runtime.blobs, 64 << 20
+        api_key = new_account(runtime.accounts, runtime.accounts, credits=10_000)
+        handler = with_authorizer(
+            build_app(runtime.services).resolve, runtime.accounts, needs_api_key
         )
+        server = make_server("127.0.0.1", 0, handler, runtime.blobs, 64 << 20)
         runtime.start()
         threading.Thread(target=server.serve_forever, daemon=True).start()
         url = f"http://127.0.0.1:{server.server_address[1]}"
@@ -60,7 +64,8 @@ def main() -> None:
             "output_format": "jpg",
         }
         latencies: list[float] = []
-        with httpx.Client(base_url=url, timeout=60) as client:
+        headers = {"Authorization": f"Bearer {api_key}"}
+        with httpx.Client(base_url=url, timeout=60, headers=headers) as client:
             for run in range(RUNS + 2):
                 started = time.perf_counter()
                 reply = client.post("/v1/face-swap", json=body, headers={"Prefer": "wait=30"})

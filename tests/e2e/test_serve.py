@@ -39,8 +39,14 @@ class Server:
     data_dir: Path
     port: int
 
-    def client(self) -> httpx.Client:
-        return httpx.Client(base_url=self.url, timeout=30)
+    @property
+    def api_key(self) -> str:
+        """The development account's key (`serve --dev` writes it on first start)."""
+        return (self.data_dir / "dev-api-key").read_text().strip()
+
+    def client(self, api_key: str | None = None) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {api_key or self.api_key}"}
+        return httpx.Client(base_url=self.url, timeout=30, headers=headers)
 
 
 def start_server(data_dir: Path, port: int, **env: str) -> Server:
@@ -54,8 +60,15 @@ def start_server(data_dir: Path, port: int, **env: str) -> Server:
             str(port),
             "--data-dir",
             str(data_dir),
+            "--dev",
         ],
-        env={**os.environ, "FACEPORT_ALLOW_PRIVATE_URLS": "true", **env},
+        env={
+            **os.environ,
+            "FACEPORT_ALLOW_PRIVATE_URLS": "true",
+            "FACEPORT_RATE_LIMIT_PER_S": "1000",
+            "FACEPORT_RATE_LIMIT_BURST": "1000",
+            **env,
+        },
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -63,7 +76,8 @@ def start_server(data_dir: Path, port: int, **env: str) -> Server:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
-            if httpx.get(f"{url}/openapi.json", timeout=1).status_code == 200:
+            up = httpx.get(f"{url}/openapi.json", timeout=1).status_code == 200
+            if up and (data_dir / "dev-api-key").exists():
                 return Server(url, process, data_dir, port)
         except httpx.TransportError:
             time.sleep(0.1)
@@ -178,19 +192,20 @@ def test_strict_server_refuses_loopback_urls_and_oversized_bodies(
         FACEPORT_MAX_INPUT_BYTES="1000",
     )
     try:
-        reply = httpx.post(
-            f"{strict.url}/v1/face-swap",
-            json={"source": {"url": photo_url}, "target": {"url": photo_url}},
-        )
-        assert (reply.status_code, reply.json()["error"]["code"]) == (400, "url_not_allowed")
-        huge = b'{"source": {"base64": "' + b"A" * 2_000_000 + b'"}}'
-        reply = httpx.post(
-            f"{strict.url}/v1/face-swap",
-            content=huge,
-            headers={"Content-Type": "application/json"},
-        )
-        assert (reply.status_code, reply.json()["error"]["code"]) == (413, "input_too_large")
-        assert httpx.get(f"{strict.url}/v1/tasks").json()["data"] == []
+        with strict.client() as client:
+            reply = client.post(
+                "/v1/face-swap",
+                json={"source": {"url": photo_url}, "target": {"url": photo_url}},
+            )
+            assert (reply.status_code, reply.json()["error"]["code"]) == (400, "url_not_allowed")
+            huge = b'{"source": {"base64": "' + b"A" * 2_000_000 + b'"}}'
+            reply = client.post(
+                "/v1/face-swap",
+                content=huge,
+                headers={"Content-Type": "application/json"},
+            )
+            assert (reply.status_code, reply.json()["error"]["code"]) == (413, "input_too_large")
+            assert client.get("/v1/tasks").json()["data"] == []
     finally:
         stop(strict)
 

@@ -122,9 +122,27 @@ def test_the_api_has_throttling_access_logs_tracing_and_cors(template: Template)
         {"HttpMethod": "OPTIONS", "Integration": Match.object_like({"Type": "MOCK"})},
     )
     template.has_resource_properties(
-        "AWS::ApiGateway::Method",
-        {"HttpMethod": "ANY", "AuthorizationType": "NONE"},  # no authorizer given here
+        "AWS::ApiGateway::Method", {"HttpMethod": "ANY", "AuthorizationType": "CUSTOM"}
     )
+
+
+def test_every_route_but_the_docs_needs_the_key_authorizer(template: Template) -> None:
+    authorizers = resources(template, "AWS::ApiGateway::Authorizer")
+    ((authorizer_id, authorizer),) = authorizers.items()
+    assert authorizer["Properties"]["Type"] == "REQUEST"
+    assert authorizer["Properties"]["AuthorizerResultTtlInSeconds"] == 0
+    methods = [m["Properties"] for m in resources(template, "AWS::ApiGateway::Method").values()]
+    guarded = [m for m in methods if m["AuthorizationType"] == "CUSTOM"]
+    open_ = [m for m in methods if m["AuthorizationType"] == "NONE"]
+    assert all(m["AuthorizerId"] == {"Ref": authorizer_id} for m in guarded)
+    assert guarded and all(m["HttpMethod"] in ("GET", "OPTIONS") for m in open_)
+    denied = [
+        r["Properties"]
+        for r in resources(template, "AWS::ApiGateway::GatewayResponse").values()
+        if r["Properties"]["ResponseType"] == "ACCESS_DENIED"
+    ]
+    assert denied[0]["StatusCode"] == "401"
+    assert "$context.authorizer.error_code" in denied[0]["ResponseTemplates"]["application/json"]
 
 
 def test_lambdas_run_python_311_traced_with_their_settings(template: Template) -> None:
@@ -132,6 +150,7 @@ def test_lambdas_run_python_311_traced_with_their_settings(template: Template) -
     handlers = sorted(f["Properties"]["Handler"] for f in functions.values())
     assert handlers == [
         "functions.api.handler.lambda_handler",
+        "functions.authorizer.handler.lambda_handler",
         "functions.engine_callback.handler.lambda_handler",
         "functions.webhooks.handler.lambda_handler",
         "functions.workflow.handler.lambda_handler",
@@ -211,7 +230,7 @@ def test_monitoring_alarms_and_dashboard(template: Template) -> None:
     metrics = {a["Properties"].get("MetricName") for a in alarms.values()}
     assert {"ExecutionsFailed", "Errors", "5XXError", "ApproximateBacklogSize"} <= metrics
     errors = [a for a in alarms.values() if a["Properties"].get("MetricName") == "Errors"]
-    assert len(errors) == 4  # one per Lambda
+    assert len(errors) == 5  # one per Lambda
     for alarm in alarms.values():
         if alarm["Properties"].get("MetricName") != "HasBacklogWithoutCapacity":
             assert alarm["Properties"]["AlarmActions"], alarm

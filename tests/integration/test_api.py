@@ -8,13 +8,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
 from faceport.adapters.local.runtime import LocalRuntime, build_local_runtime
-from faceport.api.app import build_app
 from faceport.settings import Settings
 from tests.conftest import b64
-from tests.support.api_client import Reply, call
+from tests.support.api_client import Api, Reply, call, new_account
 from tests.support.fakes import NO_FACE_MARKER, FakeEngine
 from tests.support.file_server import serve_files
 from tests.support.tiny import png_declaring, tiny_image
@@ -26,16 +24,11 @@ def swap_body(**overrides: Any) -> dict[str, Any]:
     return {"source": {"base64": IMG}, "target": {"base64": IMG}, **overrides}
 
 
-@pytest.fixture
-def app(runtime: LocalRuntime) -> APIGatewayRestResolver:
-    return build_app(runtime.services)
-
-
-def submit(app: APIGatewayRestResolver, body: Any = None, **headers: str) -> Reply:
+def submit(app: Api, body: Any = None, **headers: str) -> Reply:
     return call(app, "POST", "/v1/face-swap", swap_body() if body is None else body, headers)
 
 
-def test_submit_answers_202_with_a_stored_task(app: APIGatewayRestResolver) -> None:
+def test_submit_answers_202_with_a_stored_task(app: Api) -> None:
     reply = submit(app, swap_body(metadata={"order": 42}, output_format="webp"))
     assert reply.status == 202
     task = reply.json()
@@ -46,7 +39,7 @@ def test_submit_answers_202_with_a_stored_task(app: APIGatewayRestResolver) -> N
     assert call(app, "GET", f"/v1/tasks/{task['id']}").status == 200
 
 
-def test_prefer_wait_returns_the_finished_task_inline(app: APIGatewayRestResolver) -> None:
+def test_prefer_wait_returns_the_finished_task_inline(app: Api) -> None:
     reply = submit(app, prefer="wait=10")
     assert reply.status == 200
     assert reply.headers["preference-applied"] == "wait=10"
@@ -57,9 +50,7 @@ def test_prefer_wait_returns_the_finished_task_inline(app: APIGatewayRestResolve
     assert task["timings"]["total_ms"] is not None
 
 
-def test_prefer_wait_that_runs_out_still_answers_202(
-    app: APIGatewayRestResolver, fake_engine: FakeEngine
-) -> None:
+def test_prefer_wait_that_runs_out_still_answers_202(app: Api, fake_engine: FakeEngine) -> None:
     fake_engine.gate = threading.Event()
     try:
         reply = submit(app, prefer="wait=1")
@@ -69,7 +60,7 @@ def test_prefer_wait_that_runs_out_still_answers_202(
         fake_engine.gate.set()
 
 
-def test_failed_task_has_a_stable_code(app: APIGatewayRestResolver) -> None:
+def test_failed_task_has_a_stable_code(app: Api) -> None:
     body = swap_body(source={"base64": b64(tiny_image("PNG") + NO_FACE_MARKER)})
     task = submit(app, body, prefer="wait=10").json()
     assert task["status"] == "failed"
@@ -77,7 +68,7 @@ def test_failed_task_has_a_stable_code(app: APIGatewayRestResolver) -> None:
     assert task["result"] is None
 
 
-def test_list_newest_first_with_cursor_and_status_filter(app: APIGatewayRestResolver) -> None:
+def test_list_newest_first_with_cursor_and_status_filter(app: Api) -> None:
     ids = [submit(app, prefer="wait=10").json()["id"] for _ in range(5)]
     first = call(app, "GET", "/v1/tasks?limit=2").json()
     second = call(app, "GET", f"/v1/tasks?limit=2&cursor={first['next_cursor']}").json()
@@ -92,14 +83,14 @@ def test_list_newest_first_with_cursor_and_status_filter(app: APIGatewayRestReso
 @pytest.mark.parametrize(
     "query", ["status=bogus", "limit=0", "limit=101", "limit=x", "cursor=%21%21"]
 )
-def test_list_rejects_bad_queries(app: APIGatewayRestResolver, query: str) -> None:
+def test_list_rejects_bad_queries(app: Api, query: str) -> None:
     reply = call(app, "GET", f"/v1/tasks?{query}")
     assert reply.status == 422
     assert reply.code == "validation_error"
 
 
 def test_cancel_a_running_task_leaves_no_result(
-    app: APIGatewayRestResolver, fake_engine: FakeEngine, runtime: LocalRuntime
+    app: Api, fake_engine: FakeEngine, runtime: LocalRuntime
 ) -> None:
     fake_engine.gate = threading.Event()
     task = submit(app).json()
@@ -115,13 +106,13 @@ def test_cancel_a_running_task_leaves_no_result(
     assert call(app, "GET", f"/v1/tasks/{task['id']}").json()["result"] is None
 
 
-def test_cancel_an_ended_task_is_409(app: APIGatewayRestResolver) -> None:
+def test_cancel_an_ended_task_is_409(app: Api) -> None:
     task = submit(app, prefer="wait=10").json()
     reply = call(app, "POST", f"/v1/tasks/{task['id']}/cancel")
     assert (reply.status, reply.code) == (409, "task_not_cancelable")
 
 
-def test_unknown_task_and_route_are_404(app: APIGatewayRestResolver) -> None:
+def test_unknown_task_and_route_are_404(app: Api) -> None:
     assert call(app, "GET", "/v1/tasks/task_nope").code == "not_found"
     assert call(app, "POST", "/v1/tasks/task_nope/cancel").code == "not_found"
     assert call(app, "GET", "/v2/whatever").code == "route_not_found"
@@ -148,7 +139,7 @@ def test_unknown_task_and_route_are_404(app: APIGatewayRestResolver) -> None:
     ],
 )
 def test_bad_requests_get_a_stable_4xx_and_store_nothing(
-    app: APIGatewayRestResolver, body: Any, status: int, code: str
+    app: Api, body: Any, status: int, code: str
 ) -> None:
     reply = submit(app, body)
     assert (reply.status, reply.code) == (status, code), reply.body
@@ -156,7 +147,7 @@ def test_bad_requests_get_a_stable_4xx_and_store_nothing(
     assert call(app, "GET", "/v1/tasks").json()["data"] == []
 
 
-def test_body_must_be_json(app: APIGatewayRestResolver) -> None:
+def test_body_must_be_json(app: Api) -> None:
     reply = call(app, "POST", "/v1/face-swap", "a=b", {"Content-Type": "text/plain"})
     assert (reply.status, reply.code) == (415, "unsupported_content_type")
 
@@ -164,7 +155,7 @@ def test_body_must_be_json(app: APIGatewayRestResolver) -> None:
 def test_oversized_base64_is_413(settings: Settings, fake_engine: FakeEngine) -> None:
     small = settings.model_copy(update={"max_input_bytes": 50})
     rt = build_local_runtime(small, engine=fake_engine)
-    reply = submit(build_app(rt.services))
+    reply = submit(Api(rt.services, new_account(rt.accounts, rt.accounts, credits=100)))
     assert (reply.status, reply.code) == (413, "input_too_large")
 
 
@@ -175,17 +166,13 @@ def image_server() -> Iterator[str]:
         yield url
 
 
-def test_url_inputs_are_fetched_by_the_workflow(
-    app: APIGatewayRestResolver, image_server: str
-) -> None:
+def test_url_inputs_are_fetched_by_the_workflow(app: Api, image_server: str) -> None:
     body = swap_body(source={"url": f"{image_server}/face.jpg"})
     task = submit(app, body, prefer="wait=10").json()
     assert task["status"] == "succeeded", task
 
 
-def test_url_that_is_not_an_image_fails_the_task(
-    app: APIGatewayRestResolver, image_server: str
-) -> None:
+def test_url_that_is_not_an_image_fails_the_task(app: Api, image_server: str) -> None:
     body = swap_body(target={"url": f"{image_server}/page.html"})
     task = submit(app, body, prefer="wait=10").json()
     assert (task["status"], task["error"]["code"]) == ("failed", "unsupported_media")
@@ -195,12 +182,13 @@ def test_loopback_urls_are_refused_unless_allowed(
     settings: Settings, fake_engine: FakeEngine, image_server: str
 ) -> None:
     strict = settings.model_copy(update={"allow_private_urls": False})
-    app = build_app(build_local_runtime(strict, engine=fake_engine).services)
+    rt = build_local_runtime(strict, engine=fake_engine)
+    app = Api(rt.services, new_account(rt.accounts, rt.accounts, credits=100))
     reply = submit(app, swap_body(source={"url": f"{image_server}/face.jpg"}))
     assert (reply.status, reply.code) == (400, "url_not_allowed")
 
 
-def test_openapi_document_and_docs(app: APIGatewayRestResolver) -> None:
+def test_openapi_document_and_docs(app: Api) -> None:
     from openapi_spec_validator import validate
 
     reply = call(app, "GET", "/openapi.json")
@@ -218,7 +206,7 @@ def test_openapi_document_and_docs(app: APIGatewayRestResolver) -> None:
     assert docs.status == 200 and "swagger" in docs.body.lower()
 
 
-def test_base64_body_is_decoded_from_a_data_uri(app: APIGatewayRestResolver) -> None:
+def test_base64_body_is_decoded_from_a_data_uri(app: Api) -> None:
     uri = "data:image/png;base64," + base64.b64encode(tiny_image("PNG")).decode()
     assert submit(app, swap_body(target={"base64": uri})).status == 202
 
@@ -233,7 +221,7 @@ def test_base64_body_is_decoded_from_a_data_uri(app: APIGatewayRestResolver) -> 
     ],
 )
 def test_face_selection_reaches_the_engine(
-    app: APIGatewayRestResolver,
+    app: Api,
     fake_engine: FakeEngine,
     selection: dict[str, Any],
     face_map: list[tuple[int, int]] | None,
@@ -257,14 +245,12 @@ def test_face_selection_reaches_the_engine(
         {"face_map": [{"source_index": 0, "target_index": 0, "x": 1}]},
     ],
 )
-def test_bad_face_selection_is_422(app: APIGatewayRestResolver, selection: dict[str, Any]) -> None:
+def test_bad_face_selection_is_422(app: Api, selection: dict[str, Any]) -> None:
     reply = submit(app, swap_body(**selection))
     assert (reply.status, reply.code) == (422, "validation_error"), reply.body
 
 
-def test_face_fusion_is_a_task_with_similarity(
-    app: APIGatewayRestResolver, fake_engine: FakeEngine
-) -> None:
+def test_face_fusion_is_a_task_with_similarity(app: Api, fake_engine: FakeEngine) -> None:
     body = {"source": {"base64": IMG}, "target": {"base64": IMG}, "similarity": 0.3}
     reply = call(app, "POST", "/v1/face-fusion", body, {"Prefer": "wait=10"})
     task = reply.json()
@@ -275,15 +261,13 @@ def test_face_fusion_is_a_task_with_similarity(
 
 
 @pytest.mark.parametrize("similarity", [-0.1, 1.5, "high", None])
-def test_face_fusion_similarity_must_be_0_to_1(
-    app: APIGatewayRestResolver, similarity: Any
-) -> None:
+def test_face_fusion_similarity_must_be_0_to_1(app: Api, similarity: Any) -> None:
     body = {"source": {"base64": IMG}, "target": {"base64": IMG}, "similarity": similarity}
     reply = call(app, "POST", "/v1/face-fusion", body)
     assert (reply.status, reply.code) == (422, "validation_error")
 
 
-def test_face_detect_answers_inline(app: APIGatewayRestResolver) -> None:
+def test_face_detect_answers_inline(app: Api) -> None:
     reply = call(app, "POST", "/v1/face-detect", {"image": {"base64": IMG}})
     task = reply.json()
     assert (reply.status, task["operation"], task["status"]) == (200, "face_detect", "succeeded")
@@ -293,6 +277,6 @@ def test_face_detect_answers_inline(app: APIGatewayRestResolver) -> None:
     assert task["result"]["url"] is None
 
 
-def test_face_detect_of_a_bad_input_is_4xx(app: APIGatewayRestResolver) -> None:
+def test_face_detect_of_a_bad_input_is_4xx(app: Api) -> None:
     reply = call(app, "POST", "/v1/face-detect", {"image": {"base64": b64(b"nope")}})
     assert (reply.status, reply.code) == (415, "unsupported_media")

@@ -35,7 +35,7 @@ def submit_swap(world: AwsWorld, source: bytes = IMG, target: bytes = IMG, **opt
     request = FaceSwapRequest.model_validate(
         {"source": {"base64": b64(source)}, "target": {"base64": b64(target)}, **options}
     )
-    return service.submit_face_swap(world.runtime.services, "acct_1", request)
+    return service.submit_face_swap(world.runtime.services, world.funded_caller(), request)
 
 
 def finished(world: AwsWorld, task: Task) -> tuple[Task, dict[str, Any]]:
@@ -86,7 +86,9 @@ def test_a_real_swap_succeeds_end_to_end_with_its_result_in_s3(
 
 def test_detection_data_goes_on_the_task(fake_world: AwsWorld) -> None:
     request = FaceDetectRequest.model_validate({"image": {"base64": b64(IMG)}})
-    task = service.submit_face_detect(fake_world.runtime.services, "acct_1", request)
+    task = service.submit_face_detect(
+        fake_world.runtime.services, fake_world.funded_caller(), request
+    )
     done, _ = finished(fake_world, task)
     assert done.status is TaskStatus.SUCCEEDED
     assert done.result_key is None
@@ -136,7 +138,7 @@ def test_cancel_stops_the_execution_and_leaves_the_task_canceled(
     fake_engine.gate = threading.Event()
     task = submit_swap(fake_world)
     assert fake_engine.entered.wait(10)
-    service.cancel_task(fake_world.runtime.services, "acct_1", task.id)
+    service.cancel_task(fake_world.runtime.services, task.account_id, task.id)
     execution = fake_world.wait_for_execution(task.id)
     fake_engine.gate.set()  # the engine finishes anyway; nobody is waiting for it
     for thread in fake_world.endpoint.threads:

@@ -8,9 +8,11 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from faceport.accounts import IssuedKey
 from faceport.api import lambda_entry
 from functions.api.handler import lambda_handler
 from tests.conftest import b64
@@ -30,8 +32,28 @@ def aws(monkeypatch: pytest.MonkeyPatch, fake_engine: FakeEngine) -> Iterator[Aw
         lambda_entry._app.cache_clear()
 
 
-def test_submit_then_get_list_and_cancel_through_the_handler(aws: AwsWorld) -> None:
-    event = load_event("api/post_face_swap")
+@pytest.fixture
+def caller(aws: AwsWorld) -> IssuedKey:
+    """A funded account in the handler's DynamoDB store, standing in for the event's caller."""
+    store = aws.runtime.services.accounts
+    account = store.create_account("lambda")
+    aws.runtime.services.ledger.top_up(account.id, 100, "initial")
+    return store.issue_key(account.id)
+
+
+def event_for(name: str, caller: IssuedKey) -> dict[str, Any]:
+    """A sample event whose authorizer context names `caller`'s account and key."""
+    event = load_event(name)
+    event["requestContext"]["authorizer"].update(
+        account_id=caller.account_id, key_id=caller.key_id, principalId=caller.key_id
+    )
+    return event
+
+
+def test_submit_then_get_list_and_cancel_through_the_handler(
+    aws: AwsWorld, caller: IssuedKey
+) -> None:
+    event = event_for("api/post_face_swap", caller)
     body = json.loads(event["body"])
     body["source"] = body["target"] = {"base64": b64(tiny_image("JPEG"))}
     event["body"] = json.dumps(body)
@@ -46,17 +68,25 @@ def test_submit_then_get_list_and_cancel_through_the_handler(aws: AwsWorld) -> N
         ("api/get_task", f"/v1/tasks/{task['id']}"),
         ("api/cancel_task", f"/v1/tasks/{task['id']}/cancel"),
     ]:
-        event = load_event(name)
+        event = event_for(name, caller)
         event["path"] = path
         reply = lambda_handler(event, None)
         assert reply["statusCode"] == 200, reply
         assert json.loads(reply["body"])["id"] == task["id"]
 
-    listed = lambda_handler(load_event("api/list_tasks"), None)
+    listed = lambda_handler(event_for("api/list_tasks", caller), None)
     assert listed["statusCode"] == 200
     assert json.loads(listed["body"])["data"] == []  # filtered on succeeded; ours was canceled
     stored = aws.runtime.services.tasks.get(task["id"])  # in DynamoDB, as the handler left it
     assert stored is not None and stored.status.value == "canceled"
+
+
+def test_an_event_without_an_authorizer_context_is_refused(caller: IssuedKey) -> None:
+    event = event_for("api/get_task", caller)
+    del event["requestContext"]["authorizer"]
+    reply = lambda_handler(event, None)
+    assert reply["statusCode"] == 401
+    assert json.loads(reply["body"])["error"]["code"] == "missing_api_key"
 
 
 def test_sample_get_of_an_unknown_task_is_404() -> None:
@@ -72,7 +102,8 @@ def test_the_api_lambda_never_imports_the_engine() -> None:
         "from tests.support.aws import create_tables\n"
         "from tests.support.events import load_event\n"
         "with mock_aws():\n"
-        "    os.environ['FACEPORT_TASKS_TABLE'] = create_tables()['tasks']\n"
+        "    for name, table in create_tables().items():\n"
+        "        os.environ[f'FACEPORT_{name.upper()}_TABLE'] = table\n"
         "    from functions.api.handler import lambda_handler\n"
         "    assert lambda_handler(load_event('api/list_tasks'), None)['statusCode'] == 200\n"
         "heavy = {'cv2', 'numpy', 'mediapipe', 'dlib', 'av', 'faceport.engine'}\n"

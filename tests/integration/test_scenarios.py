@@ -5,18 +5,17 @@ The API is called through the real resolver in both shapes; the engine is FakeEn
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
-from faceport.api.app import build_app
 from faceport.service import Services
 from faceport.settings import Settings
 from tests.conftest import b64
-from tests.support.api_client import call
+from tests.support.api_client import Api, call, new_account
 from tests.support.aws import aws_world
 from tests.support.fakes import NO_FACE_MARKER, FakeEngine
 from tests.support.tiny import tiny_image
@@ -26,8 +25,25 @@ IMG = tiny_image("PNG")
 
 @dataclass
 class Shape:
-    app: APIGatewayRestResolver
+    app: Api
     services: Services
+
+    @classmethod
+    def funded(cls, services: Services, credits: int = 100) -> Shape:
+        """The API as a client of a new account with `credits` sees it."""
+        return cls(
+            Api(services, new_account(services.accounts, services.ledger, credits)), services
+        )
+
+    def settled_account(self) -> dict[str, Any]:
+        """The account once no credits are held: a task's charge is settled just after its
+        final state is written, not in the same transaction."""
+        deadline = time.monotonic() + 10
+        while True:
+            account: dict[str, Any] = call(self.app, "GET", "/v1/account").json()
+            if account["reserved"] == 0 or time.monotonic() > deadline:
+                return account
+            time.sleep(0.05)
 
     def submit(self, source: bytes = IMG, **options: Any) -> dict[str, Any]:
         body = {"source": {"base64": b64(source)}, "target": {"base64": b64(IMG)}, **options}
@@ -54,12 +70,11 @@ def shape(
 
         runtime = build_local_runtime(settings, engine=fake_engine)
         runtime.start()
-        yield Shape(build_app(runtime.services), runtime.services)
+        yield Shape.funded(runtime.services)
         runtime.stop()
     else:
         with aws_world(monkeypatch, fake_engine, heartbeat_s=5) as world:
-            services = world.runtime.services
-            yield Shape(build_app(services), services)
+            yield Shape.funded(world.runtime.services)
 
 
 def test_a_submitted_task_is_queued_then_succeeds(shape: Shape) -> None:
@@ -71,6 +86,8 @@ def test_a_submitted_task_is_queued_then_succeeds(shape: Shape) -> None:
     assert done["result"]["content_type"] == "image/png"
     listed = call(shape.app, "GET", "/v1/tasks?status=succeeded").json()["data"]
     assert [t["id"] for t in listed] == [task["id"]]
+    account = shape.settled_account()
+    assert (account["balance"], account["reserved"]) == (100 - done["price"], 0)
 
 
 def test_an_engine_error_fails_the_task_with_its_code(shape: Shape) -> None:
@@ -78,6 +95,8 @@ def test_an_engine_error_fails_the_task_with_its_code(shape: Shape) -> None:
     assert done["status"] == "failed"
     assert done["error"]["code"] == "no_face_in_source"
     assert done["result"] is None
+    account = shape.settled_account()
+    assert (account["balance"], account["reserved"]) == (100, 0)  # a failure costs nothing
 
 
 def test_a_task_canceled_while_the_engine_works_stays_canceled(

@@ -12,13 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
-from faceport.adapters.local.runtime import LocalRuntime
-from faceport.api.app import build_app
 from faceport.settings import Settings
 from tests.conftest import b64
-from tests.support.api_client import call
+from tests.support.api_client import Api, call, new_account
 from tests.support.fakes import NO_FACE_MARKER, FakeEngine
 from tests.support.tiny import tiny_image
 from tests.support.webhook_receiver import wait_until, webhook_receiver
@@ -37,19 +34,17 @@ def settings(tmp_path: Path) -> Settings:
         webhook_retry_factor=1.5,
         webhook_retry_jitter=0.0,
         webhook_timeout_s=0.5,
+        # These tests poll the deliveries list; rate limits are tested elsewhere.
+        rate_limit_per_s=1000,
+        rate_limit_burst=1000,
     )
 
 
-@pytest.fixture
-def app(runtime: LocalRuntime) -> APIGatewayRestResolver:
-    return build_app(runtime.services)
-
-
-def secret(app: APIGatewayRestResolver) -> str:
+def secret(app: Api) -> str:
     return str(call(app, "GET", "/v1/webhooks/secret").json()["current"])
 
 
-def submit(app: APIGatewayRestResolver, notify_url: str, **extra: Any) -> dict[str, Any]:
+def submit(app: Api, notify_url: str, **extra: Any) -> dict[str, Any]:
     body = {"source": {"base64": IMG}, "target": {"base64": IMG}, "notify_url": notify_url}
     reply = call(app, "POST", "/v1/face-swap", {**body, **extra})
     assert reply.status == 202, reply.body
@@ -57,14 +52,14 @@ def submit(app: APIGatewayRestResolver, notify_url: str, **extra: Any) -> dict[s
     return task
 
 
-def deliveries(app: APIGatewayRestResolver, task_id: str) -> list[dict[str, Any]]:
+def deliveries(app: Api, task_id: str) -> list[dict[str, Any]]:
     reply = call(app, "GET", f"/v1/tasks/{task_id}/deliveries")
     assert reply.status == 200, reply.body
     data: list[dict[str, Any]] = reply.json()["data"]
     return data
 
 
-def settled(app: APIGatewayRestResolver, task_id: str, timeout_s: float = 20) -> dict[str, Any]:
+def settled(app: Api, task_id: str, timeout_s: float = 20) -> dict[str, Any]:
     """The task's one delivery once it is no longer pending."""
 
     def check() -> dict[str, Any] | None:
@@ -82,7 +77,7 @@ def free_port() -> int:
 
 
 def test_success_is_signed_and_carries_the_task_as_get_shows_it(
-    app: APIGatewayRestResolver,
+    app: Api,
 ) -> None:
     key = secret(app)
     with webhook_receiver() as receiver:
@@ -108,7 +103,7 @@ def test_success_is_signed_and_carries_the_task_as_get_shows_it(
 
 
 def test_failed_and_canceled_tasks_send_their_own_event_types(
-    app: APIGatewayRestResolver, fake_engine: FakeEngine
+    app: Api, fake_engine: FakeEngine
 ) -> None:
     key = secret(app)
     with webhook_receiver() as receiver:
@@ -126,7 +121,7 @@ def test_failed_and_canceled_tasks_send_their_own_event_types(
     assert canceled.verify(key)["data"]["id"] == task["id"]
 
 
-def test_receiver_down_then_up_gets_the_event(app: APIGatewayRestResolver) -> None:
+def test_receiver_down_then_up_gets_the_event(app: Api) -> None:
     key = secret(app)
     port = free_port()
     task = submit(app, f"http://127.0.0.1:{port}/hook")
@@ -146,7 +141,7 @@ def test_receiver_down_then_up_gets_the_event(app: APIGatewayRestResolver) -> No
 
 
 def test_500_three_times_then_200_is_retried_with_the_same_webhook_id(
-    app: APIGatewayRestResolver,
+    app: Api,
 ) -> None:
     key = secret(app)
     with webhook_receiver([500, 500, 500]) as receiver:
@@ -164,7 +159,7 @@ def test_500_three_times_then_200_is_retried_with_the_same_webhook_id(
     assert gaps[2] > gaps[0]
 
 
-def test_410_stops_the_tries(app: APIGatewayRestResolver) -> None:
+def test_410_stops_the_tries(app: Api) -> None:
     with webhook_receiver([410, 500, 500]) as receiver:
         task = submit(app, receiver.url)
         delivery = settled(app, task["id"])
@@ -175,7 +170,7 @@ def test_410_stops_the_tries(app: APIGatewayRestResolver) -> None:
 
 
 def test_receiver_that_never_answers_times_out_then_is_dead_and_can_be_redelivered(
-    app: APIGatewayRestResolver,
+    app: Api,
 ) -> None:
     key = secret(app)
     with webhook_receiver(["hang"] * 4) as receiver:
@@ -200,7 +195,7 @@ def test_receiver_that_never_answers_times_out_then_is_dead_and_can_be_redeliver
 
 
 def test_redeliver_needs_a_finished_task_with_a_notify_url(
-    app: APIGatewayRestResolver, fake_engine: FakeEngine
+    app: Api, fake_engine: FakeEngine
 ) -> None:
     quiet = call(
         app,
@@ -224,7 +219,7 @@ def test_redeliver_needs_a_finished_task_with_a_notify_url(
 
 
 def test_rotation_signs_with_old_and_new_during_grace_and_only_new_after(
-    app: APIGatewayRestResolver,
+    app: Api,
 ) -> None:
     old = secret(app)
     assert old.startswith("whsec_")
@@ -249,7 +244,7 @@ def test_rotation_signs_with_old_and_new_during_grace_and_only_new_after(
     assert not after.signed_by(old) and not after.signed_by(new)
 
 
-def test_default_grace_comes_from_settings(app: APIGatewayRestResolver) -> None:
+def test_default_grace_comes_from_settings(app: Api) -> None:
     old = secret(app)
     reply = call(app, "POST", "/v1/webhooks/secret/rotate")  # no body at all
     assert reply.status == 200, reply.body
@@ -266,7 +261,7 @@ def test_private_notify_url_is_refused_at_submit_when_private_urls_are_not_allow
     from faceport.adapters.local.runtime import build_local_runtime
 
     strict = build_local_runtime(Settings(data_dir=tmp_path / "strict"), engine=fake_engine)
-    app = build_app(strict.services)
+    app = Api(strict.services, new_account(strict.accounts, strict.accounts, credits=100))
     for url in (
         "http://127.0.0.1:8080/hook",
         "http://10.1.2.3/hook",

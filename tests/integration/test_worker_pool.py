@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from faceport.adapters.local.runtime import build_local_runtime
+from faceport.accounts import Caller
+from faceport.adapters.local.runtime import LocalRuntime, build_local_runtime
 from faceport.schemas import FaceSwapRequest, ImageInput
 from faceport.service import submit_face_swap
 from faceport.settings import Settings
@@ -17,10 +18,16 @@ def _request() -> FaceSwapRequest:
     return FaceSwapRequest(source=image, target=image)
 
 
+def _caller(runtime: LocalRuntime) -> Caller:
+    account = runtime.accounts.create_account("pool")
+    runtime.accounts.top_up(account.id, 1000, "initial")
+    return Caller(account.id)
+
+
 def test_task_claimed_by_a_dead_process_is_resumed(settings: Settings) -> None:
     engine = FakeEngine()
     dead = build_local_runtime(settings, engine=engine)  # never started: it "crashed"
-    task = submit_face_swap(dead.services, "acct", _request())
+    task = submit_face_swap(dead.services, _caller(dead), _request())
     assert dead.services.tasks.claim_next(lease_s=3600) is not None  # held, then lost
 
     alive = build_local_runtime(settings, engine=engine)
@@ -36,7 +43,7 @@ def test_task_claimed_by_a_dead_process_is_resumed(settings: Settings) -> None:
 def test_a_task_that_keeps_killing_workers_is_failed(settings: Settings) -> None:
     engine = FakeEngine()
     runtime = build_local_runtime(settings, engine=engine)
-    task = submit_face_swap(runtime.services, "acct", _request())
+    task = submit_face_swap(runtime.services, _caller(runtime), _request())
     for _ in range(settings.task_max_attempts):
         assert runtime.services.tasks.claim_next(lease_s=0) is not None
 
@@ -55,7 +62,8 @@ def test_many_tasks_on_two_workers_all_finish(settings: Settings) -> None:
     runtime = build_local_runtime(settings, engine=engine)
     runtime.start()
     try:
-        tasks = [submit_face_swap(runtime.services, "acct", _request()) for _ in range(20)]
+        caller = _caller(runtime)
+        tasks = [submit_face_swap(runtime.services, caller, _request()) for _ in range(20)]
         ended = [runtime.services.tasks.wait_until_done(t.id, timeout_s=10) for t in tasks]
     finally:
         runtime.stop()

@@ -25,6 +25,7 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 from moto.awslambda.models import LambdaFunction
 
+from faceport.accounts import Caller
 from faceport.adapters.aws.clients import AwsClients
 from faceport.adapters.aws.lambdas import handle_engine_notifications, handle_step
 from faceport.adapters.aws.runtime import AwsRuntime, build_aws_runtime
@@ -189,6 +190,12 @@ class AwsWorld:
     runtime: AwsRuntime
     endpoint: FakeAsyncEndpoint
     settings: Settings
+
+    def funded_caller(self, credits: int = 100) -> Caller:
+        """A new account in the accounts table with `credits`, as the authorizer names it."""
+        account = self.runtime.services.accounts.create_account("test")
+        self.runtime.services.ledger.top_up(account.id, credits, "initial")
+        return Caller(account.id)
 
     @property
     def sfn(self) -> Any:

@@ -8,6 +8,7 @@ from functools import cache
 
 from faceport import notify, service, workflow
 from faceport.adapters.aws.clients import AwsClients
+from faceport.adapters.aws.dynamo_accounts import DynamoAccounts, DynamoRateLimiter
 from faceport.adapters.aws.dynamodb_tasks import DynamoDbTaskStore
 from faceport.adapters.aws.s3_blobs import S3BlobStore
 from faceport.adapters.aws.sagemaker import SageMakerAsyncEngine
@@ -54,6 +55,7 @@ def build_aws_runtime(settings: Settings, clients: AwsClients | None = None) -> 
         clients=clients,
         timeout_s=settings.engine_timeout_s,
     )
+    accounts = DynamoAccounts(settings.accounts_table, settings.idempotency_table, clients)
     services = Services(
         settings=settings,
         tasks=tasks,
@@ -62,8 +64,15 @@ def build_aws_runtime(settings: Settings, clients: AwsClients | None = None) -> 
         fetcher=fetcher,
         webhooks=webhooks,
         signing_secrets=webhooks,
+        accounts=accounts,
+        ledger=accounts,
+        rate_limiter=DynamoRateLimiter(
+            settings.idempotency_table, settings.rate_limit_per_s, clients
+        ),
     )
-    deps = workflow.WorkflowDeps(settings=settings, tasks=tasks, blobs=blobs, fetcher=fetcher)
+    deps = workflow.WorkflowDeps(
+        settings=settings, tasks=tasks, blobs=blobs, fetcher=fetcher, ledger=accounts
+    )
     return AwsRuntime(clients=clients, services=services, workflow=deps, engine=engine)
 
 

@@ -6,15 +6,17 @@ import sqlite3
 from dataclasses import dataclass
 from functools import partial
 
-from faceport import notify, service, workflow
+from faceport import billing, notify, service, workflow
 from faceport.adapters.local.engine import InProcessEngine
 from faceport.adapters.local.file_blobs import FileBlobStore, load_or_create_secret
+from faceport.adapters.local.rate_limit import TokenBucketLimiter
+from faceport.adapters.local.sqlite_accounts import SqliteAccounts
 from faceport.adapters.local.sqlite_tasks import SqliteTaskStore
 from faceport.adapters.local.sqlite_webhooks import SqliteWebhookStore
 from faceport.adapters.local.webhook_sender import WebhookSender
 from faceport.adapters.local.worker_pool import WorkerPool
 from faceport.fetch import HttpFetcher
-from faceport.ports import Engine
+from faceport.ports import Accounts, Engine
 from faceport.service import Services
 from faceport.settings import Settings
 from faceport.tasks import Task
@@ -27,8 +29,11 @@ class LocalRuntime:
     blobs: FileBlobStore
     pool: WorkerPool
     webhooks: WebhookSender
+    accounts: Accounts
 
     def start(self) -> None:
+        # One process owns the data dir: no submit is under way, every open hold is settled.
+        billing.reconcile(self.services.tasks, self.accounts)
         self.pool.run()
         self.webhooks.run()
 
@@ -37,7 +42,9 @@ class LocalRuntime:
         self.webhooks.stop()
 
 
-def build_local_runtime(settings: Settings, engine: Engine | None = None) -> LocalRuntime:
+def build_local_runtime(
+    settings: Settings, engine: Engine | None = None, accounts: Accounts | None = None
+) -> LocalRuntime:
     """Everything `faceport serve` needs, rooted at `settings.data_dir`."""
     data = settings.data_dir
 
@@ -50,6 +57,7 @@ def build_local_runtime(settings: Settings, engine: Engine | None = None) -> Loc
 
     tasks = SqliteTaskStore(data / "faceport.sqlite3", on_end=queue_final_event)
     outbox = SqliteWebhookStore(tasks)
+    accounts = accounts or SqliteAccounts(data / "faceport.sqlite3")
     blobs = FileBlobStore(data / "blobs", settings.base_url, load_or_create_secret(data / "secret"))
     fetcher = HttpFetcher.from_settings(settings)
     deps = workflow.WorkflowDeps(
@@ -58,6 +66,7 @@ def build_local_runtime(settings: Settings, engine: Engine | None = None) -> Loc
         blobs=blobs,
         fetcher=fetcher,
         engine=engine or InProcessEngine(),
+        ledger=accounts,
     )
     pool = WorkerPool(
         tasks,
@@ -75,6 +84,9 @@ def build_local_runtime(settings: Settings, engine: Engine | None = None) -> Loc
         fetcher=fetcher,
         webhooks=outbox,
         signing_secrets=outbox,
+        accounts=accounts,
+        ledger=accounts,
+        rate_limiter=TokenBucketLimiter(settings.rate_limit_per_s, settings.rate_limit_burst),
     )
     sender = WebhookSender(
         outbox,
@@ -86,4 +98,6 @@ def build_local_runtime(settings: Settings, engine: Engine | None = None) -> Loc
         ),
         threads=settings.webhook_senders,
     )
-    return LocalRuntime(services=services, blobs=blobs, pool=pool, webhooks=sender)
+    return LocalRuntime(
+        services=services, blobs=blobs, pool=pool, webhooks=sender, accounts=accounts
+    )

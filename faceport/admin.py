@@ -1,0 +1,176 @@
+"""`faceport admin ...`: accounts, keys and credits for operators, against the local store
+(`--data-dir`) or a deployed stack (`--stack NAME`, or `--accounts-table` and
+`--idempotency-table`). Every command prints JSON, except `ledger`, a table by default."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import time
+from pathlib import Path
+from typing import Any
+
+from faceport.accounts import LedgerEntry
+from faceport.auth import authenticate
+from faceport.errors import AccountNotFound, Unauthenticated
+from faceport.ports import Accounts
+
+DEV_KEY_FILE = "dev-api-key"
+
+
+def add_admin_parser(commands: Any) -> None:
+    """The `admin` command and its subcommands, on the `faceport` parser."""
+    admin = commands.add_parser("admin", help="accounts, API keys and credits (operators)")
+    where = admin.add_mutually_exclusive_group()
+    where.add_argument("--data-dir", type=Path, help="local store (default .data)")
+    where.add_argument("--stack", help="deployed stack: its AccountsTableName output")
+    where.add_argument("--accounts-table", help="deployed accounts table (DynamoDB)")
+    admin.add_argument("--idempotency-table", help="deployed idempotency table (DynamoDB)")
+    actions = admin.add_subparsers(dest="action", required=True)
+
+    create = actions.add_parser("create-account", help="new account; prints its first key")
+    create.add_argument("name")
+    create.add_argument("--credits", type=_credits, default=0)
+    issue = actions.add_parser("issue-key", help="another key for ACCOUNT (printed once)")
+    issue.add_argument("account")
+    revoke = actions.add_parser("revoke-key", help="revoke a key by its id (fpk_...)")
+    revoke.add_argument("key_id")
+    top_up = actions.add_parser("top-up", help="add credits to ACCOUNT")
+    top_up.add_argument("account")
+    top_up.add_argument("credits", type=_credits)
+    top_up.add_argument(
+        "--reference", help="once per reference (e.g. an invoice id): repeats add nothing"
+    )
+    balance = actions.add_parser("balance", help="credits and usage of ACCOUNT")
+    balance.add_argument("account")
+    ledger = actions.add_parser("ledger", help="ACCOUNT's ledger with running totals")
+    ledger.add_argument("account")
+    ledger.add_argument("--limit", type=int, default=1000)
+    ledger.add_argument("--json", action="store_true", help="one JSON object per line")
+
+
+def _credits(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("a whole number of credits") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("credits cannot be negative")
+    return value
+
+
+def open_store(args: argparse.Namespace) -> Accounts:
+    """The store the flags select: DynamoDB for a deployed stack, else SQLite."""
+    if args.stack or args.accounts_table:
+        from faceport.adapters.aws.dynamo_accounts import DynamoAccounts, tables_of_stack
+
+        table, idempotency = args.accounts_table, args.idempotency_table
+        if args.stack:
+            table, found = tables_of_stack(args.stack)
+            idempotency = idempotency or found
+        return DynamoAccounts(table, idempotency)
+    from faceport.adapters.local.sqlite_accounts import SqliteAccounts
+    from faceport.settings import Settings
+
+    data_dir = args.data_dir or Settings().data_dir
+    return SqliteAccounts(data_dir / "faceport.sqlite3")
+
+
+def run_admin(args: argparse.Namespace, store: Accounts | None = None) -> int:
+    """Run one admin command; errors are `FaceportError`s (the CLI prints them)."""
+    store = store or open_store(args)
+    if args.action == "create-account":
+        account = store.create_account(args.name)
+        if args.credits:
+            store.top_up(account.id, args.credits, "initial")
+        key = store.issue_key(account.id)
+        _print(
+            {"account_id": account.id, "name": account.name, "credits": args.credits}
+            | {"key_id": key.key_id, "api_key": key.token, "note": "the key is shown only once"}
+        )
+    elif args.action == "issue-key":
+        key = store.issue_key(args.account)
+        _print({"account_id": args.account, "key_id": key.key_id, "api_key": key.token})
+    elif args.action == "revoke-key":
+        record = store.revoke_key(args.key_id)
+        revoked_at = record.revoked_at.isoformat() if record.revoked_at else None
+        _print({"key_id": record.id, "account_id": record.account_id, "revoked_at": revoked_at})
+    elif args.action == "top-up":
+        reference = args.reference or f"topup_{int(time.time() * 1000):012x}{secrets.token_hex(4)}"
+        added = store.top_up(args.account, args.credits, reference)
+        _print({"account_id": args.account, "reference": reference, "added": added})
+    elif args.action == "balance":
+        _print(_balance(store, args.account))
+    else:
+        _balance(store, args.account)  # an unknown account is an error, not an empty table
+        _print_ledger(store.entries(args.account, args.limit), as_json=args.json)
+    return 0
+
+
+def _balance(store: Accounts, account_id: str) -> dict[str, Any]:
+    account = store.get_account(account_id)
+    if account is None:
+        raise AccountNotFound(f"No account {account_id!r}.")
+    usage = {op: u.model_dump() for op, u in store.usage(account_id).items()}
+    return account.model_dump(mode="json") | {"available": account.available, "usage": usage}
+
+
+def _print(value: dict[str, Any]) -> None:
+    print(json.dumps(value, indent=2))
+
+
+def _print_ledger(entries: list[LedgerEntry], *, as_json: bool) -> None:
+    """Entries with the running balance and reserved credits after each (if the listing
+    starts at the account's first entry, the last row equals the account's totals)."""
+    balance = reserved = 0
+    rows = []
+    for entry in entries:
+        balance += entry.balance_delta
+        reserved += entry.reserved_delta
+        rows.append(
+            {
+                "at": entry.at.isoformat(timespec="milliseconds"),
+                "ref": entry.ref,
+                "kind": entry.kind,
+                "operation": entry.operation or "",
+                "balance_delta": entry.balance_delta,
+                "reserved_delta": entry.reserved_delta,
+                "balance": balance,
+                "reserved": reserved,
+            }
+        )
+    if as_json:
+        for row in rows:
+            print(json.dumps(row))
+        return
+    columns = ["at", "ref", "kind", "operation", "balance_delta", "reserved_delta"]
+    columns += ["balance", "reserved"]
+    widths = {c: max([len(c), *(len(str(r[c])) for r in rows)]) for c in columns}
+    print("  ".join(c.ljust(widths[c]) for c in columns).rstrip())
+    for row in rows:
+        print("  ".join(str(row[c]).ljust(widths[c]) for c in columns).rstrip())
+
+
+def ensure_dev_key(store: Accounts, data_dir: Path, credits: int) -> str:
+    """The development account's key, kept in `<data dir>/dev-api-key` (mode 600) so that
+    the README's curl can read it; made, with `credits`, on the first run."""
+    path = data_dir / DEV_KEY_FILE
+    if path.exists():
+        token = path.read_text().strip()
+        try:
+            authenticate({"Authorization": f"Bearer {token}"}, store)
+            return token
+        except Unauthenticated:
+            pass  # a stale file (the store was wiped, or the key revoked): make a new one
+    account = store.create_account("dev")
+    store.top_up(account.id, credits, "initial")
+    token = store.issue_key(account.id).token
+    data_dir.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(token + "\n")
+    os.replace(partial, path)
+    return token

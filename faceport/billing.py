@@ -1,0 +1,91 @@
+"""Credits: what a task costs, and settling its reservation when it ends.
+
+The life of a charge: submit *reserves* the task's price (`Ledger.reserve`, 402 when the
+available credits cannot cover it); a task that succeeds *commits* the charge, one that
+fails or is canceled *releases* it. Each is one ledger entry keyed by task id and kind,
+written at most once in the same transaction as the balance change, so a repeated step, a
+duplicated message or a retry changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+from typing import Any
+
+from pydantic import BaseModel
+
+from faceport.ports import Ledger, TaskStore
+from faceport.settings import Settings
+from faceport.tasks import Task, TaskStatus
+
+logger = logging.getLogger(__name__)
+
+VIDEO_OPERATIONS = frozenset({"video_face_swap"})
+
+
+def price_of(settings: Settings, operation: str, *, video_seconds: float | None = None) -> int:
+    """Credits a task of `operation` is accepted at (and reserved for).
+
+    Video costs `price_video_per_second` per started second with `price_video_minimum`.
+    When the duration is not known at submit (a URL input not fetched yet), the hold is
+    for `price_video_hold_s` seconds, the longest video accepted; the charge at success is
+    for the real duration (see `final_price`) and the rest of the hold is released.
+    """
+    if operation in VIDEO_OPERATIONS:
+        seconds = settings.price_video_hold_s if video_seconds is None else video_seconds
+        per_second = settings.price_video_per_second * math.ceil(max(seconds, 0.0))
+        return max(settings.price_video_minimum, per_second)
+    prices = {
+        "face_swap": settings.price_face_swap,
+        "face_fusion": settings.price_face_fusion,
+        "face_detect": settings.price_face_detect,
+    }
+    return prices[operation]
+
+
+def final_price(task: Task) -> int:
+    """What a succeeded task is charged: the price it was accepted at. (A video task whose
+    duration was unknown at submit will be charged for its real duration here, capped by
+    the hold; the ledger releases the difference.)"""
+    return task.price
+
+
+def fingerprint(operation: str, request: BaseModel | dict[str, Any]) -> str:
+    """A digest of what was asked, for `Idempotency-Key`: the same body (in any key order
+    or spacing) gives the same fingerprint, any change gives another."""
+    body = request.model_dump(mode="json") if isinstance(request, BaseModel) else request
+    canonical = json.dumps([operation, body], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def settle(ledger: Ledger, task: Task | None) -> None:
+    """Commit a succeeded task's charge, release a failed or canceled one's; nothing for
+    an unfinished task. Safe to call any number of times."""
+    if task is None or not task.status.is_terminal:
+        return
+    if task.status is TaskStatus.SUCCEEDED:
+        ledger.commit(task.account_id, task.id, final_price(task))
+    else:
+        ledger.release(task.account_id, task.id)
+
+
+def reconcile(tasks: TaskStore, ledger: Ledger, *, older_than_s: float = 0.0) -> int:
+    """Settle reservations left open by a crash between a task's last status change and
+    its commit or release; give back holds whose task was never written (a crash during
+    submit). Returns how many were settled."""
+    settled = 0
+    for hold in ledger.open_reservations(older_than_s):
+        task = tasks.get(hold.task_id)
+        if task is None:
+            ledger.abandon(hold.account_id, hold.task_id)
+        elif task.status.is_terminal:
+            settle(ledger, task)
+        else:
+            continue
+        settled += 1
+    if settled:
+        logger.info("reconciled %d open reservation(s)", settled)
+    return settled

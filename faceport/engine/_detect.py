@@ -35,52 +35,24 @@ def detection_scale(frame_shape: tuple[int, ...], max_side: int) -> float:
     return min(1.0, max_side / longest)
 
 
-def detect_faces(
-    frame: Frame,
-    *,
-    max_side: int = 640,
-    min_score: float = 0.1,
-    thorough: bool = False,
-) -> list[Box]:
-    """Detect faces and return their boxes in frame coordinates, largest first.
-
-    The boxes of `detect_scored_faces`, without the scores.
-    """
-    scored = detect_scored_faces(frame, max_side=max_side, min_score=min_score, thorough=thorough)
-    return [box for box, _ in scored]
-
-
 def detect_scored_faces(
-    frame: Frame,
-    *,
-    max_side: int = 640,
-    min_score: float = 0.1,
-    thorough: bool = False,
+    frame: Frame, *, max_side: int, upsample: int = 0, min_score: float = 0.1
 ) -> list[tuple[Box, float]]:
     """Detect faces and return (box, HOG score) pairs in frame coordinates, largest first.
 
     HOG runs on a grayscale copy whose longer side is at most `max_side` (the detector
-    costs time in proportion to pixels). At that size it sees faces of 80 pixels and up in
-    the reduced copy; with `thorough`, or when the quick pass finds nothing, it runs with
-    one upsampling step, which finds faces down to about 40 pixels at four times the cost.
-    The quick pass misses only faces smaller than all it finds, so its list is the head of
-    the thorough list: callers can ask for more only when they need an index beyond it.
-    Detections scoring below
-    `min_score` are dropped: dlib's default cut (0) lets through texture such as JPEG
-    artefacts on clothing, and a false face larger than the real one would take index 0.
+    costs time in proportion to pixels), upsampled `upsample` times: without upsampling it
+    sees faces from 80 pixels of the copy, each upsampling halves that at four times the
+    cost. Detections scoring below `min_score` are dropped: dlib's default cut (0) lets
+    through texture such as JPEG artefacts on clothing.
     """
     scale = detection_scale(frame.shape, max_side)
     gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
     if scale < 1.0:
         gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    detector = _hog_detector()
-    rects, scores = [], []
-    if not thorough:
-        rects, scores, _ = detector.run(gray, 0, min_score)
-    if len(rects) == 0:
-        rects, scores, _ = detector.run(gray, 1, min_score)
+    rects, scores, _ = _hog_detector().run(gray, upsample, min_score)
     height, width = frame.shape[:2]
-    score_of = {}
+    score_of: dict[Box, float] = {}
     for rect, score in zip(rects, scores, strict=True):
         box = Box(
             left=max(0, round(rect.left() / scale)),

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,8 +13,8 @@ from ._blend import alpha_blend_roi, face_blend_mask, paste_roi
 from ._cache import LruCache, content_digest
 from ._codec import OutputFormat, decode_image, encode_image
 from ._colour import transfer_lab_statistics
-from ._detect import detect_faces
-from ._landmarks import INNER_MOUTH, locate_landmarks
+from ._find import Face, FindOptions, find_faces
+from ._landmarks import INNER_MOUTH
 from ._selection import (
     FaceMap,
     FacePair,
@@ -25,6 +23,7 @@ from ._selection import (
     requested_pairs,
     resolve_pairs,
 )
+from ._timing import timed_stage
 from ._types import Box, Frame, Landmarks, Mask
 from ._warp import face_roi, triangulate_face_pair, warp_face_to_landmarks
 
@@ -33,7 +32,9 @@ from ._warp import face_roi, triangulate_face_pair, warp_face_to_landmarks
 class EngineSettings:
     """Tuning knobs of the swap; the defaults are what the benchmark was run with."""
 
+    detect_first_side: int = 320
     detect_max_side: int = 512
+    detect_thorough_side: int = 1024
     detect_min_score: float = 0.1
     mesh_crop_margin: float = 1.7
     mesh_crop_max_side: int = 320
@@ -98,34 +99,20 @@ def clear_source_cache() -> None:
     _source_cache.clear()
 
 
-@contextmanager
-def timed_stage(timings: dict[str, float] | None, name: str) -> Iterator[None]:
-    """Add the seconds the block takes to `timings[name]` (when timings is given)."""
-    start = time.perf_counter()
-    try:
-        yield
-    finally:
-        if timings is not None:
-            timings[name] = timings.get(name, 0.0) + time.perf_counter() - start
-
-
-def _ensure_landmarks(landmarks: Landmarks | None, error: type[Exception]) -> Landmarks:
-    if landmarks is None:
-        raise error()
-    return landmarks
-
-
 def _read_only(array: np.ndarray) -> np.ndarray:
     array.setflags(write=False)
     return array
 
 
-def _detect_options(settings: EngineSettings) -> dict[str, float]:
-    return {"max_side": settings.detect_max_side, "min_score": settings.detect_min_score}
-
-
-def _landmark_options(settings: EngineSettings) -> dict[str, float]:
-    return {"margin": settings.mesh_crop_margin, "crop_max_side": settings.mesh_crop_max_side}
+def find_options(settings: EngineSettings) -> FindOptions:
+    """The face-finding options that `settings` stand for."""
+    return FindOptions(
+        quick_sides=(settings.detect_first_side, settings.detect_max_side),
+        thorough_side=settings.detect_thorough_side,
+        min_score=settings.detect_min_score,
+        mesh_margin=settings.mesh_crop_margin,
+        mesh_max_side=settings.mesh_crop_max_side,
+    )
 
 
 def analyse_source_frame(
@@ -141,22 +128,13 @@ def analyse_source_frame(
     Raises `NoFaceInSource` (no face, or no mesh on a wanted face) or
     `SourceIndexOutOfRange`.
     """
-    with timed_stage(timings, "detect"):
-        boxes = detect_faces(frame, thorough=thorough, **_detect_options(settings))
-    if not boxes:
+    faces = find_faces(frame, find_options(settings), thorough=thorough, timings=timings)
+    if not faces:
         raise NoFaceInSource()
     for index in indexes:
-        check_source_index(index, len(boxes))
-    with timed_stage(timings, "landmarks"):
-        landmarks = {
-            index: _read_only(
-                _ensure_landmarks(
-                    locate_landmarks(frame, boxes[index], **_landmark_options(settings)),
-                    NoFaceInSource,
-                )
-            )
-            for index in sorted(set(indexes))
-        }
+        check_source_index(index, len(faces))
+    landmarks = {index: _read_only(faces[index].landmarks) for index in sorted(set(indexes))}
+    boxes = [face.box for face in faces]
     return SourceFaces(frame=frame, boxes=tuple(boxes), landmarks=landmarks)
 
 
@@ -186,18 +164,22 @@ def analyse_source(
     return analysed
 
 
-def _detect_target_faces(
-    target: Frame, requested: list[FacePair] | None, settings: EngineSettings
-) -> list[Box]:
-    if requested is not None and len(requested) == 1 and requested[0][0] == 0:
-        # one face: the quick pass, and the thorough one only for an index beyond its list
-        # (the quick list is the head of the thorough one)
-        target_faces = detect_faces(target, **_detect_options(settings))
-        if target_faces and requested[0][1] >= len(target_faces):
-            target_faces = detect_faces(target, thorough=True, **_detect_options(settings))
-        return target_faces
+def _find_target_faces(
+    target: Frame,
+    requested: list[FacePair] | None,
+    settings: EngineSettings,
+    timings: dict[str, float] | None,
+) -> list[Face]:
+    options = find_options(settings)
+    if requested is not None and len(requested) == 1:
+        # one face: the quick passes, and the thorough one only for an index beyond their
+        # list (the quick list is the head of the thorough one)
+        faces = find_faces(target, options, timings=timings)
+        if faces and requested[0][1] >= len(faces):
+            faces = find_faces(target, options, thorough=True, timings=timings)
+        return faces
     # several faces: small ones too, as detect_faces_in_image reports them
-    return detect_faces(target, thorough=True, **_detect_options(settings))
+    return find_faces(target, options, thorough=True, timings=timings)
 
 
 def blend_face_into(
@@ -253,25 +235,15 @@ def swap_faces_with_source(
 
     `requested` comes from `requested_pairs` (None = source face 0 onto every target face).
     Faces are swapped one after the other on the same frame, each within its own ROI; all
-    target landmarks are located on the untouched target first, so an earlier swap cannot
-    move a later face's landmarks.
+    target landmarks are located on the untouched target first (when its faces are
+    found), so an earlier swap cannot move a later face's landmarks.
     """
-    with timed_stage(timings, "detect"):
-        target_faces = _detect_target_faces(target, requested, settings)
+    target_faces = _find_target_faces(target, requested, settings, timings)
     if not target_faces:
         raise NoFaceInTarget()
     pairs = resolve_pairs(requested, len(target_faces))
     for source_index, _ in pairs:
         check_source_index(source_index, len(source.boxes))
-
-    with timed_stage(timings, "landmarks"):
-        target_points = {
-            target_index: _ensure_landmarks(
-                locate_landmarks(target, target_faces[target_index], **_landmark_options(settings)),
-                NoFaceInTarget,
-            )
-            for _, target_index in pairs
-        }
 
     frame = target
     regions = []
@@ -280,7 +252,7 @@ def swap_faces_with_source(
             frame,
             source.frame,
             source.landmarks[source_index],
-            target_points[target_index],
+            target_faces[target_index].landmarks,
             settings=settings,
             timings=timings,
         )

@@ -9,7 +9,7 @@ import numpy as np
 
 from faceport.errors import NoFaceInSource, NoFaceInTarget
 
-from ._blend import alpha_blend_roi, face_blend_mask, paste_roi
+from ._blend import alpha_blend_roi, face_blend_mask
 from ._cache import LruCache, content_digest
 from ._codec import OutputFormat, decode_image, encode_image
 from ._colour import transfer_lab_statistics
@@ -195,6 +195,28 @@ def blend_face_into(
 
     Returns a new frame that equals `frame` outside `roi` and wherever `weights` is 0.
     """
+    with timed_stage(timings, "blend"):
+        result = frame.copy()
+    roi, weights = blend_face_in_place(
+        result, source_frame, source_points, target_points, settings=settings, timings=timings
+    )
+    return SwapResult(frame=result, roi=roi, weights=weights)
+
+
+def blend_face_in_place(
+    frame: Frame,
+    source_frame: Frame,
+    source_points: Landmarks,
+    target_points: Landmarks,
+    *,
+    settings: EngineSettings = DEFAULT_SETTINGS,
+    timings: dict[str, float] | None = None,
+) -> tuple[Box, Mask]:
+    """`blend_face_into`, writing into `frame` itself; returns the ROI and its weights.
+
+    Only the ROI is read and written, so swapping several faces of a large frame costs one
+    copy of the frame, not one per face.
+    """
     with timed_stage(timings, "warp"):
         triangles = triangulate_face_pair(source_points, target_points)
         roi = face_roi(target_points, frame.shape)
@@ -218,9 +240,8 @@ def blend_face_into(
         recoloured = transfer_lab_statistics(warped, target_roi, weights)
 
     with timed_stage(timings, "blend"):
-        blended = alpha_blend_roi(target_roi, recoloured, weights)
-        result = paste_roi(frame, blended, roi)
-    return SwapResult(frame=result, roi=roi, weights=weights)
+        target_roi[:] = alpha_blend_roi(target_roi, recoloured, weights)
+    return roi, weights
 
 
 def swap_faces_with_source(
@@ -245,10 +266,11 @@ def swap_faces_with_source(
     for source_index, _ in pairs:
         check_source_index(source_index, len(source.boxes))
 
-    frame = target
+    with timed_stage(timings, "blend"):
+        frame = target.copy()
     regions = []
     for source_index, target_index in pairs:
-        swapped = blend_face_into(
+        roi, weights = blend_face_in_place(
             frame,
             source.frame,
             source.landmarks[source_index],
@@ -256,9 +278,8 @@ def swap_faces_with_source(
             settings=settings,
             timings=timings,
         )
-        frame = swapped.frame
-        regions.append(FaceRegion(target_index, swapped.roi, swapped.weights))
-    return FacesSwapResult(frame=frame if regions else target.copy(), regions=tuple(regions))
+        regions.append(FaceRegion(target_index, roi, weights))
+    return FacesSwapResult(frame=frame, regions=tuple(regions))
 
 
 def _source_indexes(requested: list[FacePair] | None) -> tuple[int, ...]:

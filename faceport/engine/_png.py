@@ -23,6 +23,9 @@ from ._types import Frame
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _FILTER_UP = 2
+# readers cap one chunk's size (libpng at 8 MB by default, OpenCV warns beyond it), so the
+# compressed stream is split over IDAT chunks of this size, as other writers do
+_IDAT_BYTES = 1 << 20
 
 _pool_lock = threading.Lock()
 _pools: dict[int, ThreadPoolExecutor] = {}
@@ -77,4 +80,8 @@ def encode_png(frame: Frame, *, level: int = 1, threads: int = 2) -> bytes:
     # zlib wrapper around the joined raw stream: CMF/FLG for a 32K window, Adler-32 at the end
     stream = b"\x78\x01" + b"".join(deflated) + struct.pack(">I", isal_zlib.adler32(data))
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return _PNG_SIGNATURE + _chunk(b"IHDR", header) + _chunk(b"IDAT", stream) + _chunk(b"IEND", b"")
+    idat = [
+        _chunk(b"IDAT", stream[start : start + _IDAT_BYTES])
+        for start in range(0, len(stream), _IDAT_BYTES)
+    ]
+    return b"".join([_PNG_SIGNATURE, _chunk(b"IHDR", header), *idat, _chunk(b"IEND", b"")])

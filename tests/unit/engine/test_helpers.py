@@ -155,3 +155,19 @@ def test_threaded_png_round_trips(threads):
     data = encode_png(frame, threads=threads)
 
     assert np.array_equal(cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR), frame)
+
+
+def test_large_png_splits_its_data_over_idat_chunks_of_at_most_1_mib():
+    # noise barely compresses: ~3 MB of pixel data gives several chunks
+    frame = np.random.default_rng(0).integers(0, 256, (1000, 1000, 3), dtype=np.uint8)
+
+    data = encode_png(frame)
+
+    sizes, position = [], 8
+    while position < len(data):
+        length = int.from_bytes(data[position : position + 4], "big")
+        if data[position + 4 : position + 8] == b"IDAT":
+            sizes.append(length)
+        position += 12 + length
+    assert len(sizes) >= 3 and max(sizes) <= 1 << 20
+    assert np.array_equal(cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR), frame)

@@ -14,7 +14,8 @@ from ._cache import LruCache, content_digest
 from ._codec import OutputFormat, decode_image, encode_image
 from ._colour import transfer_lab_statistics
 from ._find import Face, FindOptions, find_faces
-from ._landmarks import INNER_MOUTH
+from ._glasses import remove_glasses_frame
+from ._landmarks import INNER_MOUTH, five_point_landmarks
 from ._selection import (
     FaceMap,
     FacePair,
@@ -40,6 +41,7 @@ class EngineSettings:
     mesh_crop_max_side: int = 320
     feather_fraction: float = 0.08
     hull_scale: float = 0.96
+    remove_glasses_frame: bool = True
     forehead_scale: float = 0.85
     png_compression: int = 1
     png_threads: int = 2
@@ -215,11 +217,17 @@ def blend_face_in_place(
     """`blend_face_into`, writing into `frame` itself; returns the ROI and its weights.
 
     Only the ROI is read and written, so swapping several faces of a large frame costs one
-    copy of the frame, not one per face.
+    copy of the frame, not one per face. With `settings.remove_glasses_frame`, the
+    target's glasses frame is filled in where the blend would let it show (see
+    `_glasses`); the returned weights then also cover those pixels, so the frame still
+    equals its input wherever they are 0.
     """
+    eyes = five_point_landmarks(target_points)[:2]
+    inter_ocular = float(np.linalg.norm(eyes[1] - eyes[0]))
     with timed_stage(timings, "warp"):
         triangles = triangulate_face_pair(source_points, target_points)
-        roi = face_roi(target_points, frame.shape)
+        # room beside the face for the glasses frame clean-up to reach into
+        roi = face_roi(target_points, frame.shape, padding=2 + round(0.2 * inter_ocular))
         warped, covered = warp_face_to_landmarks(
             source_frame, source_points, target_points, triangles, roi
         )
@@ -236,12 +244,20 @@ def blend_face_in_place(
         )
     target_roi = frame[roi.top : roi.bottom, roi.left : roi.right]
 
+    base, changed = target_roi, weights
+    if settings.remove_glasses_frame:
+        with timed_stage(timings, "blend"):
+            base, glasses = remove_glasses_frame(target_roi, weights, eyes - origin)
+            changed = np.maximum(weights, glasses)
+
     with timed_stage(timings, "colour"):
-        recoloured = transfer_lab_statistics(warped, target_roi, weights)
+        recoloured = transfer_lab_statistics(warped, base, weights)
 
     with timed_stage(timings, "blend"):
-        target_roi[:] = alpha_blend_roi(target_roi, recoloured, weights)
-    return roi, weights
+        # where the face weight is 0, the blend copies `base`: the target, or the target
+        # without its glasses frame where `changed` says so
+        target_roi[:] = alpha_blend_roi(base, recoloured, weights)
+    return roi, changed
 
 
 def swap_faces_with_source(
@@ -345,6 +361,7 @@ def swap_face(
     face_map: FaceMap | None = None,
     output_format: OutputFormat = "png",
     timings: dict[str, float] | None = None,
+    settings: EngineSettings = DEFAULT_SETTINGS,
 ) -> bytes:
     """Swap faces of `source` onto the selected faces of `target`.
 
@@ -357,12 +374,12 @@ def swap_face(
     Returns the encoded result image (png, jpg or webp) labelled as synthetic media in its
     XMP. If `timings` is given, it is filled with seconds per stage: decode, detect,
     landmarks, warp, colour, blend, encode. The source's analysis is cached by content,
-    so a source used again skips its decode, detect and landmarks.
+    so a source used again skips its decode, detect and landmarks. `settings` tunes the
+    engine (the defaults are what the benchmarks and quality runs measure).
 
     Raises `UnreadableImage`, `NoFaceInSource`, `NoFaceInTarget`, `TargetIndexOutOfRange`,
     `SourceIndexOutOfRange` or `InvalidFaceSelection` from `faceport.errors`.
     """
-    settings = DEFAULT_SETTINGS
     requested = requested_pairs(target_index, face_map)
     analysed = analyse_source(
         source,

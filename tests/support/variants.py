@@ -91,7 +91,7 @@ def placed(
 
 # Sample photos and where their face is, measured on the originals (faces ~ 0.35-0.45 of
 # the width): used to size the variants.
-ASTRONAUT_FACE_FRACTION = 0.2
+ASTRONAUT_FACE_FRACTION = 0.17
 HOPPER_FACE_FRACTION = 0.42
 
 

@@ -7,7 +7,7 @@ VENV := .venv
 SYNCED := $(VENV)/.synced-$(UV_VERSION)
 BIN := $(VENV)/bin
 
-.PHONY: run test lint format bench synth samples clean
+.PHONY: run test lint format bench quality synth samples clean
 
 $(UV):
 	python3 -m venv .tools
@@ -39,6 +39,11 @@ format: $(SYNCED)
 bench: $(SYNCED)
 	$(BIN)/python -m tests.bench.bench_engine
 	$(BIN)/python -m tests.bench.bench_api
+
+# The engine over sample pairs and harder variants: identity, pose and glasses scores,
+# and a contact sheet in build/quality/ (slow: not part of `make test`).
+quality: $(SYNCED)
+	$(BIN)/python -m tests.quality.run_quality
 
 synth: $(SYNCED)
 	$(BIN)/python app.py

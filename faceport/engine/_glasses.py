@@ -15,9 +15,7 @@ import numpy as np
 from ._types import Frame, Landmarks, Mask
 
 
-def eye_band(
-    shape: tuple[int, ...], eye_centres: Landmarks, above: float, below: float
-) -> Mask:
+def eye_band(shape: tuple[int, ...], eye_centres: Landmarks, above: float, below: float) -> Mask:
     """Pixels within `above` / `below` inter-ocular distances of the line through the eyes
     (measured across it, so a rolled head gets a rolled band)."""
     band = np.zeros(shape[:2], np.uint8)

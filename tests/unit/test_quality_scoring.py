@@ -25,8 +25,9 @@ def test_pose_error_is_zero_for_the_same_points_and_scales_with_the_eyes():
     target = face68(40)
     assert pose_error(target, target) == 0
     # every point 4 px off is a tenth of a 40 px eye spacing
-    assert pose_error(target + (4.0, 0.0), target) == pytest.approx(0.1)
-    assert pose_error(face68(80) + (4.0, 0.0), face68(80)) == pytest.approx(0.05)
+    shift = np.array([4.0, 0.0])
+    assert pose_error(target + shift, target) == pytest.approx(0.1)
+    assert pose_error(face68(80) + shift, face68(80)) == pytest.approx(0.05)
 
 
 EYES = [(60.0, 60.0), (140.0, 60.0)]

@@ -27,7 +27,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from faceport.engine import TargetSelection, clear_source_cache, decode_image, swap_face
+from faceport.engine import (
+    TargetSelection,
+    clear_source_cache,
+    decode_image,
+    detect_faces_in_image,
+    swap_face,
+)
 from tests.support import images, variants
 from tests.support.identity import identity_distance
 
@@ -169,8 +175,10 @@ def main() -> None:
         height, width = frame.shape[:2]
         # the 12 MP calls take ~10x longer: fewer of them keep the run short
         runs = args.runs if width * height < 4e6 else max(5, args.runs // 4)
-        print(f"\n[{scenario.name}] target {width}x{height} ({width * height / 1e6:.1f} MP) jpeg, "
-              f"target_index={scenario.selection!r}, {runs} runs per mode")  # fmt: skip
+        faces = len(detect_faces_in_image(scenario.target))
+        print(f"\n[{scenario.name}] target {width}x{height} ({width * height / 1e6:.1f} MP) "
+              f"jpeg, {faces} faces found, target_index={scenario.selection!r}, "
+              f"{runs} runs per mode")  # fmt: skip
         for _ in range(args.warmup):
             swap_face(source, scenario.target, target_index=scenario.selection)
         single_totals: list[float] = []

@@ -35,6 +35,23 @@ def detection_scale(frame_shape: tuple[int, ...], max_side: int) -> float:
     return min(1.0, max_side / longest)
 
 
+def detect_faces(
+    frame: Frame, *, max_side: int = 640, min_score: float = 0.1, thorough: bool = False
+) -> list[Box]:
+    """HOG boxes alone (no mesh check), largest first: a pass without upsampling, then one
+    with (when `thorough`, or when the first finds nothing).
+
+    Kept for callers that confirm faces their own way (video tracking); image swaps use
+    `_find.find_faces`.
+    """
+    if not thorough:
+        found = detect_scored_faces(frame, max_side=max_side, min_score=min_score)
+        if found:
+            return [box for box, _ in found]
+    found = detect_scored_faces(frame, max_side=max_side, upsample=1, min_score=min_score)
+    return [box for box, _ in found]
+
+
 def detect_scored_faces(
     frame: Frame, *, max_side: int, upsample: int = 0, min_score: float = 0.1
 ) -> list[tuple[Box, float]]:

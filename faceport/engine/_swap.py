@@ -272,8 +272,8 @@ def swap_faces_with_source(
 
     `requested` comes from `requested_pairs` (None = source face 0 onto every target face).
     Faces are swapped one after the other on the same frame, each within its own ROI; all
-    target landmarks are located on the untouched target first (when its faces are
-    found), so an earlier swap cannot move a later face's landmarks.
+    target landmarks are located on the untouched target first, so an earlier swap cannot
+    move a later face's landmarks.
     """
     target_faces = _find_target_faces(target, requested, settings, timings)
     if not target_faces:

@@ -7,7 +7,7 @@ import pytest
 from faceport.engine import Box
 from faceport.engine._blend import alpha_blend_roi, face_blend_mask, paste_roi
 from faceport.engine._colour import transfer_lab_statistics
-from faceport.engine._detect import detection_scale, order_largest_first
+from faceport.engine._detect import detect_faces, detection_scale, order_largest_first
 from faceport.engine._png import encode_png
 from faceport.engine._warp import delaunay_triangles, warp_face_to_landmarks
 
@@ -171,3 +171,14 @@ def test_large_png_splits_its_data_over_idat_chunks_of_at_most_1_mib():
         position += 12 + length
     assert len(sizes) >= 3 and max(sizes) <= 1 << 20
     assert np.array_equal(cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR), frame)
+
+
+def test_hog_boxes_alone_find_the_face_and_more_with_thorough():
+    from tests.support import images
+
+    frame = images.grace_hopper_bgr()
+    [box] = detect_faces(frame, max_side=512)
+    assert 150 < box.width < 260 and box.left < 256 < box.right
+    # a 40 px face (half of HOG's window) needs the upsampled pass
+    small = cv2.resize(frame, None, fx=0.25, fy=0.25, interpolation=cv2.INTER_AREA)
+    assert len(detect_faces(small, max_side=512, thorough=True)) == 1

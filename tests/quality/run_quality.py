@@ -226,11 +226,11 @@ def print_table(scores: list[FaceScore]) -> None:
         if values:
             median, worst = summarise(values, worst_is_high=worst_is_high)
             print(f"{name:<22} {median:>8.3f} {worst:>8.3f}")
-    moved = sum(s.to_source < s.to_target for s in scores)
-    same = sum(s.to_source < 0.6 for s in scores)
+    moved = sum(s.to_source < s.to_target for s in swapped)
+    same = sum(s.to_source < SAME_PERSON_THRESHOLD for s in swapped)
     print(
-        f"faces closer to the source than to the target: {moved}/{len(scores)}; "
-        f"judged the source's person (< 0.6): {same}/{len(scores)}"
+        f"faces closer to the source than to the target: {moved}/{len(swapped)}; "
+        f"judged the source's person (< {SAME_PERSON_THRESHOLD}): {same}/{len(swapped)}"
     )
 
 

@@ -35,6 +35,26 @@ def detection_scale(frame_shape: tuple[int, ...], max_side: int) -> float:
     return min(1.0, max_side / longest)
 
 
+def shrink(image: Frame, scale: float) -> Frame:
+    """`image` scaled by `scale` (< 1), each side rounded, as an area average would.
+
+    An area average by a whole factor first (cv2's fast path for INTER_AREA; the general
+    one is ~10x slower), then a bilinear step for the rest, which is less than 2x.
+    """
+    height, width = image.shape[:2]
+    factor = int(1.0 / scale)
+    if factor > 1:
+        image = cv2.resize(image, (width // factor, height // factor), interpolation=cv2.INTER_AREA)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return cv2.resize(image, size, interpolation=cv2.INTER_LINEAR)
+
+
+def reduced_gray(frame: Frame, scale: float) -> Frame:
+    """A grayscale copy of `frame` scaled by `scale` (<= 1)."""
+    gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+    return gray if scale >= 1.0 else shrink(gray, scale)
+
+
 def detect_faces(
     frame: Frame, *, max_side: int = 640, min_score: float = 0.1, thorough: bool = False
 ) -> list[Box]:
@@ -64,9 +84,7 @@ def detect_scored_faces(
     through texture such as JPEG artefacts on clothing.
     """
     scale = detection_scale(frame.shape, max_side)
-    gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
-    if scale < 1.0:
-        gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    gray = reduced_gray(frame, scale)
     rects, scores, _ = _hog_detector().run(gray, upsample, min_score)
     height, width = frame.shape[:2]
     score_of: dict[Box, float] = {}

@@ -61,22 +61,30 @@ def remove_glasses_frame(
     # distance to the face region (weights > 0) instead of a dilation: one pass, any reach
     outside = np.where(weights > 0, np.uint8(0), np.uint8(255))
     zone[cv2.distanceTransform(outside, cv2.DIST_L2, 3) > reach * iod] = 0
-    if not zone.any():
+    left, top, width, height = cv2.boundingRect(zone)
+    if width == 0:
         return target, zone
+    # work on the zone's box only (plus the kernel's reach): the sides of the face at eye
+    # level, a fraction of the ROI
+    kernel = max(3, round(0.2 * iod)) | 1
+    top, left = max(0, top - kernel), max(0, left - kernel)
+    bottom, right = top + height + 2 * kernel, left + width + 2 * kernel
+    box = (slice(top, bottom), slice(left, right))
+    patch = target[box]
     # a square closing fills every dark structure thinner than the square (a rim, a
     # temple) and is separable, so it costs the same at any size
-    kernel = max(3, round(0.2 * iod)) | 1
-    closed = cv2.morphologyEx(target, cv2.MORPH_CLOSE, np.ones((kernel, kernel), np.uint8))
-    gray = cv2.cvtColor(target, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    closed = cv2.morphologyEx(patch, cv2.MORPH_CLOSE, np.ones((kernel, kernel), np.uint8))
+    gray = cv2.cvtColor(patch, cv2.COLOR_BGR2GRAY).astype(np.float32)
     around = cv2.cvtColor(closed, cv2.COLOR_BGR2GRAY).astype(np.float32)
-    mask = np.where((gray < darkness * around) & (zone > 0), np.uint8(255), np.uint8(0))
+    dark = np.where((gray < darkness * around) & (zone[box] > 0), np.uint8(255), np.uint8(0))
+    mask = np.zeros_like(zone)
     # a frame's anti-aliased rim is a pixel or two wider than its dark core
-    mask = cv2.dilate(mask, np.ones((3, 3), np.uint8))
+    mask[box] = cv2.dilate(dark, np.ones((3, 3), np.uint8))
     if not mask.any():
         return target, mask
     # the closing is blocky (square kernel): a blur of a third of its size hides that
     smooth = max(3, kernel // 3)
     filled = cv2.blur(closed, (smooth, smooth))
     cleaned = target.copy()
-    np.copyto(cleaned, filled, where=(mask > 0)[:, :, None])
+    np.copyto(cleaned[box], filled, where=(mask[box] > 0)[:, :, None])
     return cleaned, mask

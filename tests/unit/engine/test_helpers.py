@@ -7,7 +7,12 @@ import pytest
 from faceport.engine import Box
 from faceport.engine._blend import alpha_blend_roi, face_blend_mask, paste_roi
 from faceport.engine._colour import transfer_lab_statistics
-from faceport.engine._detect import detect_faces, detection_scale, order_largest_first
+from faceport.engine._detect import (
+    detect_faces,
+    detection_scale,
+    order_largest_first,
+    reduced_gray,
+)
 from faceport.engine._png import encode_png
 from faceport.engine._warp import delaunay_triangles, warp_face_to_landmarks
 
@@ -182,3 +187,18 @@ def test_hog_boxes_alone_find_the_face_and_more_with_thorough():
     # a 40 px face (half of HOG's window) needs the upsampled pass
     small = cv2.resize(frame, None, fx=0.25, fy=0.25, interpolation=cv2.INTER_AREA)
     assert len(detect_faces(small, max_side=512, thorough=True)) == 1
+
+
+@pytest.mark.parametrize("scale", [1.0, 0.975, 0.5, 0.3])
+def test_reduced_gray_matches_an_area_resize(scale):
+    frame = np.random.default_rng(3).integers(0, 256, (201, 300, 3), dtype=np.uint8)
+    frame = cv2.GaussianBlur(frame, (9, 9), 0)  # photo-like: no pixel-level noise
+    gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+    expected = cv2.resize(
+        gray, (round(300 * scale), round(201 * scale)), interpolation=cv2.INTER_AREA
+    )
+
+    reduced = reduced_gray(frame, scale)
+
+    assert reduced.shape == expected.shape
+    assert np.abs(reduced.astype(int) - expected).mean() < 2

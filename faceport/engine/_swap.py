@@ -33,20 +33,23 @@ from ._warp import face_roi, triangulate_face_pair, warp_face_to_landmarks
 class EngineSettings:
     """Tuning knobs of the swap; the defaults are what the benchmark was run with."""
 
-    detect_first_side: int = 320
     detect_max_side: int = 512
-    detect_thorough_side: int = 1024
     detect_min_score: float = 0.1
     mesh_crop_margin: float = 1.7
     mesh_crop_max_side: int = 320
     feather_fraction: float = 0.08
     hull_scale: float = 0.96
-    remove_glasses_frame: bool = True
     forehead_scale: float = 0.85
     png_compression: int = 1
     png_threads: int = 2
     jpeg_quality: int = 92
     webp_quality: int = 90
+    # newer knobs go last, so settings built positionally keep their meaning: the first
+    # quick detection pass (the second runs at detect_max_side) and the thorough pass's
+    # copy, upsampled once (see _find.FindOptions); the glasses frame fill (_glasses.py)
+    detect_first_side: int = 320
+    detect_thorough_side: int = 1024
+    remove_glasses_frame: bool = True
 
 
 DEFAULT_SETTINGS = EngineSettings()

@@ -11,7 +11,7 @@ CDK := node_modules/.bin/cdk
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_CLI_TELEMETRY := true
 
-.PHONY: run test lint format bench synth deploy destroy samples clean
+.PHONY: run test lint format bench quality synth deploy destroy samples clean
 
 $(UV):
 	python3 -m venv .tools
@@ -44,6 +44,11 @@ bench: $(SYNCED)
 	$(BIN)/python -m tests.bench.bench_engine
 	$(BIN)/python -m tests.bench.bench_api
 
+# The engine over sample pairs and harder variants: identity, pose and glasses scores,
+# and a contact sheet in build/quality/ (slow: not part of `make test`).
+quality: $(SYNCED)
+	$(BIN)/python -m tests.quality.run_quality
+
 $(CDK): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
@@ -61,4 +66,4 @@ destroy: $(SYNCED) $(CDK)
 	$(CDK) destroy --no-notices
 
 clean:
-	rm -rf $(VENV) .tools node_modules cdk.out samples .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .tools node_modules cdk.out build samples .pytest_cache .mypy_cache .ruff_cache

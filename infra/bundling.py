@@ -23,7 +23,16 @@ from aws_cdk import aws_lambda as lambda_
 ROOT = Path(__file__).resolve().parents[1]
 UV = ROOT / ".tools" / "bin" / "uv"
 # What the Lambdas import, besides the standard library and the runtime's boto3.
-LAMBDA_REQUIREMENTS = ("aws-lambda-powertools", "pydantic", "pydantic-settings", "httpx", "pillow")
+LAMBDA_REQUIREMENTS = (
+    "aws-lambda-powertools",
+    "pydantic",
+    "pydantic-settings",
+    "httpx",
+    "pillow",
+    "standardwebhooks",
+)
+# What the Lambda runtime itself provides.
+RUNTIME_PROVIDED = ("boto3",)
 # Never in a Lambda: the engine package (cv2, numpy, mediapipe, dlib, av live behind it).
 ENGINE_PACKAGE = ROOT / "faceport" / "engine"
 SOURCES = ("faceport", "functions")

@@ -35,52 +35,59 @@ def detection_scale(frame_shape: tuple[int, ...], max_side: int) -> float:
     return min(1.0, max_side / longest)
 
 
-def detect_faces(
-    frame: Frame,
-    *,
-    max_side: int = 640,
-    min_score: float = 0.1,
-    thorough: bool = False,
-) -> list[Box]:
-    """Detect faces and return their boxes in frame coordinates, largest first.
+def shrink(image: Frame, scale: float) -> Frame:
+    """`image` scaled by `scale` (< 1), each side rounded, as an area average would.
 
-    The boxes of `detect_scored_faces`, without the scores.
+    An area average by a whole factor first (cv2's fast path for INTER_AREA; the general
+    one is ~10x slower), then a bilinear step for the rest, which is less than 2x.
     """
-    scored = detect_scored_faces(frame, max_side=max_side, min_score=min_score, thorough=thorough)
-    return [box for box, _ in scored]
+    height, width = image.shape[:2]
+    factor = int(1.0 / scale)
+    if factor > 1:
+        image = cv2.resize(image, (width // factor, height // factor), interpolation=cv2.INTER_AREA)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return cv2.resize(image, size, interpolation=cv2.INTER_LINEAR)
+
+
+def reduced_gray(frame: Frame, scale: float) -> Frame:
+    """A grayscale copy of `frame` scaled by `scale` (<= 1)."""
+    gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+    return gray if scale >= 1.0 else shrink(gray, scale)
+
+
+def detect_faces(
+    frame: Frame, *, max_side: int = 640, min_score: float = 0.1, thorough: bool = False
+) -> list[Box]:
+    """HOG boxes alone (no mesh check), largest first: a pass without upsampling, then one
+    with (when `thorough`, or when the first finds nothing).
+
+    Kept for callers that confirm faces their own way (video tracking); image swaps use
+    `_find.find_faces`.
+    """
+    if not thorough:
+        found = detect_scored_faces(frame, max_side=max_side, min_score=min_score)
+        if found:
+            return [box for box, _ in found]
+    found = detect_scored_faces(frame, max_side=max_side, upsample=1, min_score=min_score)
+    return [box for box, _ in found]
 
 
 def detect_scored_faces(
-    frame: Frame,
-    *,
-    max_side: int = 640,
-    min_score: float = 0.1,
-    thorough: bool = False,
+    frame: Frame, *, max_side: int, upsample: int = 0, min_score: float = 0.1
 ) -> list[tuple[Box, float]]:
     """Detect faces and return (box, HOG score) pairs in frame coordinates, largest first.
 
     HOG runs on a grayscale copy whose longer side is at most `max_side` (the detector
-    costs time in proportion to pixels). At that size it sees faces of 80 pixels and up in
-    the reduced copy; with `thorough`, or when the quick pass finds nothing, it runs with
-    one upsampling step, which finds faces down to about 40 pixels at four times the cost.
-    The quick pass misses only faces smaller than all it finds, so its list is the head of
-    the thorough list: callers can ask for more only when they need an index beyond it.
-    Detections scoring below
-    `min_score` are dropped: dlib's default cut (0) lets through texture such as JPEG
-    artefacts on clothing, and a false face larger than the real one would take index 0.
+    costs time in proportion to pixels), upsampled `upsample` times: without upsampling it
+    sees faces from 80 pixels of the copy, each upsampling halves that at four times the
+    cost. Detections scoring below `min_score` are dropped: dlib's default cut (0) lets
+    through texture such as JPEG artefacts on clothing.
     """
     scale = detection_scale(frame.shape, max_side)
-    gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
-    if scale < 1.0:
-        gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    detector = _hog_detector()
-    rects, scores = [], []
-    if not thorough:
-        rects, scores, _ = detector.run(gray, 0, min_score)
-    if len(rects) == 0:
-        rects, scores, _ = detector.run(gray, 1, min_score)
+    gray = reduced_gray(frame, scale)
+    rects, scores, _ = _hog_detector().run(gray, upsample, min_score)
     height, width = frame.shape[:2]
-    score_of = {}
+    score_of: dict[Box, float] = {}
     for rect, score in zip(rects, scores, strict=True):
         box = Box(
             left=max(0, round(rect.left() / scale)),

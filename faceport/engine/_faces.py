@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from ._codec import decode_image
-from ._detect import detect_scored_faces
-from ._landmarks import five_point_landmarks, locate_landmarks
-from ._swap import DEFAULT_SETTINGS, EngineSettings
+from ._find import find_faces
+from ._landmarks import five_point_landmarks
+from ._swap import DEFAULT_SETTINGS, EngineSettings, find_options
 
 
 @dataclass(frozen=True)
@@ -19,8 +19,8 @@ class DetectedFace:
     `box` is (x, y, width, height) in pixels of the original image. `score` is the HOG
     detector's confidence (higher is surer; it is not a probability). `landmarks5` are the
     left eye centre, right eye centre, nose tip, left and right mouth corners as (x, y),
-    sides as seen in the image; None when the landmark mesh could not lock on to the face
-    (the face is still listed so indexes stay those the swap uses).
+    sides as seen in the image. (The engine lists only faces its landmark mesh confirms,
+    so they are always set; None stays in the type for faces of other backends.)
     """
 
     index: int
@@ -45,32 +45,18 @@ def detect_faces_in_image(
 ) -> list[DetectedFace]:
     """Return every face found in the image bytes, largest first (the swap's indexes).
 
-    Runs the thorough detection pass, which also finds small faces. An image without faces
-    gives an empty list. Raises `UnreadableImage` when the bytes are not an image.
+    Runs the thorough detection pass, which also finds small faces (about 40 px across in
+    images up to 1024 px, proportionally larger beyond). An image without faces gives an
+    empty list. Raises `UnreadableImage` when the bytes are not an image.
     """
     frame = decode_image(data)
-    scored = detect_scored_faces(
-        frame,
-        max_side=settings.detect_max_side,
-        min_score=settings.detect_min_score,
-        thorough=True,
-    )
-    faces = []
-    for index, (box, score) in enumerate(scored):
-        points = locate_landmarks(
-            frame, box, margin=settings.mesh_crop_margin, crop_max_side=settings.mesh_crop_max_side
+    faces = find_faces(frame, find_options(settings), thorough=True)
+    return [
+        DetectedFace(
+            index=index,
+            box=(face.box.left, face.box.top, face.box.width, face.box.height),
+            score=round(face.score, 4),
+            landmarks5=tuple((float(x), float(y)) for x, y in five_point_landmarks(face.landmarks)),
         )
-        five = (
-            None
-            if points is None
-            else tuple((float(x), float(y)) for x, y in five_point_landmarks(points))
-        )
-        faces.append(
-            DetectedFace(
-                index=index,
-                box=(box.left, box.top, box.width, box.height),
-                score=round(float(score), 4),
-                landmarks5=five,
-            )
-        )
-    return faces
+        for index, face in enumerate(faces)
+    ]

@@ -9,16 +9,17 @@ from faceport.errors import NoFaceInTarget
 from ._blend import alpha_blend_roi, face_blend_mask, paste_roi
 from ._codec import OutputFormat, decode_image
 from ._colour import transfer_lab_statistics
-from ._detect import detect_faces
-from ._landmarks import INNER_MOUTH, locate_landmarks
+from ._find import find_faces
+from ._landmarks import INNER_MOUTH
 from ._swap import (
     DEFAULT_SETTINGS,
     EngineSettings,
     SwapResult,
     analyse_source,
     encode_frame,
-    timed_stage,
+    find_options,
 )
+from ._timing import timed_stage
 from ._types import Box, Frame, Landmarks
 from ._warp import align_points, face_roi, triangulate_face_pair, warp_face_to_landmarks
 
@@ -115,23 +116,10 @@ def fuse_faces(
     analysed = analyse_source(donor, settings=settings, timings=timings)
     with timed_stage(timings, "decode"):
         template_frame = decode_image(template)
-    with timed_stage(timings, "detect"):
-        template_faces = detect_faces(
-            template_frame,
-            max_side=settings.detect_max_side,
-            min_score=settings.detect_min_score,
-        )
+    template_faces = find_faces(template_frame, find_options(settings), timings=timings)
     if not template_faces:
         raise NoFaceInTarget()
-    with timed_stage(timings, "landmarks"):
-        template_points = locate_landmarks(
-            template_frame,
-            template_faces[0],
-            margin=settings.mesh_crop_margin,
-            crop_max_side=settings.mesh_crop_max_side,
-        )
-    if template_points is None:
-        raise NoFaceInTarget()
+    template_points = template_faces[0].landmarks
     result = fuse_face_into(
         template_frame,
         template_points,

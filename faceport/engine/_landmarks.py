@@ -5,9 +5,9 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-import cv2
 import numpy as np
 
+from ._detect import shrink
 from ._types import Box, Frame, Landmarks
 
 _local = threading.local()
@@ -96,7 +96,7 @@ def locate_landmarks(
         crop = frame[crop_box.top : crop_box.bottom, crop_box.left : crop_box.right]
         scale = min(1.0, crop_max_side / max(crop.shape[:2]))
         if scale < 1.0:
-            crop = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+            crop = shrink(crop, scale)
         rgb = np.ascontiguousarray(crop[:, :, ::-1])
         result = _face_mesh().process(rgb)
         if result.multi_face_landmarks:

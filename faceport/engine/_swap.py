@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from faceport.errors import NoFaceInSource, NoFaceInTarget
 
-from ._blend import alpha_blend_roi, face_blend_mask, paste_roi
+from ._blend import alpha_blend_roi, face_blend_mask
 from ._cache import LruCache, content_digest
 from ._codec import OutputFormat, decode_image, encode_image
 from ._colour import transfer_lab_statistics
-from ._detect import detect_faces
-from ._landmarks import INNER_MOUTH, locate_landmarks
+from ._find import Face, FindOptions, find_faces
+from ._glasses import remove_glasses_frame
+from ._landmarks import INNER_MOUTH, five_point_landmarks
 from ._selection import (
     FaceMap,
     FacePair,
@@ -25,6 +24,7 @@ from ._selection import (
     requested_pairs,
     resolve_pairs,
 )
+from ._timing import timed_stage
 from ._types import Box, Frame, Landmarks, Mask
 from ._warp import face_roi, triangulate_face_pair, warp_face_to_landmarks
 
@@ -44,6 +44,12 @@ class EngineSettings:
     png_threads: int = 2
     jpeg_quality: int = 92
     webp_quality: int = 90
+    # newer knobs go last, so settings built positionally keep their meaning: the first
+    # quick detection pass (the second runs at detect_max_side) and the thorough pass's
+    # copy, upsampled once (see _find.FindOptions); the glasses frame fill (_glasses.py)
+    detect_first_side: int = 320
+    detect_thorough_side: int = 1024
+    remove_glasses_frame: bool = True
 
 
 DEFAULT_SETTINGS = EngineSettings()
@@ -98,34 +104,20 @@ def clear_source_cache() -> None:
     _source_cache.clear()
 
 
-@contextmanager
-def timed_stage(timings: dict[str, float] | None, name: str) -> Iterator[None]:
-    """Add the seconds the block takes to `timings[name]` (when timings is given)."""
-    start = time.perf_counter()
-    try:
-        yield
-    finally:
-        if timings is not None:
-            timings[name] = timings.get(name, 0.0) + time.perf_counter() - start
-
-
-def _ensure_landmarks(landmarks: Landmarks | None, error: type[Exception]) -> Landmarks:
-    if landmarks is None:
-        raise error()
-    return landmarks
-
-
 def _read_only(array: np.ndarray) -> np.ndarray:
     array.setflags(write=False)
     return array
 
 
-def _detect_options(settings: EngineSettings) -> dict[str, float]:
-    return {"max_side": settings.detect_max_side, "min_score": settings.detect_min_score}
-
-
-def _landmark_options(settings: EngineSettings) -> dict[str, float]:
-    return {"margin": settings.mesh_crop_margin, "crop_max_side": settings.mesh_crop_max_side}
+def find_options(settings: EngineSettings) -> FindOptions:
+    """The face-finding options that `settings` stand for."""
+    return FindOptions(
+        quick_sides=(settings.detect_first_side, settings.detect_max_side),
+        thorough_side=settings.detect_thorough_side,
+        min_score=settings.detect_min_score,
+        mesh_margin=settings.mesh_crop_margin,
+        mesh_max_side=settings.mesh_crop_max_side,
+    )
 
 
 def analyse_source_frame(
@@ -141,22 +133,13 @@ def analyse_source_frame(
     Raises `NoFaceInSource` (no face, or no mesh on a wanted face) or
     `SourceIndexOutOfRange`.
     """
-    with timed_stage(timings, "detect"):
-        boxes = detect_faces(frame, thorough=thorough, **_detect_options(settings))
-    if not boxes:
+    faces = find_faces(frame, find_options(settings), thorough=thorough, timings=timings)
+    if not faces:
         raise NoFaceInSource()
     for index in indexes:
-        check_source_index(index, len(boxes))
-    with timed_stage(timings, "landmarks"):
-        landmarks = {
-            index: _read_only(
-                _ensure_landmarks(
-                    locate_landmarks(frame, boxes[index], **_landmark_options(settings)),
-                    NoFaceInSource,
-                )
-            )
-            for index in sorted(set(indexes))
-        }
+        check_source_index(index, len(faces))
+    landmarks = {index: _read_only(faces[index].landmarks) for index in sorted(set(indexes))}
+    boxes = [face.box for face in faces]
     return SourceFaces(frame=frame, boxes=tuple(boxes), landmarks=landmarks)
 
 
@@ -186,18 +169,22 @@ def analyse_source(
     return analysed
 
 
-def _detect_target_faces(
-    target: Frame, requested: list[FacePair] | None, settings: EngineSettings
-) -> list[Box]:
-    if requested is not None and len(requested) == 1 and requested[0][0] == 0:
-        # one face: the quick pass, and the thorough one only for an index beyond its list
-        # (the quick list is the head of the thorough one)
-        target_faces = detect_faces(target, **_detect_options(settings))
-        if target_faces and requested[0][1] >= len(target_faces):
-            target_faces = detect_faces(target, thorough=True, **_detect_options(settings))
-        return target_faces
+def _find_target_faces(
+    target: Frame,
+    requested: list[FacePair] | None,
+    settings: EngineSettings,
+    timings: dict[str, float] | None,
+) -> list[Face]:
+    options = find_options(settings)
+    if requested is not None and len(requested) == 1:
+        # one face: the quick passes, and the thorough one only for an index beyond their
+        # list (the quick list is the head of the thorough one)
+        faces = find_faces(target, options, timings=timings)
+        if faces and requested[0][1] >= len(faces):
+            faces = find_faces(target, options, thorough=True, timings=timings)
+        return faces
     # several faces: small ones too, as detect_faces_in_image reports them
-    return detect_faces(target, thorough=True, **_detect_options(settings))
+    return find_faces(target, options, thorough=True, timings=timings)
 
 
 def blend_face_into(
@@ -213,9 +200,37 @@ def blend_face_into(
 
     Returns a new frame that equals `frame` outside `roi` and wherever `weights` is 0.
     """
+    with timed_stage(timings, "blend"):
+        result = frame.copy()
+    roi, weights = blend_face_in_place(
+        result, source_frame, source_points, target_points, settings=settings, timings=timings
+    )
+    return SwapResult(frame=result, roi=roi, weights=weights)
+
+
+def blend_face_in_place(
+    frame: Frame,
+    source_frame: Frame,
+    source_points: Landmarks,
+    target_points: Landmarks,
+    *,
+    settings: EngineSettings = DEFAULT_SETTINGS,
+    timings: dict[str, float] | None = None,
+) -> tuple[Box, Mask]:
+    """`blend_face_into`, writing into `frame` itself; returns the ROI and its weights.
+
+    Only the ROI is read and written, so swapping several faces of a large frame costs one
+    copy of the frame, not one per face. With `settings.remove_glasses_frame`, the
+    target's glasses frame is filled in where the blend would let it show (see
+    `_glasses`); the returned weights then also cover those pixels, so the frame still
+    equals its input wherever they are 0.
+    """
+    eyes = five_point_landmarks(target_points)[:2]
+    inter_ocular = float(np.linalg.norm(eyes[1] - eyes[0]))
     with timed_stage(timings, "warp"):
         triangles = triangulate_face_pair(source_points, target_points)
-        roi = face_roi(target_points, frame.shape)
+        # room beside the face for the glasses frame clean-up to reach into
+        roi = face_roi(target_points, frame.shape, padding=2 + round(0.2 * inter_ocular))
         warped, covered = warp_face_to_landmarks(
             source_frame, source_points, target_points, triangles, roi
         )
@@ -232,13 +247,20 @@ def blend_face_into(
         )
     target_roi = frame[roi.top : roi.bottom, roi.left : roi.right]
 
+    base, changed = target_roi, weights
+    if settings.remove_glasses_frame:
+        with timed_stage(timings, "blend"):
+            base, glasses = remove_glasses_frame(target_roi, weights, eyes - origin)
+            changed = np.maximum(weights, glasses)
+
     with timed_stage(timings, "colour"):
-        recoloured = transfer_lab_statistics(warped, target_roi, weights)
+        recoloured = transfer_lab_statistics(warped, base, weights)
 
     with timed_stage(timings, "blend"):
-        blended = alpha_blend_roi(target_roi, recoloured, weights)
-        result = paste_roi(frame, blended, roi)
-    return SwapResult(frame=result, roi=roi, weights=weights)
+        # where the face weight is 0, the blend copies `base`: the target, or the target
+        # without its glasses frame where `changed` says so
+        target_roi[:] = alpha_blend_roi(base, recoloured, weights)
+    return roi, changed
 
 
 def swap_faces_with_source(
@@ -256,37 +278,27 @@ def swap_faces_with_source(
     target landmarks are located on the untouched target first, so an earlier swap cannot
     move a later face's landmarks.
     """
-    with timed_stage(timings, "detect"):
-        target_faces = _detect_target_faces(target, requested, settings)
+    target_faces = _find_target_faces(target, requested, settings, timings)
     if not target_faces:
         raise NoFaceInTarget()
     pairs = resolve_pairs(requested, len(target_faces))
     for source_index, _ in pairs:
         check_source_index(source_index, len(source.boxes))
 
-    with timed_stage(timings, "landmarks"):
-        target_points = {
-            target_index: _ensure_landmarks(
-                locate_landmarks(target, target_faces[target_index], **_landmark_options(settings)),
-                NoFaceInTarget,
-            )
-            for _, target_index in pairs
-        }
-
-    frame = target
+    with timed_stage(timings, "blend"):
+        frame = target.copy()
     regions = []
     for source_index, target_index in pairs:
-        swapped = blend_face_into(
+        roi, weights = blend_face_in_place(
             frame,
             source.frame,
             source.landmarks[source_index],
-            target_points[target_index],
+            target_faces[target_index].landmarks,
             settings=settings,
             timings=timings,
         )
-        frame = swapped.frame
-        regions.append(FaceRegion(target_index, swapped.roi, swapped.weights))
-    return FacesSwapResult(frame=frame if regions else target.copy(), regions=tuple(regions))
+        regions.append(FaceRegion(target_index, roi, weights))
+    return FacesSwapResult(frame=frame, regions=tuple(regions))
 
 
 def _source_indexes(requested: list[FacePair] | None) -> tuple[int, ...]:
@@ -352,6 +364,7 @@ def swap_face(
     face_map: FaceMap | None = None,
     output_format: OutputFormat = "png",
     timings: dict[str, float] | None = None,
+    settings: EngineSettings = DEFAULT_SETTINGS,
 ) -> bytes:
     """Swap faces of `source` onto the selected faces of `target`.
 
@@ -364,12 +377,12 @@ def swap_face(
     Returns the encoded result image (png, jpg or webp) labelled as synthetic media in its
     XMP. If `timings` is given, it is filled with seconds per stage: decode, detect,
     landmarks, warp, colour, blend, encode. The source's analysis is cached by content,
-    so a source used again skips its decode, detect and landmarks.
+    so a source used again skips its decode, detect and landmarks. `settings` tunes the
+    engine (the defaults are what the benchmarks and quality runs measure).
 
     Raises `UnreadableImage`, `NoFaceInSource`, `NoFaceInTarget`, `TargetIndexOutOfRange`,
     `SourceIndexOutOfRange` or `InvalidFaceSelection` from `faceport.errors`.
     """
-    settings = DEFAULT_SETTINGS
     requested = requested_pairs(target_index, face_map)
     analysed = analyse_source(
         source,

@@ -115,23 +115,24 @@ def warp_face_to_landmarks(
     for label, corners in enumerate(np.rint(target_corners).astype(np.int32), start=1):
         cv2.fillConvexPoly(labels, corners, label)
 
-    # label 0 (no triangle) maps off the source; those pixels are outside the mask anyway
-    def per_pixel(values: np.ndarray, outside: float) -> np.ndarray:
-        table = np.concatenate([[outside], values]).astype(np.float32)
-        return table[labels]
-
+    # the six affine coefficients of each pixel's triangle, gathered in one `take` (one
+    # pass over the labels, not six); label 0 (no triangle) maps off the source, and those
+    # pixels are outside the mask anyway
+    table = np.empty((6, len(linear) + 1), dtype=np.float32)
+    table[:, 0] = (0.0, 0.0, -1e5, 0.0, 0.0, -1e5)
+    table[:, 1:] = np.stack(
+        [linear[:, 0, 0], linear[:, 0, 1], translation[:, 0],
+         linear[:, 1, 0], linear[:, 1, 1], translation[:, 1]]
+    )  # fmt: skip
+    a, b, c, d, e, f = np.take(table, labels.ravel(), axis=1).reshape(6, *labels.shape)
     xs = np.arange(roi.width, dtype=np.float32)[None, :]
     ys = np.arange(roi.height, dtype=np.float32)[:, None]
-    map_x = (
-        per_pixel(linear[:, 0, 0], 0.0) * xs
-        + per_pixel(linear[:, 0, 1], 0.0) * ys
-        + per_pixel(translation[:, 0], -1e5)
-    )
-    map_y = (
-        per_pixel(linear[:, 1, 0], 0.0) * xs
-        + per_pixel(linear[:, 1, 1], 0.0) * ys
-        + per_pixel(translation[:, 1], -1e5)
-    )
+    map_x = a * xs
+    map_x += b * ys
+    map_x += c
+    map_y = d * xs
+    map_y += e * ys
+    map_y += f
     # replicate, so a source face cut off by its frame edge smears rather than goes black
     warped = cv2.remap(
         source_frame, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE

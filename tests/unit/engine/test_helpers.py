@@ -7,7 +7,12 @@ import pytest
 from faceport.engine import Box
 from faceport.engine._blend import alpha_blend_roi, face_blend_mask, paste_roi
 from faceport.engine._colour import transfer_lab_statistics
-from faceport.engine._detect import detection_scale, order_largest_first
+from faceport.engine._detect import (
+    detect_faces,
+    detection_scale,
+    order_largest_first,
+    reduced_gray,
+)
 from faceport.engine._png import encode_png
 from faceport.engine._warp import delaunay_triangles, warp_face_to_landmarks
 
@@ -155,3 +160,45 @@ def test_threaded_png_round_trips(threads):
     data = encode_png(frame, threads=threads)
 
     assert np.array_equal(cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR), frame)
+
+
+def test_large_png_splits_its_data_over_idat_chunks_of_at_most_1_mib():
+    # noise barely compresses: ~3 MB of pixel data gives several chunks
+    frame = np.random.default_rng(0).integers(0, 256, (1000, 1000, 3), dtype=np.uint8)
+
+    data = encode_png(frame)
+
+    sizes, position = [], 8
+    while position < len(data):
+        length = int.from_bytes(data[position : position + 4], "big")
+        if data[position + 4 : position + 8] == b"IDAT":
+            sizes.append(length)
+        position += 12 + length
+    assert len(sizes) >= 3 and max(sizes) <= 1 << 20
+    assert np.array_equal(cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR), frame)
+
+
+def test_hog_boxes_alone_find_the_face_and_more_with_thorough():
+    from tests.support import images
+
+    frame = images.grace_hopper_bgr()
+    [box] = detect_faces(frame, max_side=512)
+    assert 150 < box.width < 260 and box.left < 256 < box.right
+    # a 40 px face (half of HOG's window) needs the upsampled pass
+    small = cv2.resize(frame, None, fx=0.25, fy=0.25, interpolation=cv2.INTER_AREA)
+    assert len(detect_faces(small, max_side=512, thorough=True)) == 1
+
+
+@pytest.mark.parametrize("scale", [1.0, 0.975, 0.5, 0.3])
+def test_reduced_gray_matches_an_area_resize(scale):
+    frame = np.random.default_rng(3).integers(0, 256, (201, 300, 3), dtype=np.uint8)
+    frame = cv2.GaussianBlur(frame, (9, 9), 0)  # photo-like: no pixel-level noise
+    gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+    expected = cv2.resize(
+        gray, (round(300 * scale), round(201 * scale)), interpolation=cv2.INTER_AREA
+    )
+
+    reduced = reduced_gray(frame, scale)
+
+    assert reduced.shape == expected.shape
+    assert np.abs(reduced.astype(int) - expected).mean() < 2

@@ -112,5 +112,7 @@ def inspect_video(data: bytes, *, max_bytes: int) -> str:
         raise InputTooLarge(f"The video is larger than {max_bytes} bytes.", limit=max_bytes)
     media_type = sniff_video_type(data)
     if media_type is None:
-        raise UnsupportedMedia("The video is not in a supported container (MP4/MOV, WebM/MKV, AVI).")
+        raise UnsupportedMedia(
+            "The video is not in a supported container (MP4/MOV, WebM/MKV, AVI)."
+        )
     return media_type

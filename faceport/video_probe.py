@@ -24,30 +24,35 @@ def probe_video(path: Path) -> VideoInfo:
 
     try:
         with av.open(str(path), mode="r") as container:
-            if not container.streams.video:
-                raise UnreadableVideo("The file has no video stream.")
-            stream = container.streams.video[0]
-            first = next(container.decode(stream), None)
-            if first is None:
-                raise UnreadableVideo("The video stream has no frames that decode.")
-            rotation = _normal_rotation(first.rotation)
-            width, height = first.width, first.height
-            if rotation in (90, 270):
-                width, height = height, width
-            frames, duration_s = _frames_and_duration(container, stream)
-            rate = stream.average_rate or stream.guessed_rate
-            frame_rate = float(rate) if rate else (frames / duration_s if duration_s else 0.0)
-            return VideoInfo(
-                width=width,
-                height=height,
-                duration_s=round(duration_s, 3),
-                frames=frames,
-                frame_rate=round(frame_rate, 3),
-                rotation=rotation,
-                has_audio=bool(container.streams.audio),
-            )
+            return _describe(container)
     except av.FFmpegError as exc:
         raise UnreadableVideo(f"The video could not be read: {exc}.") from exc
+    raise AssertionError("unreachable")  # mypy: the with block may swallow exceptions
+
+
+def _describe(container: Any) -> VideoInfo:
+    if not container.streams.video:
+        raise UnreadableVideo("The file has no video stream.")
+    stream = container.streams.video[0]
+    first = next(container.decode(stream), None)
+    if first is None:
+        raise UnreadableVideo("The video stream has no frames that decode.")
+    rotation = _normal_rotation(first.rotation)
+    width, height = first.width, first.height
+    if rotation in (90, 270):
+        width, height = height, width
+    frames, duration_s = _frames_and_duration(container, stream)
+    rate = stream.average_rate or stream.guessed_rate
+    frame_rate = float(rate) if rate else (frames / duration_s if duration_s else 0.0)
+    return VideoInfo(
+        width=width,
+        height=height,
+        duration_s=round(duration_s, 3),
+        frames=frames,
+        frame_rate=round(frame_rate, 3),
+        rotation=rotation,
+        has_audio=bool(container.streams.audio),
+    )
 
 
 def _normal_rotation(degrees: float) -> int:

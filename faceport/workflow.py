@@ -9,15 +9,30 @@ canceled and leaves no result behind.
 from __future__ import annotations
 
 import logging
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from faceport.errors import FaceportError
-from faceport.media import inspect_image
+from faceport.media import inspect_image, inspect_video
 from faceport.ports import BlobStore, Engine, Fetcher, TaskStore
 from faceport.service import input_key
 from faceport.settings import Settings
-from faceport.tasks import ACTIVE, MEDIA_TYPES, InputRef, Task, TaskError, TaskStatus, utcnow
+from faceport.tasks import (
+    ACTIVE,
+    MEDIA_TYPES,
+    InputRef,
+    Task,
+    TaskError,
+    TaskStatus,
+    VideoInfo,
+    result_media,
+    utcnow,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +49,7 @@ class WorkflowDeps:
 
 
 def result_key(task: Task) -> str:
-    return f"results/{task.id}.{task.params.output_format}"
+    return f"results/{task.id}.{result_media(task)[0]}"
 
 
 def _running_task(deps: WorkflowDeps, task_id: str) -> Task | None:
@@ -53,16 +68,43 @@ def prepare(deps: WorkflowDeps, task_id: str) -> Task | None:
             inputs[name] = ref
             continue
         assert ref.url is not None
-        data, _claimed_type = deps.fetcher.fetch(ref.url)
-        info = inspect_image(
-            data,
-            max_bytes=deps.settings.max_input_bytes,
-            max_pixels=deps.settings.max_input_pixels,
-        )
+        limits = deps.settings
+        if name == "video":
+            data, _claimed_type = deps.fetcher.fetch(ref.url, max_bytes=limits.max_video_bytes)
+            media_type = inspect_video(data, max_bytes=limits.max_video_bytes)
+        else:
+            data, _claimed_type = deps.fetcher.fetch(ref.url)
+            media_type = inspect_image(
+                data, max_bytes=limits.max_input_bytes, max_pixels=limits.max_input_pixels
+            ).media_type
         key = input_key(task.id, name)
-        deps.blobs.put(key, data, info.media_type)
+        deps.blobs.put(key, data, media_type)
         inputs[name] = InputRef(url=ref.url, blob=key)
-    return deps.tasks.update_if(task_id, RUNNING, inputs=inputs, progress=25)
+    changes: dict[str, Any] = {"inputs": inputs, "progress": 25}
+    if task.operation == "video_face_swap":
+        changes["video"] = _probe_video(deps, inputs["video"])
+        changes["progress"] = 5  # the frames are the work; progress counts them from here
+    return deps.tasks.update_if(task_id, RUNNING, **changes)
+
+
+def _probe_video(deps: WorkflowDeps, ref: InputRef) -> VideoInfo:
+    """Probe the stored video and enforce the duration and resolution limits, so a video
+    over a limit fails with that limit's code before any engine work."""
+    from faceport.video_probe import check_video_limits, probe_video
+
+    assert ref.blob is not None
+    with _scratch_dir() as scratch:
+        path = scratch / "video"
+        deps.blobs.get_file(ref.blob, path)
+        info = probe_video(path)
+    check_video_limits(info, deps.settings)
+    return info
+
+
+@contextmanager
+def _scratch_dir() -> Iterator[Path]:
+    with tempfile.TemporaryDirectory(prefix="faceport-") as name:
+        yield Path(name)
 
 
 @dataclass(frozen=True)
@@ -79,6 +121,8 @@ def execute(deps: WorkflowDeps, task_id: str) -> Output | None:
     if task is None:
         return None
     params = task.params
+    if task.operation == "video_face_swap":
+        return _execute_video(deps, task)
     if task.operation == "face_detect":
         faces = deps.engine.detect_faces(deps.blobs.get(_blob(task, "image")))
         return Output(result_data={"faces": faces})
@@ -101,6 +145,65 @@ def execute(deps: WorkflowDeps, task_id: str) -> Output | None:
     key = result_key(task)
     deps.blobs.put(key, image, MEDIA_TYPES[params.output_format])
     return Output(result_key=key)
+
+
+# how often a running video task writes its progress, and looks whether it was canceled
+PROGRESS_INTERVAL_S = 1.0
+CANCEL_POLL_INTERVAL_S = 0.5
+
+
+def _execute_video(deps: WorkflowDeps, task: Task) -> Output | None:
+    """Swap the face into the video, with progress on the task and a stop on cancel."""
+    reference = task.inputs.get("reference_face")
+    reference_face = deps.blobs.get(_blob(task, "reference_face")) if reference else None
+    source = deps.blobs.get(_blob(task, "source"))
+    target = task.params.target_index
+    if isinstance(target, list):  # the video API takes one index or "all"
+        raise FaceportError("A video task takes one target index or 'all'.")
+    key = result_key(task)
+    with _scratch_dir() as scratch:
+        video, output = scratch / "input", scratch / "output.mp4"
+        deps.blobs.get_file(_blob(task, "video"), video)
+        report = deps.engine.swap_face_video(
+            source,
+            video,
+            output,
+            target_index=target,
+            reference_face=reference_face,
+            progress=_progress_writer(deps, task.id, start=task.progress),
+            should_stop=_cancel_poller(deps, task.id),
+        )
+        deps.blobs.put_file(key, output, "video/mp4")
+    return Output(result_key=key, result_data={"video": report})
+
+
+def _progress_writer(deps: WorkflowDeps, task_id: str, *, start: int) -> Callable[[float], None]:
+    """Map the engine's fraction done onto start..99 on the task, at most once a second."""
+    last = {"at": 0.0, "value": start}
+
+    def write(fraction: float) -> None:
+        value = min(99, start + int((99 - start) * fraction))
+        now = time.monotonic()
+        if value > last["value"] and now - last["at"] >= PROGRESS_INTERVAL_S:
+            last.update(at=now, value=value)
+            deps.tasks.update_if(task_id, RUNNING, progress=value)
+
+    return write
+
+
+def _cancel_poller(deps: WorkflowDeps, task_id: str) -> Callable[[], bool]:
+    """True once the task is no longer running (canceled); reads the store twice a second."""
+    state = {"at": 0.0, "stop": False}
+
+    def should_stop() -> bool:
+        now = time.monotonic()
+        if not state["stop"] and now - state["at"] >= CANCEL_POLL_INTERVAL_S:
+            state["at"] = now
+            current = deps.tasks.get(task_id)
+            state["stop"] = current is None or current.status is not TaskStatus.RUNNING
+        return bool(state["stop"])
+
+    return should_stop
 
 
 def finalize(deps: WorkflowDeps, task_id: str, output: Output) -> Task | None:

@@ -50,6 +50,6 @@ __all__ = [
     "read_digital_source_type",
     "swap_face",
     "swap_face_frames",
-    "swap_faces_frames",
     "swap_face_video",
+    "swap_faces_frames",
 ]

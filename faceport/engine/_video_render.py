@@ -42,9 +42,7 @@ class FaceRenderer:
     Call `render` in frame order (the colour smoothing depends on it).
     """
 
-    def __init__(
-        self, source: Frame, source_points: Landmarks, settings: RenderSettings
-    ) -> None:
+    def __init__(self, source: Frame, source_points: Landmarks, settings: RenderSettings) -> None:
         self.source = source
         self.source_points = source_points
         self.settings = settings

@@ -8,7 +8,7 @@ in an output frame back onto the still photo, where the true face does not move 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -108,7 +108,9 @@ def write_clip(path: Path, spec: ClipSpec) -> Path:
     return path
 
 
-def _write_tone(container: av.container.OutputContainer, stream: av.AudioStream, seconds: float) -> None:
+def _write_tone(
+    container: av.container.OutputContainer, stream: av.AudioStream, seconds: float
+) -> None:
     rate = 48_000
     samples = np.arange(round(seconds * rate), dtype=np.float32) / rate
     tone = (0.2 * np.sin(2 * np.pi * 440.0 * samples)).astype(np.float32)
@@ -139,3 +141,51 @@ def set_display_rotation(path: Path, degrees: int) -> None:
     values = (0, one, 0, minus_one, 0, 0, 0, 0, w)
     data[matrix_at : matrix_at + 36] = b"".join(v.to_bytes(4, "big") for v in values)
     path.write_bytes(bytes(data))
+
+
+def decoded_frames(path: Path) -> Iterator[np.ndarray]:
+    """The frames of a video as BGR, as displayed (rotation applied by the caller)."""
+    with av.open(str(path)) as container:
+        for frame in container.decode(video=0):
+            yield frame.to_ndarray(format="bgr24")
+
+
+def face_jitter(path: Path, spec: ClipSpec, frames: Sequence[int]) -> float:
+    """How much the face moves on the still photo between consecutive frames, measured
+    with dlib's 5-point shape predictor (independent of the engine's landmarks).
+
+    Each frame's 5 points are mapped back onto the photo with the inverse of the frame's
+    known camera motion; there a real face does not move, so what is left is jitter. The
+    result is the median over consecutive pairs of the mean point displacement, as a
+    fraction of the distance between the eyes.
+    """
+    wanted = set(frames)
+    points: dict[int, np.ndarray] = {}
+    for index, frame in enumerate(decoded_frames(path)):
+        if index in wanted:
+            found = five_points(frame)
+            if found is not None:
+                inverse = cv2.invertAffineTransform(frame_transform(spec, index))
+                points[index] = cv2.transform(found[None], inverse)[0]
+    steps = []
+    for index in sorted(points):
+        if index + 1 in points:
+            before, after = points[index], points[index + 1]
+            eyes = float(np.linalg.norm(before[0] - before[2]))
+            steps.append(float(np.linalg.norm(after - before, axis=1).mean()) / eyes)
+    if not steps:
+        raise ValueError("no consecutive frames with a face")
+    return float(np.median(steps))
+
+
+def five_points(frame: np.ndarray) -> np.ndarray | None:
+    """dlib's 5 landmarks (eye corners, nose) of the largest face, or None."""
+    from tests.support.identity import _models
+
+    detector, predictor, _ = _models()
+    rgb = np.ascontiguousarray(frame[:, :, ::-1])
+    rects = detector(rgb, 0)
+    if len(rects) == 0:
+        return None
+    shape = predictor(rgb, max(rects, key=lambda rect: rect.area()))
+    return np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float32)

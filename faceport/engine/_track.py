@@ -309,8 +309,10 @@ class FaceTracks:
     # -- finding faces ---------------------------------------------------------------------
 
     def _find_new_faces(self, frame: Frame, t: float) -> list[Track]:
-        thorough = isinstance(self.selection, int) and self.reference is None
-        boxes = self._detect(frame, thorough and self.selection > 0)
+        # the quick pass finds the larger faces; small ones need the thorough pass, which
+        # costs about four times as much: only when faces beyond the largest are wanted
+        largest_only = self.reference is None and self.selection == 0
+        boxes = self._detect(frame, not largest_only)
         self.detections += 1
         self.faces_seen_max = max(self.faces_seen_max, len(boxes))
         followed = [landmarks_box(track.raw) for track in self.tracks]

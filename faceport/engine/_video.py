@@ -492,6 +492,9 @@ class _Sink:
         self._in_video = in_video
         self._settings = settings
         self._closed = False
+        self._durations: dict[int, int] = {}  # pts -> duration, once known
+        self._last_pts: int | None = None
+        self._last_duration = 0
         # every stream before the first packet: the header is written with the first
         self._open_video(*size)
         self._audio: Any = None
@@ -536,9 +539,25 @@ class _Sink:
         frame = bgr_to_yuv(picture.pixels)
         frame.pts = picture.pts
         frame.time_base = self._in_video.time_base
-        if picture.duration:
-            frame.duration = picture.duration
-        self._container.mux(self._video.encode(frame))
+        if self._last_pts is not None:
+            self._durations[self._last_pts] = picture.pts - self._last_pts
+        self._last_pts, self._last_duration = picture.pts, picture.duration
+        self._mux_video(self._video.encode(frame))
+
+    def _mux_video(self, packets: list[Any]) -> None:
+        # x264 does not pass frame durations on; a frame lasts until the next one, and the
+        # last one until the input's video ended, or the muxer's guess makes the output's
+        # duration (and average frame rate) drift from the input's
+        for packet in packets:
+            packet.duration = self._durations.pop(packet.pts, 0)
+        self._container.mux(packets)
+
+    def _input_end(self) -> int | None:
+        """When the input's video stream ends, in its time base (None: it does not say)."""
+        stream = self._in_video
+        if not stream.duration:
+            return None
+        return int((stream.start_time or 0) + stream.duration)
 
     def write_audio(self, packet: Any) -> None:
         if self._audio_encoder is None:
@@ -550,8 +569,11 @@ class _Sink:
                 self._container.mux(self._audio_encoder.encode(resampled))
 
     def flush(self) -> None:
-        if self._video is not None:
-            self._container.mux(self._video.encode(None))
+        if self._last_pts is not None:
+            end = self._input_end()
+            last = end - self._last_pts if end is not None else self._last_duration
+            self._durations[self._last_pts] = max(1, last)
+        self._mux_video(self._video.encode(None))
         if self._audio_encoder is not None:
             self._container.mux(self._audio_encoder.encode(None))
 

@@ -189,3 +189,25 @@ def five_points(frame: np.ndarray) -> np.ndarray | None:
         return None
     shape = predictor(rgb, max(rects, key=lambda rect: rect.area()))
     return np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float32)
+
+
+def face_flicker(path: Path, spec: ClipSpec) -> float:
+    """How much the face region changes between consecutive frames once the known camera
+    motion is undone: the median over frame pairs of the mean absolute grey-level change
+    inside the photo's face box. For the input this is compression and resampling noise;
+    a swapped face that jitters or flickers in tone adds to it."""
+    from tests.support.identity import _models
+
+    photo = spec.photo()
+    detector = _models()[0]
+    rect = max(detector(np.ascontiguousarray(photo[:, :, ::-1]), 1), key=lambda r: r.area())
+    box = (slice(max(0, rect.top()), rect.bottom()), slice(max(0, rect.left()), rect.right()))
+    before, changes = None, []
+    for index, frame in enumerate(decoded_frames(path)):
+        inverse = cv2.invertAffineTransform(frame_transform(spec, index))
+        still = cv2.warpAffine(frame, inverse, (photo.shape[1], photo.shape[0]))
+        face = still[box].astype(np.float32)
+        if before is not None:
+            changes.append(float(np.abs(face - before).mean()))
+        before = face
+    return float(np.median(changes))

@@ -148,7 +148,7 @@ def execute(deps: WorkflowDeps, task_id: str) -> Output | None:
 
 
 # how often a running video task writes its progress, and looks whether it was canceled
-PROGRESS_INTERVAL_S = 1.0
+PROGRESS_INTERVAL_S = 0.5
 CANCEL_POLL_INTERVAL_S = 0.5
 
 
@@ -178,7 +178,7 @@ def _execute_video(deps: WorkflowDeps, task: Task) -> Output | None:
 
 
 def _progress_writer(deps: WorkflowDeps, task_id: str, *, start: int) -> Callable[[float], None]:
-    """Map the engine's fraction done onto start..99 on the task, at most once a second."""
+    """Map the engine's fraction done onto start..99 on the task, at most twice a second."""
     last = {"at": 0.0, "value": start}
 
     def write(fraction: float) -> None:

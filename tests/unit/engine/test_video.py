@@ -28,8 +28,8 @@ from tests.support.identity import SAME_PERSON_THRESHOLD, identity_distance
 from tests.support.video import (
     ClipSpec,
     decoded_frames,
-    face_jitter,
     face_flicker,
+    face_jitter,
     write_clip,
 )
 
@@ -100,14 +100,13 @@ def test_faces_look_like_the_source(main_clip: tuple[Path, Path]) -> None:
 
 def test_frames_without_a_face_pass_through(main_clip: tuple[Path, Path]) -> None:
     """The cut is shorter than the bridging window: only the cut detection keeps the
-    face from being drawn across it. Its frames differ from the input by re-encoding only,
-    while frames with a face differ much more in the face's region."""
+    face from being drawn across it. Its frames differ from the input by re-encoding
+    noise only (at most ~17 grey levels here), frames with a face by far more (~200)
+    where the face changed; without the cut detection the cut's frames do too."""
     pairs = list(zip(decoded_frames(main_clip[0]), decoded_frames(main_clip[1]), strict=True))
-    for index in range(*CUT):
-        before, after = pairs[index]
-        assert np.abs(before.astype(int) - after).mean() < 1.5, index
-    face_frame = np.abs(pairs[5][0].astype(int) - pairs[5][1])
-    assert face_frame.max() > 60
+    largest_change = [int(np.abs(a.astype(int) - b).max()) for a, b in pairs]
+    assert all(change < 40 for change in largest_change[CUT[0] : CUT[1]]), largest_change
+    assert all(change > 100 for change in largest_change[: CUT[0]]), largest_change
 
 
 def test_swapped_face_holds_still(clip_dir: Path) -> None:

@@ -39,6 +39,7 @@ format: $(SYNCED)
 bench: $(SYNCED)
 	$(BIN)/python -m tests.bench.bench_engine
 	$(BIN)/python -m tests.bench.bench_api
+	$(BIN)/python -m tests.bench.bench_video
 
 synth: $(SYNCED)
 	$(BIN)/python app.py

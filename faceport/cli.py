@@ -213,12 +213,17 @@ def _serve(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     runtime = build_local_runtime(settings)
     app = build_app(runtime.services)
-    # base64 costs 4 bytes per 3: two images, or a video with its source and reference
-    largest = max(
-        2 * settings.max_input_bytes, settings.max_video_bytes + 2 * settings.max_input_bytes
+    # base64 costs 4 bytes per 3: two images; or a video with its source and reference
+    body_cap = settings.max_input_bytes * 3 + 1024 * 1024
+    video_cap = (settings.max_video_bytes + 2 * settings.max_input_bytes) * 4 // 3 + 1024 * 1024
+    server = make_server(
+        settings.host,
+        settings.port,
+        app.resolve,
+        runtime.blobs,
+        body_cap,
+        {"/v1/video-face-swap": video_cap},
     )
-    body_cap = largest * 4 // 3 + 1024 * 1024
-    server = make_server(settings.host, settings.port, app.resolve, runtime.blobs, body_cap)
     runtime.start()
 
     def _shutdown(*_: object) -> None:

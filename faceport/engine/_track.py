@@ -64,8 +64,9 @@ class OneEuroFilter:
 
 def iou(a: Box, b: Box) -> float:
     """Intersection over union of two boxes (0 when they do not overlap)."""
-    inter = Box(max(a.left, b.left), max(a.top, b.top), min(a.right, b.right),
-                min(a.bottom, b.bottom))  # fmt: skip
+    inter = Box(
+        max(a.left, b.left), max(a.top, b.top), min(a.right, b.right), min(a.bottom, b.bottom)
+    )
     overlap = inter.area if inter.width > 0 and inter.height > 0 else 0
     union = a.area + b.area - overlap
     return overlap / union if union else 0.0
@@ -378,8 +379,15 @@ class FaceTracks:
             self._followed = descriptor
         smoother = OneEuroFilter(self.settings.min_cutoff, self.settings.beta)
         scale = max(float(np.ptp(points[:, 1])), 1.0)
-        track = Track(id=self._next_id, follower=follower, smoother=smoother, raw=points,
-                      smooth=points, scale=scale, descriptor=descriptor)  # fmt: skip
+        track = Track(
+            id=self._next_id,
+            follower=follower,
+            smoother=smoother,
+            raw=points,
+            smooth=points,
+            scale=scale,
+            descriptor=descriptor,
+        )
         track.smooth = self._smooth(track, t, points)
         self._next_id += 1
         self.tracks_started += 1

@@ -137,8 +137,11 @@ class _Picture:
 
 def _upright(pixels: Frame, rotation: int) -> Frame:
     """Turn a decoded picture as its display matrix says (FFmpeg's counter-clockwise)."""
-    turn = {90: cv2.ROTATE_90_COUNTERCLOCKWISE, 180: cv2.ROTATE_180,
-            270: cv2.ROTATE_90_CLOCKWISE}.get(rotation)  # fmt: skip
+    turn = {
+        90: cv2.ROTATE_90_COUNTERCLOCKWISE,
+        180: cv2.ROTATE_180,
+        270: cv2.ROTATE_90_CLOCKWISE,
+    }.get(rotation)
     return pixels if turn is None else cv2.rotate(pixels, turn)
 
 
@@ -323,9 +326,13 @@ class _Busy:
 
 
 def _read(
-    source: Any, in_video: Any, in_audio: Any, rotation: int, out: queue.Queue[Any],
+    source: Any,
+    in_video: Any,
+    in_audio: Any,
+    rotation: int,
+    out: queue.Queue[Any],
     shared: _Shared,
-) -> None:  # fmt: skip
+) -> None:
     import av
 
     busy = _Busy(shared, "decode")
@@ -343,8 +350,9 @@ def _read(
                     pictures = []
                 else:
                     item = None
-                    pictures = [_picture(f, index + n, rotation) for n, f in
-                                enumerate(packet.decode())]  # fmt: skip
+                    pictures = [
+                        _picture(f, index + n, rotation) for n, f in enumerate(packet.decode())
+                    ]
             if item is not None:
                 shared.put(out, item)
             for picture in pictures:
@@ -405,8 +413,9 @@ def _track(
             faces, settled = tracks.step(item.pixels, item.index, item.time_s)
             pending.append((item, faces))
             for track_id, start in settled.items():
-                _settle_gap(pending, track_id, last_seen.get(track_id) if start is not None
-                            else None, faces)  # fmt: skip
+                _settle_gap(
+                    pending, track_id, last_seen.get(track_id) if start is not None else None, faces
+                )
             for track_id, points in faces.faces.items():
                 if isinstance(points, np.ndarray):
                     last_seen[track_id] = (item.time_s, points)
@@ -441,9 +450,12 @@ def _settle_gap(
 
 
 def _render(
-    renderer: FaceRenderer, inbox: queue.Queue[Any], out: queue.Queue[Any], shared: _Shared,
+    renderer: FaceRenderer,
+    inbox: queue.Queue[Any],
+    out: queue.Queue[Any],
+    shared: _Shared,
     counts: dict[str, int],
-) -> None:  # fmt: skip
+) -> None:
     busy = _Busy(shared, "render")
     while (item := shared.get(inbox)) is not _END:
         if isinstance(item, _Picture):
@@ -511,8 +523,11 @@ class _Sink:
         # not storable in MP4 as it is: decode and re-encode as AAC
         self._audio = self._container.add_stream("aac", rate=in_audio.codec_context.sample_rate)
         self._audio_decoder = in_audio.codec_context
-        self._resampler = av.AudioResampler(format="fltp", layout=in_audio.codec_context.layout,
-                                            rate=in_audio.codec_context.sample_rate)  # fmt: skip
+        self._resampler = av.AudioResampler(
+            format="fltp",
+            layout=in_audio.codec_context.layout,
+            rate=in_audio.codec_context.sample_rate,
+        )
         self._audio_encoder = self._audio
 
     def _open_video(self, width: int, height: int) -> None:

@@ -131,12 +131,20 @@ def test_swap_video_writes_an_mp4_with_the_input_timing(
     clip = write_clip(tmp_path / "clip.mp4", ClipSpec(frames=12))
     out = tmp_path / "out.mp4"
     done = subprocess.run(
-        [sys.executable, "-m", "faceport.cli", "swap-video", str(photos["astronaut"]), str(clip),
-         "-o", str(out)],
+        [
+            sys.executable,
+            "-m",
+            "faceport.cli",
+            "swap-video",
+            str(photos["astronaut"]),
+            str(clip),
+            "-o",
+            str(out),
+        ],
         capture_output=True,
         check=False,
         text=True,
-    )  # fmt: skip
+    )
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["frames"] == report["swapped_frames"] == 12

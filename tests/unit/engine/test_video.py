@@ -30,6 +30,7 @@ from tests.support.video import (
     decoded_frames,
     face_flicker,
     face_jitter,
+    render_frame,
     write_clip,
 )
 
@@ -120,8 +121,17 @@ def test_swapped_face_holds_still(clip_dir: Path) -> None:
     input ~2.2, output ~2.0 grey levels). Without smoothing the region changes ~30% more
     than the input's, so the second bound is what smoothing buys.
     """
-    spec = ClipSpec(width=640, height=480, fps=30, frames=45, face_scale=0.8, pan_px=30,
-                    zoom=0.05, turn_deg=3, audio=False)  # fmt: skip
+    spec = ClipSpec(
+        width=640,
+        height=480,
+        fps=30,
+        frames=45,
+        face_scale=0.8,
+        pan_px=30,
+        zoom=0.05,
+        turn_deg=3,
+        audio=False,
+    )
     source = write_clip(clip_dir / "still.mp4", spec)
     smoothed = clip_dir / "still-smoothed.mp4"
     raw = clip_dir / "still-raw.mp4"
@@ -175,8 +185,17 @@ def two_faces_bgr() -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def two_face_clip(clip_dir: Path) -> Path:
-    spec = ClipSpec(width=640, height=360, frames=10, photo=two_faces_bgr, face_scale=1.0,
-                    pan_px=10, zoom=0.0, turn_deg=0.0, audio=False)  # fmt: skip
+    spec = ClipSpec(
+        width=640,
+        height=360,
+        frames=10,
+        photo=two_faces_bgr,
+        face_scale=1.0,
+        pan_px=10,
+        zoom=0.0,
+        turn_deg=0.0,
+        audio=False,
+    )
     return write_clip(clip_dir / "two.mp4", spec)
 
 
@@ -217,9 +236,11 @@ def test_index_beyond_the_faces_fails(two_face_clip: Path, tmp_path: Path) -> No
 def test_reference_without_a_face_fails(two_face_clip: Path, tmp_path: Path) -> None:
     with pytest.raises(NoFaceInReference):
         swap_face_video(
-            images.astronaut_jpeg(), two_face_clip, tmp_path / "x.mp4",
+            images.astronaut_jpeg(),
+            two_face_clip,
+            tmp_path / "x.mp4",
             reference_face=images.coffee_jpeg(),
-        )  # fmt: skip
+        )
 
 
 def test_video_without_faces_fails(clip_dir: Path, tmp_path: Path) -> None:
@@ -279,3 +300,30 @@ def test_stop_ends_the_work_and_leaves_no_file(clip_dir: Path, tmp_path: Path) -
         )
     assert seen and min(seen) < 1.0
     assert not output.exists()
+
+
+def test_audio_an_mp4_cannot_hold_is_reencoded_as_aac(tmp_path: Path) -> None:
+    """PCM in Matroska: copied as it is it would not fit MP4, so it becomes AAC."""
+    spec = ClipSpec(frames=8)
+    source = tmp_path / "pcm.mkv"
+    with av.open(str(source), "w", format="matroska") as container:
+        video = container.add_stream("libx264", rate=spec.fps)
+        video.width, video.height, video.pix_fmt = spec.width, spec.height, "yuv420p"
+        audio = container.add_stream("pcm_s16le", rate=48_000)
+        audio.layout = "mono"
+        for index in range(spec.frames):
+            frame = av.VideoFrame.from_ndarray(render_frame(spec, index), format="bgr24")
+            frame.pts = index
+            container.mux(video.encode(frame))
+        container.mux(video.encode(None))
+        for start in range(0, 48_000 * spec.frames // spec.fps, 1024):
+            samples = np.full((1, 1024), 1000, np.int16)
+            chunk = av.AudioFrame.from_ndarray(samples, format="s16", layout="mono")
+            chunk.sample_rate, chunk.pts = 48_000, start
+            container.mux(audio.encode(chunk))
+        container.mux(audio.encode(None))
+    output = tmp_path / "out.mp4"
+    swap_face_video(images.astronaut_jpeg(), source, output)
+    with av.open(str(output)) as container:
+        assert container.streams.audio[0].codec_context.name == "aac"
+        assert sum(frame.samples for frame in container.decode(audio=0)) >= 48_000 * 8 // 15

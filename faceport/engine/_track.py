@@ -154,7 +154,6 @@ class Track:
     scale: float  # the face's height when found: the unit the smoother works in
     misses: int = 0
     alive: bool = True
-    descriptor: Descriptor | None = None
 
 
 @dataclass(frozen=True)
@@ -183,7 +182,6 @@ class FrameFaces:
     """The faces to swap in one frame: track id -> landmarks (None: not in this frame;
     GAP: missing, to be bridged or dropped once the track's fate is known)."""
 
-    index: int
     time_s: float
     faces: dict[int, Any] = field(default_factory=dict)
 
@@ -222,7 +220,9 @@ class FaceTracks:
         self._thumbnail: np.ndarray | None = None
         self.cuts = 0
         self.tracks_started = 0
-        self.descriptors = 0
+        # the face picked by index, kept as a small crop: who it is is worked out only if
+        # it is lost and has to be recognised (the descriptor model costs a load)
+        self._followed: tuple[Frame, Box] | Descriptor | None = None
 
     def close(self) -> None:
         for follower in [t.follower for t in self.tracks] + self._spare:
@@ -231,22 +231,22 @@ class FaceTracks:
 
     # -- per frame ------------------------------------------------------------------------
 
-    def step(self, frame: Frame, index: int, t: float) -> tuple[FrameFaces, dict[int, Any]]:
-        """Follow every live track into `frame`; detect if it is time to.
+    def step(self, frame: Frame, t: float) -> tuple[FrameFaces, dict[int, bool]]:
+        """Follow every live track into `frame` (shown at `t` seconds); detect if it is time.
 
-        Returns this frame's faces and, for tracks that came back after a gap or ended,
-        what their earlier GAP entries become: the landmarks at the gap's two ends (to
-        interpolate) or None (drop).
+        Returns this frame's faces and, for tracks whose gap ended, what becomes of the
+        gap's GAP entries: True, the face came back (interpolate across the gap), or False,
+        it was given up (no face in those frames).
         """
-        faces = FrameFaces(index=index, time_s=t)
-        settled: dict[int, Any] = {}
+        faces = FrameFaces(time_s=t)
+        settled: dict[int, bool] = {}
         if self._is_cut(frame):
             # a new shot: nothing is bridged across it and every face is looked for anew
             # (the mesh would follow whoever now stands where the face was)
             self.cuts += 1
             for track in self.tracks:
                 track.alive = False
-                settled[track.id] = None
+                settled[track.id] = False
             self._retire_dead()
             self._last_detect_t = -math.inf
         for track in self.tracks:
@@ -256,13 +256,13 @@ class FaceTracks:
                 track.misses += 1
                 if track.misses > self.settings.bridge_max_frames:
                     track.alive = False
-                    settled[track.id] = None
+                    settled[track.id] = False
                     faces.faces[track.id] = None
                 else:
                     faces.faces[track.id] = GAP
                 continue
             if track.misses:
-                settled[track.id] = track.smooth  # the gap's start; the end is this frame
+                settled[track.id] = True
             track.misses = 0
             track.raw = points
             track.smooth = self._smooth(track, t, points)
@@ -333,33 +333,37 @@ class FaceTracks:
         self, frame: Frame, box: Box, boxes: list[Box], t: float, rejected: list[Box]
     ) -> Track | None:
         """Start a track on `box` if the selection wants that face."""
-        descriptor = None
         if self.reference is None and self.selection == "all":
-            pass
-        elif self.reference is None and not self.tracks_started:
-            # the first frame with faces picks the face by its index, and remembers who it is
+            return self._start(frame, box, t)
+        if self.reference is None and self._followed is None:
+            # the first frame with faces picks the face by its index
             assert isinstance(self.selection, int)
             if self.selection >= len(boxes) or boxes[self.selection] != box:
                 return None
-            descriptor = self._describe(frame, box)
-        else:
-            if any(iou(box, r) > 0.5 for r in self._rejected):
-                rejected.append(box)  # the same stranger as last time: do not ask again
-                return None
-            wanted = self.reference if self.reference is not None else self._followed
-            descriptor = self._describe(frame, box)
-            if descriptor_distance(descriptor, wanted) >= self.settings.same_person_distance:
-                rejected.append(box)
-                return None
-        return self._start(frame, box, t, descriptor)
+            track = self._start(frame, box, t)
+            if track is not None:
+                self._followed = (_face_crop(frame, box), box)
+            return track
+        if any(iou(box, r) > 0.5 for r in self._rejected):
+            rejected.append(box)  # the same stranger as last time: do not ask again
+            return None
+        distance = descriptor_distance(face_descriptor(frame, box), self._wanted())
+        if distance >= self.settings.same_person_distance:
+            rejected.append(box)
+            return None
+        return self._start(frame, box, t)
 
-    def _describe(self, frame: Frame, box: Box) -> Descriptor:
-        self.descriptors += 1
-        return face_descriptor(frame, box)
+    def _wanted(self) -> Descriptor:
+        """The descriptor of the person to swap: the reference, or the face picked first."""
+        if self.reference is not None:
+            return self.reference
+        if isinstance(self._followed, tuple):
+            crop, box = self._followed
+            self._followed = face_descriptor(crop, _box_in_crop(box))
+        assert self._followed is not None
+        return self._followed
 
-    def _start(
-        self, frame: Frame, box: Box, t: float, descriptor: Descriptor | None
-    ) -> Track | None:
+    def _start(self, frame: Frame, box: Box, t: float) -> Track | None:
         follower = (
             self._spare.pop()
             if self._spare
@@ -375,8 +379,6 @@ class FaceTracks:
         if points is None:
             self._spare.append(follower)
             return None
-        if descriptor is not None and self.reference is None and not self.tracks_started:
-            self._followed = descriptor
         smoother = OneEuroFilter(self.settings.min_cutoff, self.settings.beta)
         scale = max(float(np.ptp(points[:, 1])), 1.0)
         track = Track(
@@ -386,7 +388,6 @@ class FaceTracks:
             raw=points,
             smooth=points,
             scale=scale,
-            descriptor=descriptor,
         )
         track.smooth = self._smooth(track, t, points)
         self._next_id += 1
@@ -394,4 +395,16 @@ class FaceTracks:
         self.tracks.append(track)
         return track
 
-    _followed: Descriptor
+
+def _face_crop(frame: Frame, box: Box) -> Frame:
+    """A copy of the frame around `box`, enough for `face_descriptor` (see `_box_in_crop`)."""
+    pad = max(box.width, box.height)
+    return frame[
+        max(0, box.top - pad) : box.bottom + pad, max(0, box.left - pad) : box.right + pad
+    ].copy()
+
+
+def _box_in_crop(box: Box) -> Box:
+    pad = max(box.width, box.height)
+    left, top = max(0, box.left - pad), max(0, box.top - pad)
+    return Box(box.left - left, box.top - top, box.right - left, box.bottom - top)

@@ -15,7 +15,6 @@ come out as they went in; audio packets are copied untouched.
 
 from __future__ import annotations
 
-import logging
 import queue
 import threading
 import time
@@ -48,8 +47,6 @@ from ._track import GAP, FaceTracks, FrameFaces, Selection, TrackingSettings
 from ._types import Frame
 from ._video_render import FaceRenderer, RenderSettings
 
-logger = logging.getLogger(__name__)
-
 # audio codecs an MP4 file can carry as they are; anything else is re-encoded to AAC
 MP4_AUDIO_CODECS = frozenset({"aac", "mp3", "opus", "flac", "alac", "ac3", "eac3"})
 
@@ -77,6 +74,7 @@ class VideoSwapReport:
     swapped_frames: int
     faces_followed: int
     detections: int
+    cuts: int
     seconds: float
     busy_s: dict[str, float]
 
@@ -207,6 +205,7 @@ def swap_face_video(
         swapped_frames=swapped,
         faces_followed=tracks.tracks_started,
         detections=tracks.detections,
+        cuts=tracks.cuts,
         seconds=round(time.perf_counter() - started, 3),
         busy_s={name: round(value, 3) for name, value in shared.busy.items()},
     )
@@ -270,7 +269,7 @@ def _run_pipeline(
             ("encode", lambda: _write(sink, rendered, shared, counts)),
         ]
         threads = [
-            threading.Thread(target=_stage, args=(name, body, shared), name=f"video-{name}")
+            threading.Thread(target=_stage, args=(body, shared), name=f"video-{name}")
             for name, body in stages
         ]
         for thread in threads:
@@ -286,7 +285,7 @@ def _run_pipeline(
     return counts["frames"], counts["swapped"]
 
 
-def _stage(name: str, body: Callable[[], None], shared: _Shared) -> None:
+def _stage(body: Callable[[], None], shared: _Shared) -> None:
     try:
         body()
     except BaseException as error:
@@ -410,12 +409,11 @@ def _track(
             shared.put(out, item)  # audio goes straight on
             continue
         with busy:
-            faces, settled = tracks.step(item.pixels, item.index, item.time_s)
+            faces, settled = tracks.step(item.pixels, item.time_s)
             pending.append((item, faces))
-            for track_id, start in settled.items():
-                _settle_gap(
-                    pending, track_id, last_seen.get(track_id) if start is not None else None, faces
-                )
+            for track_id, came_back in settled.items():
+                start = last_seen.get(track_id) if came_back else None
+                _settle_gap(pending, track_id, start, faces)
             for track_id, points in faces.faces.items():
                 if isinstance(points, np.ndarray):
                     last_seen[track_id] = (item.time_s, points)

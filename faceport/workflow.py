@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from faceport.errors import FaceportError
+from faceport.errors import FaceportError, InvalidFaceSelection
 from faceport.media import inspect_image, inspect_video
 from faceport.ports import BlobStore, Engine, Fetcher, TaskStore
 from faceport.service import input_key
@@ -158,8 +158,8 @@ def _execute_video(deps: WorkflowDeps, task: Task) -> Output | None:
     reference_face = deps.blobs.get(_blob(task, "reference_face")) if reference else None
     source = deps.blobs.get(_blob(task, "source"))
     target = task.params.target_index
-    if isinstance(target, list):  # the video API takes one index or "all"
-        raise FaceportError("A video task takes one target index or 'all'.")
+    if isinstance(target, list):  # the video API's schema allows one index or "all"
+        raise InvalidFaceSelection("A video task takes one target index or 'all'.")
     key = result_key(task)
     with _scratch_dir() as scratch:
         video, output = scratch / "input", scratch / "output.mp4"

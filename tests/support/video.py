@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
@@ -38,7 +38,6 @@ class ClipSpec:
     rotation_tag: int = 0  # 90: stored turned a quarter left, displayed upright
     frame_durations: Sequence[int] | None = None  # in 1/fps/2 ticks: variable frame rate
     crf: int = 18
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 def frame_transform(spec: ClipSpec, index: int) -> np.ndarray:
@@ -88,7 +87,7 @@ def write_clip(path: Path, spec: ClipSpec) -> Path:
         video.pix_fmt = "yuv420p"
         video.time_base = time_base
         video.codec_context.time_base = time_base
-        video.options = {"crf": str(spec.crf), "preset": "veryfast", **spec.extra}
+        video.options = {"crf": str(spec.crf), "preset": "veryfast"}
         audio = container.add_stream("aac", rate=48_000) if spec.audio else None
         if audio is not None:
             audio.layout = "mono"

@@ -47,9 +47,9 @@ def price_of(settings: Settings, operation: str, *, video_seconds: float | None 
 
 
 def final_price(task: Task) -> int:
-    """What a succeeded task is charged: the price it was accepted at. (A video task whose
-    duration was unknown at submit will be charged for its real duration here, capped by
-    the hold; the ledger releases the difference.)"""
+    """What a succeeded task is charged: its price. A video task is held for the longest
+    video at submit; its prepare step lowers the price to the probed duration's, and the
+    commit frees the rest of the hold."""
     return task.price
 
 

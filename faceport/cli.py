@@ -58,6 +58,21 @@ def _parser() -> argparse.ArgumentParser:
     fuse.add_argument("--similarity", type=_similarity, required=True, help="0..1")
     fuse.add_argument("--format", choices=_FORMATS)
 
+    video = commands.add_parser(
+        "swap-video", help="swap the face of SOURCE into VIDEO (H.264 MP4 out, audio kept)"
+    )
+    video.add_argument("source", type=Path, help="image with the face to use")
+    video.add_argument("video", type=Path, help="video with the face(s) to replace")
+    video.add_argument("-o", "--output", type=Path, required=True, help="MP4 to write")
+    video.add_argument(
+        "--target-index",
+        type=_video_selection,
+        help="N: the Nth largest face of the first frame with faces, followed (default 0); or all",
+    )
+    video.add_argument(
+        "--reference-face", type=Path, help="swap only faces of the person in this image"
+    )
+
     detect = commands.add_parser("detect", help="print the faces of IMAGE as JSON")
     detect.add_argument("image", type=Path)
 
@@ -82,6 +97,14 @@ def _target_selection(text: str) -> TargetSelection:
     if any(i < 0 for i in indexes):
         raise argparse.ArgumentTypeError("face indexes start at 0")
     return indexes[0] if len(indexes) == 1 else indexes
+
+
+def _video_selection(text: str) -> int | str:
+    if text == "all":
+        return "all"
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError("use N (0 = largest face) or all")
+    return int(text)
 
 
 def _face_map(text: str) -> list[tuple[int, int]]:
@@ -114,6 +137,8 @@ def main(argv: list[str] | None = None) -> int:
             return _engine_serve(args)
         if args.command == "admin":
             return run_admin(args)
+        if args.command == "swap-video":
+            return _swap_video(args)
         return _engine_command(args)
     except FaceportError as error:
         print(f"faceport: {error.code}: {error.message}", file=sys.stderr)
@@ -151,6 +176,42 @@ def _engine_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def _swap_video(args: argparse.Namespace) -> int:
+    """The video swap on files: limits are the server's settings, progress on stderr."""
+    from faceport import engine
+    from faceport.errors import InputTooLarge
+    from faceport.settings import Settings
+    from faceport.video_probe import check_video_limits, probe_video
+
+    if args.target_index is not None and args.reference_face is not None:
+        print("faceport: give --target-index or --reference-face, not both", file=sys.stderr)
+        return 2
+    settings = Settings()
+    size = args.video.stat().st_size
+    if size > settings.max_video_bytes:
+        raise InputTooLarge(
+            f"The video is larger than {settings.max_video_bytes} bytes.",
+            limit=settings.max_video_bytes,
+        )
+    check_video_limits(probe_video(args.video), settings)
+    reference = args.reference_face.read_bytes() if args.reference_face else None
+
+    def progress(fraction: float) -> None:
+        print(f"\r{fraction:4.0%}", end="", file=sys.stderr, flush=True)
+
+    report = engine.swap_face_video(
+        args.source.read_bytes(),
+        args.video,
+        args.output,
+        target_index=0 if args.target_index is None else args.target_index,
+        reference_face=reference,
+        progress=progress,
+    )
+    print(file=sys.stderr)
+    print(json.dumps(report.to_dict()))
+    return 0
+
+
 def _format_from_suffix(path: Path) -> OutputFormat:
     suffix = path.suffix.lower().lstrip(".")
     if suffix in ("jpg", "jpeg"):
@@ -176,8 +237,17 @@ def _serve(args: argparse.Namespace) -> int:
     runtime = build_local_runtime(settings)
     app = build_app(runtime.services)
     handler = with_authorizer(app.resolve, runtime.accounts, needs_api_key)
-    body_cap = settings.max_input_bytes * 3 + 1024 * 1024  # two base64 images and JSON
-    server = make_server(settings.host, settings.port, handler, runtime.blobs, body_cap)
+    # base64 costs 4 bytes per 3: two images; or a video with its source and reference
+    body_cap = settings.max_input_bytes * 3 + 1024 * 1024
+    video_cap = (settings.max_video_bytes + 2 * settings.max_input_bytes) * 4 // 3 + 1024 * 1024
+    server = make_server(
+        settings.host,
+        settings.port,
+        handler,
+        runtime.blobs,
+        body_cap,
+        {"/v1/video-face-swap": video_cap},
+    )
     runtime.start()
     if args.dev:
         key = ensure_dev_key(runtime.accounts, settings.data_dir, settings.dev_account_credits)

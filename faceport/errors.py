@@ -216,6 +216,12 @@ class NoFaceInTarget(FaceportError):
     default_message = "No face was found in the target image."
 
 
+class NoFaceInReference(FaceportError):
+    code = "no_face_in_reference"
+    status = 422
+    default_message = "No face was found in the reference face image."
+
+
 class TargetIndexOutOfRange(FaceportError):
     code = "target_index_out_of_range"
     status = 422
@@ -234,6 +240,35 @@ class InvalidFaceSelection(FaceportError):
     default_message = "The face selection is not valid (e.g. one target face mapped twice)."
 
 
+class UnreadableVideo(FaceportError):
+    code = "unreadable_video"
+    status = 422
+    default_message = (
+        "The video could not be decoded (corrupt or truncated file, no video stream, or a "
+        "codec we cannot read)."
+    )
+
+
+class VideoTooLong(FaceportError):
+    code = "video_too_long"
+    status = 422
+    default_message = "The video is longer than the allowed duration."
+
+
+class VideoResolutionTooHigh(FaceportError):
+    code = "video_resolution_too_high"
+    status = 422
+    default_message = "The video has more pixels per frame than allowed."
+
+
+class TaskCanceled(FaceportError):
+    """Work stopped because its task was canceled; the task already says so."""
+
+    code = "task_canceled"
+    status = 409
+    default_message = "The task was canceled."
+
+
 class WorkerLost(FaceportError):
     code = "worker_lost"
     status = 500
@@ -250,3 +285,9 @@ class EngineFailed(FaceportError):
     code = "engine_error"
     status = 502
     default_message = "The engine failed on this task."
+
+
+class OperationNotAvailable(FaceportError):
+    code = "operation_not_available"
+    status = 501
+    default_message = "This operation is not available on this deployment."

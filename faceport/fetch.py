@@ -18,7 +18,7 @@ import ssl
 import time
 import typing
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
@@ -531,6 +531,7 @@ class HttpFetcher:
     def check(self, url: str) -> None:
         check_url(url, self.policy, self.resolve)
 
-    def fetch(self, url: str) -> tuple[bytes, str | None]:
-        got = fetch_url(url, self.policy, resolve=self.resolve)
+    def fetch(self, url: str, *, max_bytes: int | None = None) -> tuple[bytes, str | None]:
+        policy = self.policy if max_bytes is None else replace(self.policy, max_bytes=max_bytes)
+        got = fetch_url(url, policy, resolve=self.resolve)
         return got.data, got.content_type

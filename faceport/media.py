@@ -1,4 +1,5 @@
-"""Checking inputs before any work is done: base64, size, format and pixel count.
+"""Checking inputs before any work is done: base64, size, format and pixel count (images);
+size and container (videos).
 
 Only the image header is read here (Pillow opens lazily), so a decompression bomb is
 refused on its declared dimensions before a single pixel is decoded.
@@ -24,6 +25,14 @@ _SIGNATURES: tuple[tuple[bytes, int, str], ...] = (
     (b"\xff\xd8\xff", 0, "image/jpeg"),
     (b"\x89PNG\r\n\x1a\n", 0, "image/png"),
     (b"WEBP", 8, "image/webp"),
+)
+
+
+# Video containers we hand to the decoder; the probe in the workflow reads the rest.
+_VIDEO_SIGNATURES: tuple[tuple[bytes, int, str], ...] = (
+    (b"ftyp", 4, "video/mp4"),  # MP4, MOV, M4V, 3GP: an ISO base media file
+    (b"\x1a\x45\xdf\xa3", 0, "video/webm"),  # Matroska / WebM (EBML header)
+    (b"AVI ", 8, "video/x-msvideo"),
 )
 
 
@@ -84,3 +93,26 @@ def inspect_image(data: bytes, *, max_bytes: int, max_pixels: int) -> ImageInfo:
             limit=max_pixels,
         )
     return ImageInfo(media_type=media_type, width=width, height=height)
+
+
+def sniff_video_type(data: bytes) -> str | None:
+    """The video container's media type from magic bytes, or None if it is not one we take."""
+    for signature, offset, media_type in _VIDEO_SIGNATURES:
+        if data[offset : offset + len(signature)] == signature:
+            if media_type == "video/x-msvideo" and not data.startswith(b"RIFF"):
+                continue
+            return media_type
+    return None
+
+
+def inspect_video(data: bytes, *, max_bytes: int) -> str:
+    """Check that `data` is within the byte limit and looks like a video container; return
+    its media type. Duration and resolution need the decoder (see `faceport.video_probe`)."""
+    if len(data) > max_bytes:
+        raise InputTooLarge(f"The video is larger than {max_bytes} bytes.", limit=max_bytes)
+    media_type = sniff_video_type(data)
+    if media_type is None:
+        raise UnsupportedMedia(
+            "The video is not in a supported container (MP4/MOV, WebM/MKV, AVI)."
+        )
+    return media_type

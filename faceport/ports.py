@@ -6,10 +6,11 @@ implement these; the core and the handlers only ever see the protocols.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from pathlib import Path
+from typing import Any, Literal, Protocol
 
 from faceport.accounts import (
     Account,
@@ -66,6 +67,12 @@ class BlobStore(Protocol):
 
     def delete(self, key: str) -> None: ...
 
+    def put_file(self, key: str, path: Path, content_type: str) -> None:
+        """Store the file at `path` under `key` (large blobs never pass through memory)."""
+
+    def get_file(self, key: str, path: Path) -> None:
+        """Write the blob under `key` to the file `path`."""
+
     def url_for(self, key: str, ttl_s: int) -> str:
         """A download URL for the blob that stops working after `ttl_s` seconds."""
 
@@ -99,13 +106,32 @@ class Engine(Protocol):
     def detect_faces(self, image: bytes) -> list[dict[str, Any]]:
         """Every face, largest first: `index`, `box`, `score`, `landmarks` (JSON-ready)."""
 
+    def swap_face_video(
+        self,
+        source: bytes,
+        video: Path,
+        output: Path,
+        *,
+        target_index: int | Literal["all"],
+        reference_face: bytes | None,
+        progress: Callable[[float], None],
+        should_stop: Callable[[], bool],
+    ) -> dict[str, Any]:
+        """Swap the source's face into the video file, writing an MP4 to `output`.
+
+        `progress(fraction)` is called as frames are done; when `should_stop()` turns True
+        the work stops within a second and raises `TaskCanceled`, leaving no output file.
+        Returns a JSON-ready report (frames, swapped frames, seconds).
+        """
+
 
 class Fetcher(Protocol):
     def check(self, url: str) -> None:
         """Raise `UrlNotAllowed` unless the URL may be fetched."""
 
-    def fetch(self, url: str) -> tuple[bytes, str | None]:
-        """Return the body and the content type the server claimed."""
+    def fetch(self, url: str, *, max_bytes: int | None = None) -> tuple[bytes, str | None]:
+        """Return the body and the content type the server claimed; `max_bytes` replaces
+        the fetcher's own byte cap (videos are allowed more than images)."""
 
 
 class WebhookOutbox(Protocol):

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from faceport.accounts import Usage
-from faceport.tasks import FaceMapEntry, OutputFormat, TargetSelection, TaskStatus
+from faceport.tasks import FaceMapEntry, OutputFormat, TargetSelection, TaskStatus, VideoInfo
 from faceport.webhooks import DeliveryStatus
 
 # Every submit takes one (the seed dialects map theirs, e.g. `notifyHook`, onto it).
@@ -90,6 +90,50 @@ class FaceFusionRequest(_Strict):
     notify_url: NotifyUrl = None
 
 
+class VideoInput(_Strict):
+    """A video given by URL (fetched by the server) or inline as base64."""
+
+    url: str | None = Field(default=None, description="http(s) URL of an MP4/MOV, WebM/MKV or AVI.")
+    base64: str | None = Field(default=None, description="Base64 bytes (a data: URI is fine).")
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Self:
+        if (self.url is None) == (self.base64 is None):
+            raise ValueError("give exactly one of 'url' or 'base64'")
+        return self
+
+
+class VideoFaceSwapRequest(_Strict):
+    """Put the face of `source` onto faces of `video`; the result is an H.264 MP4 with the
+    video's frame timing and its audio kept."""
+
+    source: ImageInput = Field(description="The image whose (largest) face is used.")
+    video: VideoInput = Field(description="The video whose faces are replaced.")
+    target_index: int | Literal["all"] | None = Field(
+        default=None,
+        description=(
+            "Which face: an index (0, the default, is the largest face in the first frame "
+            'that shows faces; that person is then followed), or "all" faces.'
+        ),
+    )
+    reference_face: ImageInput | None = Field(
+        default=None,
+        description="Instead of target_index: swap only faces of the person in this image.",
+    )
+    metadata: dict[str, Any] | None = Field(
+        default=None, description="Anything you like; echoed back on the task."
+    )
+    notify_url: NotifyUrl = None
+
+    @model_validator(mode="after")
+    def _one_selection(self) -> Self:
+        if self.target_index is not None and self.reference_face is not None:
+            raise ValueError("give target_index or reference_face, not both")
+        if isinstance(self.target_index, int) and not 0 <= self.target_index <= 99:
+            raise ValueError("target_index must be 0..99 or 'all'")
+        return self
+
+
 class FaceDetectRequest(_Strict):
     """Find every face in `image`."""
 
@@ -157,6 +201,9 @@ class TaskView(BaseModel):
     price: int = Field(description="Credits: charged if the task succeeds, else nothing.")
     result: ResultInfo | None
     error: ErrorInfo | None
+    video: VideoInfo | None = Field(
+        default=None, description="Video tasks: the input video as probed (duration, size)."
+    )
 
 
 class TaskList(BaseModel):

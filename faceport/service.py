@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -22,7 +23,7 @@ from faceport.errors import (
     UrlFetchFailed,
     UrlNotAllowed,
 )
-from faceport.media import decode_base64, inspect_image
+from faceport.media import decode_base64, inspect_image, inspect_video
 from faceport.ports import (
     AccountStore,
     BlobStore,
@@ -45,17 +46,19 @@ from faceport.schemas import (
     TaskList,
     TaskView,
     Timings,
+    VideoFaceSwapRequest,
+    VideoInput,
 )
 from faceport.settings import Settings
 from faceport.tasks import (
     ACTIVE,
-    MEDIA_TYPES,
     InputRef,
     Operation,
     Task,
     TaskParams,
     TaskStatus,
     new_task_id,
+    result_media,
     utcnow,
 )
 
@@ -106,6 +109,25 @@ def submit_face_fusion(
     return _submit(svc, caller, "face_fusion", params, inputs, request, idempotency_key)
 
 
+def submit_video_face_swap(
+    svc: Services,
+    caller: Caller,
+    request: VideoFaceSwapRequest,
+    *,
+    idempotency_key: str | None = None,
+) -> Task:
+    """Queue a video face swap (see `VideoFaceSwapRequest`). Only the size and container
+    are checked here; duration and resolution are probed by the workflow's prepare step,
+    which fails the task with the limit's code before any face work (and lowers the hold
+    to the video's real price)."""
+    target_index = 0 if request.target_index is None else request.target_index
+    inputs: dict[str, ImageInput | VideoInput] = {"source": request.source, "video": request.video}
+    if request.reference_face is not None:
+        inputs["reference_face"] = request.reference_face
+    params = TaskParams(target_index=target_index)
+    return _submit(svc, caller, "video_face_swap", params, inputs, request, idempotency_key)
+
+
 def submit_face_detect(
     svc: Services,
     caller: Caller,
@@ -123,7 +145,7 @@ def _submit(
     caller: Caller,
     operation: Operation,
     params: TaskParams,
-    given: dict[str, ImageInput],
+    given: Mapping[str, ImageInput | VideoInput],
     request: BaseModel,
     idempotency_key: str | None,
 ) -> Task:
@@ -202,16 +224,25 @@ def _drop_inputs(svc: Services, inputs: dict[str, InputRef]) -> None:
             svc.blobs.delete(ref.blob)
 
 
-def _accept_input(svc: Services, task_id: str, name: str, given: ImageInput) -> InputRef:
+def _accept_input(
+    svc: Services, task_id: str, name: str, given: ImageInput | VideoInput
+) -> InputRef:
     if given.url is not None:
         svc.fetcher.check(given.url)  # refuse early; the fetch itself checks again
         return InputRef(url=given.url)
     assert given.base64 is not None
     limits = svc.settings
-    data = decode_base64(given.base64, limits.max_input_bytes)
-    info = inspect_image(data, max_bytes=limits.max_input_bytes, max_pixels=limits.max_input_pixels)
+    if isinstance(given, VideoInput):
+        data = decode_base64(given.base64, limits.max_video_bytes)
+        media_type = inspect_video(data, max_bytes=limits.max_video_bytes)
+    else:
+        data = decode_base64(given.base64, limits.max_input_bytes)
+        info = inspect_image(
+            data, max_bytes=limits.max_input_bytes, max_pixels=limits.max_input_pixels
+        )
+        media_type = info.media_type
     key = input_key(task_id, name)
-    svc.blobs.put(key, data, info.media_type)
+    svc.blobs.put(key, data, media_type)
     return InputRef(blob=key)
 
 
@@ -280,7 +311,7 @@ def render_task(svc: Services, task: Task) -> TaskView:
         result = ResultInfo(
             url=svc.blobs.url_for(task.result_key, ttl),
             expires_at=utcnow() + timedelta(seconds=ttl),
-            content_type=MEDIA_TYPES[task.params.output_format],
+            content_type=result_media(task)[1],
         )
     elif task.status is TaskStatus.SUCCEEDED and task.result_data is not None:
         result = ResultInfo.model_validate(task.result_data)
@@ -302,6 +333,7 @@ def render_task(svc: Services, task: Task) -> TaskView:
         price=task.price,
         result=result,
         error=ErrorInfo(code=task.error.code, message=task.error.message) if task.error else None,
+        video=task.video,
     )
 
 
@@ -310,6 +342,7 @@ _PUBLIC_PARAMS: dict[str, set[str]] = {
     "face_swap": {"target_index", "face_map", "output_format"},
     "face_fusion": {"similarity", "output_format"},
     "face_detect": set(),
+    "video_face_swap": {"target_index"},
 }
 
 

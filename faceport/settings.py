@@ -33,6 +33,11 @@ class Settings(BaseSettings):
     )
     max_input_bytes: int = 15 * MiB
     max_input_pixels: int = 40_000_000
+    max_video_bytes: int = Field(default=100 * MiB, description="Largest input video file.")
+    max_video_duration_s: float = Field(default=300.0, description="Longest input video.")
+    max_video_pixels: int = Field(
+        default=1920 * 1080, description="Most pixels per video frame (1080p either way up)."
+    )
     fetch_timeout_s: float = 10.0
     fetch_max_redirects: int = 3
 

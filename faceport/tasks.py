@@ -26,7 +26,7 @@ class TaskStatus(StrEnum):
 TERMINAL = frozenset({TaskStatus.SUCCEEDED, TaskStatus.FAILED, TaskStatus.CANCELED})
 ACTIVE = frozenset({TaskStatus.QUEUED, TaskStatus.RUNNING})
 
-Operation = Literal["face_swap", "face_fusion", "face_detect"]
+Operation = Literal["face_swap", "face_fusion", "face_detect", "video_face_swap"]
 OutputFormat = Literal["png", "jpg", "webp"]
 # One face by index (0 = largest), several, or every face.
 TargetSelection = int | list[int] | Literal["all"]
@@ -41,6 +41,20 @@ class InputRef(BaseModel):
 
     url: str | None = None
     blob: str | None = None
+
+
+class VideoInfo(BaseModel):
+    """What a probe of an input video found: picture size as displayed, timing, audio."""
+
+    model_config = ConfigDict(frozen=True)
+
+    width: int = Field(description="Width as displayed (after any rotation).")
+    height: int = Field(description="Height as displayed (after any rotation).")
+    duration_s: float
+    frames: int
+    frame_rate: float = Field(description="Average frames per second.")
+    rotation: int = Field(default=0, description="Display rotation the file asks for, degrees.")
+    has_audio: bool = False
 
 
 class TaskError(BaseModel):
@@ -92,6 +106,16 @@ class Task(BaseModel):
     result_key: str | None = None
     result_data: dict[str, Any] | None = None
     error: TaskError | None = None
+    video: VideoInfo | None = Field(
+        default=None, description="The input video as probed (video tasks; billing uses it)."
+    )
+
+
+def result_media(task: Task) -> tuple[str, str]:
+    """The file extension and media type of a task's result file."""
+    if task.operation == "video_face_swap":
+        return "mp4", "video/mp4"
+    return task.params.output_format, MEDIA_TYPES[task.params.output_format]
 
 
 def new_task_id() -> str:

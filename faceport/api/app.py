@@ -37,6 +37,7 @@ from faceport.schemas import (
     SigningSecrets,
     TaskList,
     TaskView,
+    VideoFaceSwapRequest,
 )
 from faceport.service import Services
 from faceport.tasks import Task, TaskStatus
@@ -200,6 +201,27 @@ def build_app(svc: Services) -> APIGatewayRestResolver:
         request: FaceFusionRequest, idempotency_key: IdempotencyKey = None
     ) -> Response[str]:
         task = service.submit_face_fusion(svc, _caller(), request, idempotency_key=idempotency_key)
+        return _accepted(task)
+
+    @app.post(
+        "/v1/video-face-swap",
+        summary="Swap a face in a video",
+        description=(
+            "Queue a video face swap and answer 202 with the task; its `progress` moves "
+            "as frames are done. The result is an H.264 MP4 with the video's frame timing "
+            "and audio kept. Limits (file size, duration, resolution) are settings; a video "
+            "over one fails with `input_too_large`, `video_too_long` or "
+            "`video_resolution_too_high` before any face work."
+        ),
+        responses=_SUBMIT_RESPONSES,
+        tags=["video face swap"],
+    )
+    def video_face_swap(
+        request: VideoFaceSwapRequest, idempotency_key: IdempotencyKey = None
+    ) -> Response[str]:
+        task = service.submit_video_face_swap(
+            svc, _caller(), request, idempotency_key=idempotency_key
+        )
         return _accepted(task)
 
     @app.post(

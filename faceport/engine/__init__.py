@@ -21,9 +21,11 @@ from ._swap import (
     swap_faces_frames,
 )
 from ._types import Box, Frame, Landmarks, Mask, Triangles
+from ._video import DEFAULT_VIDEO_SETTINGS, VideoSettings, VideoSwapReport, swap_face_video
 
 __all__ = [
     "DEFAULT_SETTINGS",
+    "DEFAULT_VIDEO_SETTINGS",
     "TRAINED_ALGORITHMIC_MEDIA",
     "Box",
     "DetectedFace",
@@ -38,6 +40,8 @@ __all__ = [
     "SwapResult",
     "TargetSelection",
     "Triangles",
+    "VideoSettings",
+    "VideoSwapReport",
     "clear_source_cache",
     "decode_image",
     "detect_faces_in_image",
@@ -46,5 +50,6 @@ __all__ = [
     "read_digital_source_type",
     "swap_face",
     "swap_face_frames",
+    "swap_face_video",
     "swap_faces_frames",
 ]

@@ -7,12 +7,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import av
 import pytest
 
 from faceport.cli import main
 from faceport.engine import read_digital_source_type
 from tests.support.identity import identity_distance
 from tests.support.images import astronaut_jpeg, coffee_jpeg, grace_hopper_jpeg, two_faces_jpeg
+from tests.support.video import ClipSpec, write_clip
 
 
 @pytest.fixture
@@ -121,3 +123,46 @@ def test_bad_arguments_are_refused_by_the_parser(argv: list[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
         main(argv)
     assert exit_info.value.code == 2
+
+
+def test_swap_video_writes_an_mp4_with_the_input_timing(
+    photos: dict[str, Path], tmp_path: Path
+) -> None:
+    clip = write_clip(tmp_path / "clip.mp4", ClipSpec(frames=12))
+    out = tmp_path / "out.mp4"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "faceport.cli",
+            "swap-video",
+            str(photos["astronaut"]),
+            str(clip),
+            "-o",
+            str(out),
+        ],
+        capture_output=True,
+        check=False,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["frames"] == report["swapped_frames"] == 12
+    with av.open(str(out)) as container:
+        assert container.streams.video[0].codec_context.name == "h264"
+        assert len(container.streams.audio) == 1
+        assert sum(1 for _ in container.decode(video=0)) == 12
+
+
+def test_swap_video_refuses_a_video_over_a_limit(
+    photos: dict[str, Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clip = write_clip(tmp_path / "clip.mp4", ClipSpec(frames=30))  # 2 s
+    monkeypatch.setenv("FACEPORT_MAX_VIDEO_DURATION_S", "1")
+    out = tmp_path / "out.mp4"
+    assert main(["swap-video", str(photos["astronaut"]), str(clip), "-o", str(out)]) == 2
+    assert capsys.readouterr().err.startswith("faceport: video_too_long:")
+    assert not out.exists()

@@ -4,9 +4,11 @@ Functions orchestrator and the SageMaker engine's token bookkeeping."""
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import boto3
@@ -191,6 +193,21 @@ def test_blobs_go_to_their_bucket_and_links_are_presigned_and_expire(
     blobs.delete("results/t.png")
     with pytest.raises(NotFound):
         blobs.get("results/t.png")
+
+
+def test_files_go_through_s3_whole_without_passing_through_memory_at_once(
+    clients: AwsClients, tmp_path: Path
+) -> None:
+    boto3.client("s3", region_name=REGION).create_bucket(Bucket="faceport-out")
+    blobs = S3BlobStore("faceport-in", "faceport-out", clients)
+    video = tmp_path / "out.mp4"
+    video.write_bytes(os.urandom(9 * 1024 * 1024))  # above boto3's 8 MiB multipart threshold
+    blobs.put_file("results/t.mp4", video, "video/mp4")
+    back = tmp_path / "back.mp4"
+    blobs.get_file("results/t.mp4", back)
+    assert back.read_bytes() == video.read_bytes()
+    with pytest.raises(NotFound):
+        blobs.get_file("results/missing.mp4", tmp_path / "missing")
 
 
 # -- orchestrator ----------------------------------------------------------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -51,8 +52,11 @@ def event_for(name: str, caller: IssuedKey) -> dict[str, Any]:
 
 
 def test_submit_then_get_list_and_cancel_through_the_handler(
-    aws: AwsWorld, caller: IssuedKey
+    aws: AwsWorld, caller: IssuedKey, fake_engine: FakeEngine
 ) -> None:
+    # Hold the engine so that the cancel meets a running execution (moto cannot stop an
+    # execution whose worker thread has not started yet).
+    fake_engine.gate = threading.Event()
     event = event_for("api/post_face_swap", caller)
     body = json.loads(event["body"])
     body["source"] = body["target"] = {"base64": b64(tiny_image("JPEG"))}
@@ -63,6 +67,7 @@ def test_submit_then_get_list_and_cancel_through_the_handler(
     assert submitted["statusCode"] == 202
     task = json.loads(submitted["body"])
     assert task["metadata"] == {"order": "A-17"}
+    assert fake_engine.entered.wait(10)
 
     for name, path in [
         ("api/get_task", f"/v1/tasks/{task['id']}"),
@@ -74,6 +79,7 @@ def test_submit_then_get_list_and_cancel_through_the_handler(
         assert reply["statusCode"] == 200, reply
         assert json.loads(reply["body"])["id"] == task["id"]
 
+    fake_engine.gate.set()
     listed = lambda_handler(event_for("api/list_tasks", caller), None)
     assert listed["statusCode"] == 200
     assert json.loads(listed["body"])["data"] == []  # filtered on succeeded; ours was canceled

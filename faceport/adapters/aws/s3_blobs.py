@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from faceport.adapters.aws.clients import AwsClients, error_code
 from faceport.errors import NotFound
 
@@ -27,6 +29,20 @@ class S3BlobStore:
 
     def get(self, key: str) -> bytes:
         return read_object(self._clients, self.bucket_for(key), key)
+
+    def put_file(self, key: str, path: Path, content_type: str) -> None:
+        # boto3's managed transfer: multipart for large files, never the whole file in memory.
+        self._clients.s3.upload_file(
+            str(path), self.bucket_for(key), key, ExtraArgs={"ContentType": content_type}
+        )
+
+    def get_file(self, key: str, path: Path) -> None:
+        try:
+            self._clients.s3.download_file(self.bucket_for(key), key, str(path))
+        except Exception as exc:
+            if error_code(exc) in ("NoSuchKey", "404"):
+                raise NotFound("No such file.") from exc
+            raise
 
     def delete(self, key: str) -> None:
         self._clients.s3.delete_object(Bucket=self.bucket_for(key), Key=key)

@@ -6,7 +6,9 @@ pay for OpenCV and mediapipe.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Literal
 
 from faceport.tasks import OutputFormat, TargetSelection
 
@@ -48,3 +50,27 @@ class InProcessEngine:
         from faceport import engine
 
         return [face.to_dict() for face in engine.detect_faces_in_image(image)]
+
+    def swap_face_video(
+        self,
+        source: bytes,
+        video: Path,
+        output: Path,
+        *,
+        target_index: int | Literal["all"],
+        reference_face: bytes | None,
+        progress: Callable[[float], None],
+        should_stop: Callable[[], bool],
+    ) -> dict[str, Any]:
+        from faceport import engine
+
+        report = engine.swap_face_video(
+            source,
+            video,
+            output,
+            target_index=target_index,
+            reference_face=reference_face,
+            progress=progress,
+            should_stop=should_stop,
+        )
+        return report.to_dict()

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import os
 import re
+import shutil
 import time
 from pathlib import Path
 from urllib.parse import urlencode
@@ -36,6 +37,19 @@ class FileBlobStore:
         partial = path.with_name(path.name + ".partial")
         partial.write_bytes(data)
         os.replace(partial, path)  # readers never see half a file
+
+    def put_file(self, key: str, path: Path, content_type: str) -> None:
+        target = self._path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(target.name + ".partial")
+        shutil.copyfile(path, partial)
+        os.replace(partial, target)
+
+    def get_file(self, key: str, path: Path) -> None:
+        try:
+            shutil.copyfile(self._path(key), path)
+        except FileNotFoundError as exc:
+            raise NotFound("No such file.") from exc
 
     def get(self, key: str) -> bytes:
         try:

@@ -15,7 +15,7 @@ import socket
 import sys
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -81,9 +81,19 @@ def _response_parts(response: dict[str, Any]) -> tuple[int, list[tuple[str, str]
 
 
 def make_server(
-    host: str, port: int, handler: ProxyHandler, blobs: FileBlobStore, max_body_bytes: int
+    host: str,
+    port: int,
+    handler: ProxyHandler,
+    blobs: FileBlobStore,
+    max_body_bytes: int,
+    route_body_bytes: Mapping[str, int] | None = None,
 ) -> ThreadingHTTPServer:
-    """A threaded HTTP/1.1 server that forwards to `handler`; call `serve_forever()` on it."""
+    """A threaded HTTP/1.1 server that forwards to `handler`; call `serve_forever()` on it.
+
+    Bodies over `max_body_bytes` are refused unread; `route_body_bytes` gives paths that
+    take more (a video upload) their own cap.
+    """
+    body_caps = dict(route_body_bytes or {})
 
     class RequestHandler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -126,9 +136,10 @@ def make_server(
                 self.close_connection = True
                 raise LengthRequired()
             length = int(self.headers.get("Content-Length") or 0)
-            if length > max_body_bytes:
+            cap = body_caps.get(urlsplit(self.path).path, max_body_bytes)
+            if length > cap:
                 self.close_connection = True  # do not read a body we refuse
-                raise InputTooLarge(f"The request body is over {max_body_bytes} bytes.")
+                raise InputTooLarge(f"The request body is over {cap} bytes.")
             return self.rfile.read(length) if length else b""
 
         def _file(self) -> tuple[int, list[tuple[str, str]], bytes]:

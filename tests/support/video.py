@@ -1,0 +1,212 @@
+"""Synthetic test videos made from the packaged photos: a face that pans, zooms and turns a
+little, an optional cut to a stretch without a face, an optional tone as the audio track.
+
+Every frame's camera motion is known (`frame_transform`), so tests can map landmarks found
+in an output frame back onto the still photo, where the true face does not move at all.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+
+from tests.support import images
+
+
+@dataclass(frozen=True)
+class ClipSpec:
+    """What to render; `no_face` lists [start, end) frame ranges that show a faceless photo."""
+
+    width: int = 480
+    height: int = 360
+    fps: int = 15
+    frames: int = 30
+    photo: Callable[[], np.ndarray] = images.grace_hopper_bgr
+    face_scale: float = 0.55  # photo height as a fraction of the frame height
+    pan_px: float = 40.0  # horizontal travel over the clip, in output pixels
+    zoom: float = 0.10  # relative growth over the clip
+    turn_deg: float = 4.0  # in-plane rotation at the end of the clip
+    no_face: Sequence[tuple[int, int]] = ()
+    audio: bool = True
+    rotation_tag: int = 0  # 90: stored turned a quarter left, displayed upright
+    frame_durations: Sequence[int] | None = None  # in 1/fps/2 ticks: variable frame rate
+    crf: int = 18
+
+
+def frame_transform(spec: ClipSpec, index: int) -> np.ndarray:
+    """The 2x3 affine map from photo pixels to output pixels of frame `index`."""
+    photo = spec.photo()
+    t = index / max(1, spec.frames - 1)
+    scale = spec.face_scale * spec.height / photo.shape[0] * (1.0 + spec.zoom * t)
+    angle = spec.turn_deg * math.sin(math.pi * t)
+    centre = (photo.shape[1] / 2, photo.shape[0] / 2)
+    matrix = cv2.getRotationMatrix2D(centre, angle, scale)
+    matrix[0, 2] += spec.width / 2 - centre[0] - spec.pan_px / 2 + spec.pan_px * t
+    matrix[1, 2] += spec.height / 2 - centre[1]
+    return matrix
+
+
+def render_frame(spec: ClipSpec, index: int) -> np.ndarray:
+    """Frame `index` of the clip as BGR."""
+    if any(start <= index < end for start, end in spec.no_face):
+        return cv2.resize(images.coffee_bgr(), (spec.width, spec.height))
+    return cv2.warpAffine(
+        spec.photo(),
+        frame_transform(spec, index),
+        (spec.width, spec.height),
+        flags=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_REPLICATE,  # a mirrored border would add faces
+    )
+
+
+def frame_pts(spec: ClipSpec) -> list[int]:
+    """Presentation times of the frames in the video stream's time base (1 / (2 fps))."""
+    durations = spec.frame_durations or [2] * spec.frames
+    pts, now = [], 0
+    for index in range(spec.frames):
+        pts.append(now)
+        now += durations[index % len(durations)]
+    return pts
+
+
+def write_clip(path: Path, spec: ClipSpec) -> Path:
+    """Encode the clip as H.264 MP4 (with an AAC tone when `spec.audio`) and return `path`."""
+    time_base = Fraction(1, spec.fps * 2)
+    with av.open(str(path), "w", format="mp4") as container:
+        video = container.add_stream("libx264", rate=spec.fps)
+        video.width, video.height = spec.width, spec.height
+        if spec.rotation_tag:
+            video.width, video.height = spec.height, spec.width
+        video.pix_fmt = "yuv420p"
+        video.time_base = time_base
+        video.codec_context.time_base = time_base
+        video.options = {"crf": str(spec.crf), "preset": "veryfast"}
+        audio = container.add_stream("aac", rate=48_000) if spec.audio else None
+        if audio is not None:
+            audio.layout = "mono"
+        for index, pts in enumerate(frame_pts(spec)):
+            picture = render_frame(spec, index)
+            if spec.rotation_tag:
+                picture = cv2.rotate(picture, cv2.ROTATE_90_COUNTERCLOCKWISE)
+            frame = av.VideoFrame.from_ndarray(picture, format="bgr24")
+            frame.pts, frame.time_base = pts, time_base
+            container.mux(video.encode(frame))
+        container.mux(video.encode(None))
+        if audio is not None:
+            seconds = (frame_pts(spec)[-1] + 2) * float(time_base)
+            _write_tone(container, audio, seconds)
+    if spec.rotation_tag:
+        set_display_rotation(path, spec.rotation_tag)
+    return path
+
+
+def _write_tone(
+    container: av.container.OutputContainer, stream: av.AudioStream, seconds: float
+) -> None:
+    rate = 48_000
+    samples = np.arange(round(seconds * rate), dtype=np.float32) / rate
+    tone = (0.2 * np.sin(2 * np.pi * 440.0 * samples)).astype(np.float32)
+    block = 1024
+    for start in range(0, len(tone), block):
+        chunk = tone[start : start + block][None, :]
+        frame = av.AudioFrame.from_ndarray(chunk, format="flt", layout="mono")
+        frame.sample_rate, frame.pts = rate, start
+        container.mux(stream.encode(frame))
+    container.mux(stream.encode(None))
+
+
+def set_display_rotation(path: Path, degrees: int) -> None:
+    """Rewrite the video track's tkhd matrix so players turn the picture `degrees` (90)
+    clockwise (FFmpeg reports it as a rotation of -90).
+
+    MP4 keeps rotation as a 3x3 matrix in the track header; patching its 36 bytes is how a
+    phone's portrait clip looks to a decoder, without re-encoding anything.
+    """
+    if degrees != 90:
+        raise ValueError("only 90 degrees is supported here")
+    data = bytearray(path.read_bytes())
+    at = data.find(b"tkhd")  # the first track is the video track
+    if at < 0 or data[at + 4] != 0:
+        raise ValueError("no version-0 tkhd box found")
+    matrix_at = at + 4 + 4 + 4 + 4 + 4 + 4 + 4 + 8 + 2 + 2 + 2 + 2
+    one, minus_one, w = 0x00010000, 0xFFFF0000, 0x40000000
+    values = (0, one, 0, minus_one, 0, 0, 0, 0, w)
+    data[matrix_at : matrix_at + 36] = b"".join(v.to_bytes(4, "big") for v in values)
+    path.write_bytes(bytes(data))
+
+
+def decoded_frames(path: Path) -> Iterator[np.ndarray]:
+    """The frames of a video as BGR, as displayed (rotation applied by the caller)."""
+    with av.open(str(path)) as container:
+        for frame in container.decode(video=0):
+            yield frame.to_ndarray(format="bgr24")
+
+
+def face_jitter(path: Path, spec: ClipSpec, frames: Sequence[int]) -> float:
+    """How much the face moves on the still photo between consecutive frames, measured
+    with dlib's 5-point shape predictor (independent of the engine's landmarks).
+
+    Each frame's 5 points are mapped back onto the photo with the inverse of the frame's
+    known camera motion; there a real face does not move, so what is left is jitter. The
+    result is the median over consecutive pairs of the mean point displacement, as a
+    fraction of the distance between the eyes.
+    """
+    wanted = set(frames)
+    points: dict[int, np.ndarray] = {}
+    for index, frame in enumerate(decoded_frames(path)):
+        if index in wanted:
+            found = five_points(frame)
+            if found is not None:
+                inverse = cv2.invertAffineTransform(frame_transform(spec, index))
+                points[index] = cv2.transform(found[None], inverse)[0]
+    steps = []
+    for index in sorted(points):
+        if index + 1 in points:
+            before, after = points[index], points[index + 1]
+            eyes = float(np.linalg.norm(before[0] - before[2]))
+            steps.append(float(np.linalg.norm(after - before, axis=1).mean()) / eyes)
+    if not steps:
+        raise ValueError("no consecutive frames with a face")
+    return float(np.median(steps))
+
+
+def five_points(frame: np.ndarray) -> np.ndarray | None:
+    """dlib's 5 landmarks (eye corners, nose) of the largest face, or None."""
+    from tests.support.identity import _models
+
+    detector, predictor, _ = _models()
+    rgb = np.ascontiguousarray(frame[:, :, ::-1])
+    rects = detector(rgb, 0)
+    if len(rects) == 0:
+        return None
+    shape = predictor(rgb, max(rects, key=lambda rect: rect.area()))
+    return np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float32)
+
+
+def face_flicker(path: Path, spec: ClipSpec) -> float:
+    """How much the face region changes between consecutive frames once the known camera
+    motion is undone: the median over frame pairs of the mean absolute grey-level change
+    inside the photo's face box. For the input this is compression and resampling noise;
+    a swapped face that jitters or flickers in tone adds to it."""
+    from tests.support.identity import _models
+
+    photo = spec.photo()
+    detector = _models()[0]
+    rect = max(detector(np.ascontiguousarray(photo[:, :, ::-1]), 1), key=lambda r: r.area())
+    box = (slice(max(0, rect.top()), rect.bottom()), slice(max(0, rect.left()), rect.right()))
+    before, changes = None, []
+    for index, frame in enumerate(decoded_frames(path)):
+        inverse = cv2.invertAffineTransform(frame_transform(spec, index))
+        still = cv2.warpAffine(frame, inverse, (photo.shape[1], photo.shape[0]))
+        face = still[box].astype(np.float32)
+        if before is not None:
+            changes.append(float(np.abs(face - before).mean()))
+        before = face
+    return float(np.median(changes))

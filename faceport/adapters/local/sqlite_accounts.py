@@ -6,10 +6,7 @@ against a bug in this file."""
 from __future__ import annotations
 
 import sqlite3
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -26,6 +23,7 @@ from faceport.accounts import (
     new_account_id,
     new_api_key,
 )
+from faceport.adapters.local.sqlite_db import SqliteDatabase
 from faceport.errors import (
     AccountNotFound,
     IdempotencyKeyReused,
@@ -92,30 +90,10 @@ class SqliteAccounts:
     """AccountStore and Ledger on one SQLite file (the data dir's database)."""
 
     def __init__(self, path: Path) -> None:
-        self._path = path
-        self._local = threading.local()
-        path.parent.mkdir(parents=True, exist_ok=True)
+        self._database = SqliteDatabase(path)
+        self._db = self._database.connection
+        self._write = self._database.write
         self._db().executescript(_SCHEMA)
-
-    def _db(self) -> sqlite3.Connection:
-        db: sqlite3.Connection | None = getattr(self._local, "db", None)
-        if db is None:
-            db = sqlite3.connect(self._path, timeout=60, isolation_level=None)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=FULL")  # an acknowledged charge survives a power cut
-            self._local.db = db
-        return db
-
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        db = self._db()
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            yield db
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
 
     # -- AccountStore --------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
+from faceport.adapters.local.sqlite_db import SqliteDatabase
 from faceport.errors import ValidationFailed
 from faceport.ports import TaskPage
 from faceport.tasks import Task, TaskStatus, utcnow
@@ -37,36 +38,21 @@ class SqliteTaskStore:
     """TaskStore on one SQLite file. Safe across threads; one process owns the file."""
 
     def __init__(self, path: Path, on_end: EndHook | None = None) -> None:
-        self._path = path
+        self._database = SqliteDatabase(path)
         self._on_end = on_end
-        self._local = threading.local()
         # Wakes `wait_until_done` callers as soon as a task of this process changes.
         self._changed = threading.Condition()
-        path.parent.mkdir(parents=True, exist_ok=True)
         self._db().executescript(_SCHEMA)
 
     # -- connections -----------------------------------------------------------------
 
     def _db(self) -> sqlite3.Connection:
-        db: sqlite3.Connection | None = getattr(self._local, "db", None)
-        if db is None:
-            db = sqlite3.connect(self._path, timeout=30, isolation_level=None)
-            db.execute("PRAGMA journal_mode=WAL")
-            # FULL: a task acknowledged with 202 survives a power cut, not only a crash.
-            db.execute("PRAGMA synchronous=FULL")
-            self._local.db = db
-        return db
+        return self._database.connection()
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
-        db = self._db()
-        db.execute("BEGIN IMMEDIATE")
-        try:
+        with self._database.write() as db:
             yield db
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
         with self._changed:
             self._changed.notify_all()
 

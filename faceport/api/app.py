@@ -6,8 +6,10 @@ difference between the two is the `Services` it is given.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Mapping
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
@@ -17,6 +19,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 )
 from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn, HTTPBearer
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Query
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from pydantic import BaseModel
 
 from faceport import notify, service
@@ -103,9 +106,48 @@ def _json(status: int, model: Any, headers: dict[str, str] | None = None) -> Res
     )
 
 
+class ThreadSafeRestResolver(APIGatewayRestResolver):
+    """Powertools' REST resolver, safe to call from several threads at once.
+
+    Powertools keeps the request being resolved in a class attribute
+    (`BaseRouter.current_event`, shared by every resolver in the process) and in the
+    instance's `context` dict. A Lambda process serves one request at a time, but the local
+    server serves many at once, and two requests would read each other's event and caller.
+    Here both live in thread-local storage, per resolver.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        self._per_thread = threading.local()
+        super().__init__(**kwargs)
+
+    @property  # type: ignore[override]
+    def current_event(self) -> APIGatewayProxyEvent:
+        event: APIGatewayProxyEvent = self._per_thread.event
+        return event
+
+    @current_event.setter
+    def current_event(self, value: APIGatewayProxyEvent) -> None:
+        self._per_thread.event = value
+
+    @property
+    def context(self) -> dict[str, Any]:
+        if not hasattr(self._per_thread, "context"):
+            self._per_thread.context = {}
+        context: dict[str, Any] = self._per_thread.context
+        return context
+
+    @context.setter
+    def context(self, value: dict[str, Any]) -> None:
+        self._per_thread.context = value
+
+    def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+        self.current_event = cast(APIGatewayProxyEvent, self._to_proxy_event(dict(event)))
+        return super().resolve(event, context)
+
+
 def build_app(svc: Services) -> APIGatewayRestResolver:
     """The resolver with every native route, bound to one set of services."""
-    app = APIGatewayRestResolver(enable_validation=True)
+    app = ThreadSafeRestResolver(enable_validation=True)
     app.enable_swagger(
         path="/docs",
         title=API_TITLE,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 import time
 from typing import Any
@@ -236,3 +237,34 @@ def test_keys_never_reach_the_logs(
     call(app, "POST", "/v1/face-swap", "{broken")
     assert caplog.records  # something was logged, and none of it is the key
     assert api_key[21:] not in caplog.text and api_key[:-1] not in caplog.text
+
+
+def test_requests_served_at_once_each_act_for_their_own_caller(
+    settings: Settings, fake_engine: FakeEngine
+) -> None:
+    # The local server resolves many requests at once; Powertools' resolver keeps the
+    # request it is resolving on itself, so each must get a resolver of its own.
+    unlimited = settings.model_copy(update={"rate_limit_per_s": 1e6, "rate_limit_burst": 10**6})
+    runtime = build_local_runtime(unlimited, engine=fake_engine)
+    first = funded_app(runtime, 10)
+    keys = [first.api_key, new_account(runtime.accounts, runtime.accounts, 20)]
+    seen: list[tuple[int, int]] = []
+
+    def ask(n: int) -> None:
+        for _ in range(20):
+            reply = call(first.as_key(keys[n % 2]), "GET", "/v1/account")
+            seen.append((n % 2, reply.json()["balance"]))
+
+    threads = [threading.Thread(target=ask, args=(n,)) for n in range(8)]
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads often, as a loaded server does
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(switch)
+    assert len(seen) == 160
+    assert {balance for who, balance in seen if who == 0} == {10}
+    assert {balance for who, balance in seen if who == 1} == {20}

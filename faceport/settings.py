@@ -49,6 +49,9 @@ class Settings(BaseSettings):
         description="A running task whose worker stops renewing is retried after this.",
     )
     task_max_attempts: int = 3
+    progress_interval_s: float = Field(
+        default=0.5, gt=0, description="A long task writes its progress at most this often."
+    )
 
     # webhooks (see faceport/webhooks.py; the defaults spread 12 tries over about a day)
     webhook_max_attempts: int = Field(default=12, ge=1, description="Tries per delivery.")

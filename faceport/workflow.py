@@ -187,8 +187,7 @@ def execute(deps: WorkflowDeps, task_id: str) -> Output | None:
     return collect(deps, task_id, run_engine(deps.engine, request))
 
 
-# how often a running video task writes its progress, and looks whether it was canceled
-PROGRESS_INTERVAL_S = 0.5
+# how often a running video task looks whether it was canceled
 CANCEL_POLL_INTERVAL_S = 0.5
 
 
@@ -218,13 +217,15 @@ def _execute_video(deps: WorkflowDeps, engine: Engine, task: Task) -> Output | N
 
 
 def _progress_writer(deps: WorkflowDeps, task_id: str, *, start: int) -> Callable[[float], None]:
-    """Map the engine's fraction done onto start..99 on the task, at most twice a second."""
+    """Map the engine's fraction done onto start..99 on the task, at most once every
+    `progress_interval_s`."""
+    interval_s = deps.settings.progress_interval_s
     last = {"at": 0.0, "value": start}
 
     def write(fraction: float) -> None:
         value = min(99, start + int((99 - start) * fraction))
         now = time.monotonic()
-        if value > last["value"] and now - last["at"] >= PROGRESS_INTERVAL_S:
+        if value > last["value"] and now - last["at"] >= interval_s:
             last.update(at=now, value=value)
             deps.tasks.update_if(task_id, RUNNING, progress=value)
 

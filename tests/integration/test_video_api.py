@@ -40,6 +40,7 @@ def make_app(tmp_path: Path, **limits: Any) -> Iterator[tuple[Api, LocalRuntime]
         # These tests poll the task; rate limits are tested elsewhere.
         rate_limit_per_s=1000,
         rate_limit_burst=1000,
+        progress_interval_s=0.02,  # progress must be seen moving however fast the clip goes
         **limits,
     )
     runtime = build_local_runtime(settings)  # the real, in-process engine

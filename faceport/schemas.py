@@ -28,10 +28,8 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class ImageInput(_Strict):
-    """An image given by URL (fetched by the server) or inline as base64."""
-
-    url: str | None = Field(default=None, description="http(s) URL of a JPEG, PNG or WebP.")
+class _UrlOrBase64(_Strict):
+    url: str | None = None
     base64: str | None = Field(default=None, description="Base64 bytes (a data: URI is fine).")
 
     @model_validator(mode="after")
@@ -39,6 +37,12 @@ class ImageInput(_Strict):
         if (self.url is None) == (self.base64 is None):
             raise ValueError("give exactly one of 'url' or 'base64'")
         return self
+
+
+class ImageInput(_UrlOrBase64):
+    """An image given by URL (fetched by the server) or inline as base64."""
+
+    url: str | None = Field(default=None, description="http(s) URL of a JPEG, PNG or WebP.")
 
 
 class FaceSwapRequest(_Strict):
@@ -90,17 +94,10 @@ class FaceFusionRequest(_Strict):
     notify_url: NotifyUrl = None
 
 
-class VideoInput(_Strict):
+class VideoInput(_UrlOrBase64):
     """A video given by URL (fetched by the server) or inline as base64."""
 
     url: str | None = Field(default=None, description="http(s) URL of an MP4/MOV, WebM/MKV or AVI.")
-    base64: str | None = Field(default=None, description="Base64 bytes (a data: URI is fine).")
-
-    @model_validator(mode="after")
-    def _exactly_one(self) -> Self:
-        if (self.url is None) == (self.base64 is None):
-            raise ValueError("give exactly one of 'url' or 'base64'")
-        return self
 
 
 class VideoFaceSwapRequest(_Strict):

@@ -64,13 +64,15 @@ def _credits(text: str) -> int:
 def open_store(args: argparse.Namespace) -> Accounts:
     """The store the flags select: DynamoDB for a deployed stack, else SQLite."""
     if args.stack or args.accounts_table:
+        from faceport.adapters.aws.clients import AwsClients
         from faceport.adapters.aws.dynamo_accounts import DynamoAccounts, tables_of_stack
 
+        clients = AwsClients()
         table, idempotency = args.accounts_table, args.idempotency_table
         if args.stack:
-            table, found = tables_of_stack(args.stack)
+            table, found = tables_of_stack(args.stack, clients)
             idempotency = idempotency or found
-        return DynamoAccounts(table, idempotency)
+        return DynamoAccounts(table, idempotency, clients)
     from faceport.adapters.local.sqlite_accounts import SqliteAccounts
     from faceport.settings import Settings
 

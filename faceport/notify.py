@@ -1,5 +1,5 @@
 """Webhook deliveries against the ports: one try of a due delivery (the local sender thread
-and the AWS sender Lambda both call `attempt`), the workflow's notify step, redelivery, the
+and the AWS sender Lambda both call `attempt`), the final event of a task, redelivery, the
 deliveries list and the account's signing secrets.
 """
 
@@ -12,7 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any
 
 from faceport import service
 from faceport.errors import NothingToRedeliver, UrlFetchFailed, UrlNotAllowed
@@ -36,10 +35,12 @@ from faceport.webhooks import (
     QueuedTry,
     RetryPolicy,
     SigningSecret,
+    WebhookEvent,
     decide,
     final_event,
     new_secret,
     rotated,
+    sends_final_event,
     sign,
     valid_secrets,
 )
@@ -102,12 +103,13 @@ def rotate_secret(
 # --- queueing ----------------------------------------------------------------------------
 
 
-def notify_final(outbox: WebhookOutbox, task: Task, task_view: dict[str, Any]) -> Delivery | None:
-    """The workflow's notify step (AWS: after finalize or fail): queue the task's final
-    event if it has a notify_url. Safe to repeat: the event id follows from the task, so a
-    repeat is at most a duplicate the consumer drops by `webhook-id`."""
-    event = final_event(task, task_view)
-    return outbox.enqueue(event) if event is not None else None
+def final_event_of(svc: Services, task: Task) -> WebhookEvent | None:
+    """The event of a task that ended, carrying the task as `GET /v1/tasks/{id}` renders it
+    now; None, without rendering anything, for a task that sends none. Both runtimes' "task
+    ended" hooks call it on every final write, so most calls are the cheap None."""
+    if not sends_final_event(task):
+        return None
+    return final_event(task, service.render_task(svc, task).model_dump(mode="json"))
 
 
 # --- the API's side ----------------------------------------------------------------------
@@ -122,8 +124,7 @@ def list_deliveries(svc: Services, account_id: str, task_id: str) -> DeliveryLis
 def redeliver(svc: Services, account_id: str, task_id: str) -> DeliveryView:
     """Send the final event again, with the same `webhook-id` and a fresh rendering of the
     task (so its result link works again); a new series of tries starts at once."""
-    task = service.get_task(svc, account_id, task_id)
-    event = final_event(task, service.render_task(svc, task).model_dump(mode="json"))
+    event = final_event_of(svc, service.get_task(svc, account_id, task_id))
     if event is None:
         raise NothingToRedeliver()
     return delivery_view(svc.webhooks.enqueue(event))

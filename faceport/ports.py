@@ -138,7 +138,7 @@ class WebhookOutbox(Protocol):
     """Where webhook events wait for delivery and where their tries are recorded.
 
     Locally a task's final event enters the outbox in the same SQLite transaction as the
-    task's final state; on AWS the workflow's notify step enqueues it (SQS + DynamoDB).
+    task's final state; on AWS it is enqueued just after that write (SQS + DynamoDB).
     """
 
     def enqueue(self, event: WebhookEvent) -> Delivery:

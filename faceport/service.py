@@ -7,6 +7,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -93,7 +94,9 @@ def submit_face_swap(
         output_format=request.output_format,
     )
     inputs = {"source": request.source, "target": request.target}
-    return _submit(svc, caller, "face_swap", params, inputs, request, idempotency_key)
+    return _submit(
+        svc, caller, "face_swap", params, inputs, request, idempotency_key, request.metadata
+    )
 
 
 def submit_face_fusion(
@@ -106,7 +109,9 @@ def submit_face_fusion(
     """Queue a face fusion (see `FaceFusionRequest`)."""
     params = TaskParams(similarity=request.similarity, output_format=request.output_format)
     inputs = {"source": request.source, "target": request.target}
-    return _submit(svc, caller, "face_fusion", params, inputs, request, idempotency_key)
+    return _submit(
+        svc, caller, "face_fusion", params, inputs, request, idempotency_key, request.metadata
+    )
 
 
 def submit_video_face_swap(
@@ -125,7 +130,9 @@ def submit_video_face_swap(
     if request.reference_face is not None:
         inputs["reference_face"] = request.reference_face
     params = TaskParams(target_index=target_index)
-    return _submit(svc, caller, "video_face_swap", params, inputs, request, idempotency_key)
+    return _submit(
+        svc, caller, "video_face_swap", params, inputs, request, idempotency_key, request.metadata
+    )
 
 
 def submit_face_detect(
@@ -137,7 +144,7 @@ def submit_face_detect(
 ) -> Task:
     """Queue a face detection; the API waits for it, so to clients it is synchronous."""
     inputs = {"image": request.image}
-    return _submit(svc, caller, "face_detect", TaskParams(), inputs, request, idempotency_key)
+    return _submit(svc, caller, "face_detect", TaskParams(), inputs, request, idempotency_key, None)
 
 
 def _submit(
@@ -146,16 +153,16 @@ def _submit(
     operation: Operation,
     params: TaskParams,
     given: Mapping[str, ImageInput | VideoInput],
-    request: BaseModel,
+    request: FaceSwapRequest | FaceFusionRequest | VideoFaceSwapRequest | FaceDetectRequest,
     idempotency_key: str | None,
+    metadata: dict[str, Any] | None,
 ) -> Task:
     """Check the inputs, reserve the price, store the task, start its workflow. Bad input
     raises a 4xx error before anything is stored or held. With an `idempotency_key` (the
     `Idempotency-Key` header, or a dialect's business id), a repeat of the same request
     returns the first task and holds nothing more."""
-    notify_url: str | None = getattr(request, "notify_url", None)
-    if notify_url is not None:
-        _check_notify_url(svc, notify_url)
+    if request.notify_url is not None:
+        _check_notify_url(svc, request.notify_url)
     claim = _idempotency_claim(svc, operation, request, idempotency_key)
     task_id = new_task_id()
     inputs = {name: _accept_input(svc, task_id, name, image) for name, image in given.items()}
@@ -177,8 +184,8 @@ def _submit(
         operation=operation,
         params=params,
         inputs=inputs,
-        metadata=getattr(request, "metadata", None),
-        notify_url=notify_url,
+        metadata=metadata,
+        notify_url=request.notify_url,
         created_at=utcnow(),
         price=price,
     )

@@ -56,14 +56,20 @@ def final_event_id(task_id: str) -> str:
     return f"msg_{task_id.removeprefix('task_')}_final"
 
 
+def sends_final_event(task: Task) -> bool:
+    """Whether the task has a final event to send: it ended, and it has a notify_url."""
+    return task.notify_url is not None and task.status in TERMINAL
+
+
 def final_event(task: Task, task_view: dict[str, Any]) -> WebhookEvent | None:
     """The event for a task that has ended, or None if it ended quietly (no notify_url) or
     has not ended. `task_view` is the task as `GET /v1/tasks/{id}` renders it (JSON-ready).
 
     The payload has the shape Standard Webhooks recommends: `type`, `timestamp`, `data`.
     """
-    if task.notify_url is None or task.status not in TERMINAL:
+    if not sends_final_event(task):
         return None
+    assert task.notify_url is not None
     event_type: EventType = _EVENT_TYPES[task.status]
     created_at = task.finished_at or task.created_at
     return WebhookEvent(

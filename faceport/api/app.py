@@ -7,7 +7,6 @@ difference between the two is the `Services` it is given.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
 from datetime import timedelta
 from typing import Annotated, Any, cast
 
@@ -20,6 +19,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn, HTTPBearer
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Query
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
+from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
 from pydantic import BaseModel
 
 from faceport import notify, service
@@ -140,9 +140,11 @@ class ThreadSafeRestResolver(APIGatewayRestResolver):
     def context(self, value: dict[str, Any]) -> None:
         self._per_thread.context = value
 
-    def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
-        self.current_event = cast(APIGatewayProxyEvent, self._to_proxy_event(dict(event)))
-        return super().resolve(event, context)
+    def _to_proxy_event(self, event: dict[str, Any]) -> BaseProxyEvent:
+        # Where `resolve` makes the event it then keeps in `BaseRouter.current_event`.
+        proxy = super()._to_proxy_event(event)
+        self.current_event = cast(APIGatewayProxyEvent, proxy)
+        return proxy
 
 
 def build_app(svc: Services) -> APIGatewayRestResolver:

@@ -25,7 +25,7 @@ from ._selection import (
     resolve_pairs,
 )
 from ._timing import timed_stage
-from ._types import Box, Frame, Landmarks, Mask
+from ._types import Box, Frame, Landmarks, Mask, Triangles
 from ._warp import face_roi, triangulate_face_pair, warp_face_to_landmarks
 
 
@@ -187,25 +187,34 @@ def _find_target_faces(
     return find_faces(target, options, thorough=True, timings=timings)
 
 
-def blend_face_into(
-    frame: Frame,
+def warp_face_with_weights(
     source_frame: Frame,
     source_points: Landmarks,
     target_points: Landmarks,
+    triangles: Triangles,
+    roi: Box,
     *,
-    settings: EngineSettings = DEFAULT_SETTINGS,
-    timings: dict[str, float] | None = None,
-) -> SwapResult:
-    """Warp the source face onto `target_points` of `frame`, recolour it and blend it in.
-
-    Returns a new frame that equals `frame` outside `roi` and wherever `weights` is 0.
-    """
-    with timed_stage(timings, "blend"):
-        result = frame.copy()
-    roi, weights = blend_face_in_place(
-        result, source_frame, source_points, target_points, settings=settings, timings=timings
+    feather_fraction: float,
+    hull_scale: float,
+    forehead_scale: float,
+) -> tuple[Frame, Mask]:
+    """The source face warped onto `target_points` inside `roi`, and its blend weights
+    there: the face's hull feathered in proportion to its width, with the target's inner
+    mouth kept."""
+    warped, covered = warp_face_to_landmarks(
+        source_frame, source_points, target_points, triangles, roi
     )
-    return SwapResult(frame=result, roi=roi, weights=weights)
+    local_points = target_points - np.array([roi.left, roi.top], dtype=np.float32)
+    face_width = float(np.ptp(target_points[:, 0]))
+    weights = face_blend_mask(
+        covered,
+        local_points,
+        local_points[list(INNER_MOUTH)],
+        feather=max(1, round(face_width * feather_fraction)),
+        hull_scale=hull_scale,
+        forehead_scale=forehead_scale,
+    )
+    return warped, weights
 
 
 def blend_face_in_place(
@@ -217,7 +226,8 @@ def blend_face_in_place(
     settings: EngineSettings = DEFAULT_SETTINGS,
     timings: dict[str, float] | None = None,
 ) -> tuple[Box, Mask]:
-    """`blend_face_into`, writing into `frame` itself; returns the ROI and its weights.
+    """Warp the source face onto `target_points` of `frame`, recolour it and blend it in,
+    writing into `frame` itself; returns the ROI and its weights.
 
     Only the ROI is read and written, so swapping several faces of a large frame costs one
     copy of the frame, not one per face. With `settings.remove_glasses_frame`, the
@@ -231,20 +241,17 @@ def blend_face_in_place(
         triangles = triangulate_face_pair(source_points, target_points)
         # room beside the face for the glasses frame clean-up to reach into
         roi = face_roi(target_points, frame.shape, padding=2 + round(0.2 * inter_ocular))
-        warped, covered = warp_face_to_landmarks(
-            source_frame, source_points, target_points, triangles, roi
-        )
-        origin = np.array([roi.left, roi.top], dtype=np.float32)
-        local_points = target_points - origin
-        face_width = float(np.ptp(target_points[:, 0]))
-        weights = face_blend_mask(
-            covered,
-            local_points,
-            local_points[list(INNER_MOUTH)],
-            feather=max(1, round(face_width * settings.feather_fraction)),
+        warped, weights = warp_face_with_weights(
+            source_frame,
+            source_points,
+            target_points,
+            triangles,
+            roi,
+            feather_fraction=settings.feather_fraction,
             hull_scale=settings.hull_scale,
             forehead_scale=settings.forehead_scale,
         )
+        origin = np.array([roi.left, roi.top], dtype=np.float32)
     target_roi = frame[roi.top : roi.bottom, roi.left : roi.right]
 
     base, changed = target_roi, weights

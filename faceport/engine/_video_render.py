@@ -14,10 +14,9 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from ._blend import face_blend_mask
-from ._landmarks import INNER_MOUTH
+from ._swap import warp_face_with_weights
 from ._types import Frame, Landmarks, Mask, Triangles
-from ._warp import face_roi, triangulate_face_pair, warp_face_to_landmarks
+from ._warp import face_roi, triangulate_face_pair
 
 
 @dataclass(frozen=True)
@@ -62,17 +61,13 @@ class FaceRenderer:
         if state is None:
             state = _FaceState(triangulate_face_pair(self.source_points, points))
             self._faces[face_id] = state
-        warped, covered = warp_face_to_landmarks(
-            self.source, self.source_points, points, state.triangles, roi
-        )
-        origin = np.array([roi.left, roi.top], dtype=np.float32)
-        local = points - origin
-        face_width = float(np.ptp(points[:, 0]))
-        weights = face_blend_mask(
-            covered,
-            local,
-            local[list(INNER_MOUTH)],
-            feather=max(1, round(face_width * self.settings.feather_fraction)),
+        warped, weights = warp_face_with_weights(
+            self.source,
+            self.source_points,
+            points,
+            state.triangles,
+            roi,
+            feather_fraction=self.settings.feather_fraction,
             hull_scale=self.settings.hull_scale,
             forehead_scale=self.settings.forehead_scale,
         )

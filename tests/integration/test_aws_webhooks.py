@@ -23,8 +23,9 @@ from faceport.adapters.aws.webhook_sender import AwsWebhookSender
 from faceport.adapters.aws.webhooks import DynamoWebhookStore, SqsWebhookQueue
 from faceport.settings import Settings
 from faceport.tasks import Task, TaskParams, TaskStatus, utcnow
-from faceport.webhooks import DeliveryStatus, QueuedTry, new_secret
+from faceport.webhooks import DeliveryStatus, QueuedTry, final_event, new_secret
 from functions.webhooks.handler import lambda_handler
+from tests.support.aws import create_tables
 from tests.support.events import load_event
 from tests.support.webhook_receiver import Receiver, webhook_receiver
 
@@ -51,18 +52,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
         monkeypatch.setenv(name, value)
     with mock_aws():
         dynamodb = boto3.client("dynamodb", region_name=REGION)
-        dynamodb.create_table(
-            TableName="webhooks",
-            KeySchema=[
-                {"AttributeName": "pk", "KeyType": "HASH"},
-                {"AttributeName": "sk", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_tables("", dynamodb)  # the stack's tables (infra/schema.py), "webhooks" among them
         sqs = boto3.client("sqs", region_name=REGION)
         dlq_url = sqs.create_queue(QueueName="webhooks-dlq")["QueueUrl"]
         dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])[
@@ -162,7 +152,9 @@ def run_until_settled(aws: Aws, sender: AwsWebhookSender, task_id: str) -> Any:
 
 def enqueue(sender: AwsWebhookSender, receiver: Receiver) -> Task:
     task = finished_task(receiver.url)
-    notify.notify_final(sender.deps.outbox, task, {"id": task.id, "status": "succeeded"})
+    event = final_event(task, {"id": task.id, "status": "succeeded"})
+    assert event is not None
+    sender.deps.outbox.enqueue(event)
     return task
 
 

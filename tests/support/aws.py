@@ -42,9 +42,9 @@ WORKFLOW_FUNCTION = "faceport-workflow"
 CALLBACK_FUNCTION = "faceport-engine-callback"
 
 
-def create_tables(prefix: str = "faceport-") -> dict[str, str]:
+def create_tables(prefix: str = "faceport-", dynamodb: Any = None) -> dict[str, str]:
     """The tables of infra/schema.py in moto; returns {logical name: table name}."""
-    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    dynamodb = dynamodb or boto3.client("dynamodb", region_name=REGION)
     names = {}
     for name, spec in TABLES.items():
         keys = [(spec.partition, "HASH")] + ([(spec.sort, "RANGE")] if spec.sort else [])

@@ -1,4 +1,5 @@
-"""DynamoDB under moto: the accounts and idempotency tables with the keys the stack makes."""
+"""DynamoDB under moto: the accounts and idempotency tables with the keys the stack makes
+(infra/schema.py)."""
 
 from __future__ import annotations
 
@@ -12,34 +13,17 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
+from tests.support.aws import create_tables as aws_tables
+
 ACCOUNTS_TABLE = "faceport-accounts"
 IDEMPOTENCY_TABLE = "faceport-idempotency"
 REGION = "eu-west-1"
 
 
 def create_tables(client: Any) -> None:
-    client.create_table(
-        TableName=ACCOUNTS_TABLE,
-        KeySchema=[
-            {"AttributeName": "pk", "KeyType": "HASH"},
-            {"AttributeName": "sk", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    client.create_table(
-        TableName=IDEMPOTENCY_TABLE,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    client.update_time_to_live(
-        TableName=IDEMPOTENCY_TABLE,
-        TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"},
-    )
+    """The accounts and idempotency tables (every table of infra/schema.py, in fact)."""
+    names = aws_tables(dynamodb=client)
+    assert (names["accounts"], names["idempotency"]) == (ACCOUNTS_TABLE, IDEMPOTENCY_TABLE)
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ _SERVICES = {
     "stepfunctions": "stepfunctions",
     "sagemaker_runtime": "sagemaker-runtime",
     "sqs": "sqs",
+    "cloudformation": "cloudformation",
 }
 
 # AWS error codes that mean "try again later", whichever service says them.
@@ -78,6 +79,10 @@ class AwsClients:
     @property
     def sqs(self) -> Any:
         return self._client("sqs")
+
+    @property
+    def cloudformation(self) -> Any:
+        return self._client("cloudformation")
 
 
 def error_code(exc: BaseException) -> str | None:

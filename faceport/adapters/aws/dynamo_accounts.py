@@ -575,14 +575,10 @@ class DynamoRateLimiter:
             raise
 
 
-def tables_of_stack(stack_name: str, client: Any = None) -> tuple[str, str | None]:
+def tables_of_stack(stack_name: str, clients: AwsClients) -> tuple[str, str | None]:
     """The accounts and idempotency table names of a deployed stack, from its outputs
     `AccountsTableName` and `IdempotencyTableName`."""
-    if client is None:
-        import boto3
-
-        client = boto3.client("cloudformation")
-    stacks = client.describe_stacks(StackName=stack_name)["Stacks"]
+    stacks = clients.cloudformation.describe_stacks(StackName=stack_name)["Stacks"]
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])}
     if "AccountsTableName" not in outputs:
         raise NotFound(f"Stack {stack_name!r} has no AccountsTableName output.")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-from faceport import notify, service, workflow
+from faceport import notify, workflow
 from faceport.adapters.aws.clients import AwsClients
 from faceport.adapters.aws.dynamo_accounts import DynamoAccounts, DynamoRateLimiter
 from faceport.adapters.aws.dynamodb_tasks import DynamoDbTaskStore
@@ -36,9 +36,11 @@ def build_aws_runtime(settings: Settings, clients: AwsClients | None = None) -> 
     )
 
     def queue_final_event(task: Task) -> None:
-        notify.notify_final(
-            webhooks, task, service.render_task(services, task).model_dump(mode="json")
-        )
+        # After the write that ended the task (see DynamoDbTaskStore); a repeat is at most
+        # a duplicate the consumer drops by `webhook-id`, which follows from the task.
+        event = notify.final_event_of(services, task)
+        if event is not None:
+            webhooks.enqueue(event)
 
     tasks = DynamoDbTaskStore(settings.tasks_table, clients, on_end=queue_final_event)
     blobs = S3BlobStore(settings.inputs_bucket, settings.results_bucket, clients)

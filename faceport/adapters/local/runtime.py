@@ -6,7 +6,7 @@ import sqlite3
 from dataclasses import dataclass
 from functools import partial
 
-from faceport import billing, notify, service, workflow
+from faceport import billing, notify, workflow
 from faceport.adapters.local.engine import InProcessEngine
 from faceport.adapters.local.file_blobs import FileBlobStore, load_or_create_secret
 from faceport.adapters.local.rate_limit import TokenBucketLimiter
@@ -20,7 +20,6 @@ from faceport.ports import Accounts, Engine
 from faceport.service import Services
 from faceport.settings import Settings
 from faceport.tasks import Task
-from faceport.webhooks import final_event
 
 
 @dataclass(frozen=True)
@@ -50,7 +49,7 @@ def build_local_runtime(
 
     def queue_final_event(db: sqlite3.Connection, task: Task) -> None:
         # In the transaction that ends the task: the event commits with the final state.
-        event = final_event(task, service.render_task(services, task).model_dump(mode="json"))
+        event = notify.final_event_of(services, task)
         if event is not None:
             outbox.add_in(db, event)
             outbox.wake()  # its claim waits for this transaction to commit

@@ -5,30 +5,31 @@ authorizer Lambda calls it on AWS, and the local server calls it before the API 
 and puts the result into the proxy event's `requestContext.authorizer`, as API Gateway
 does. The API handler then only reads the caller from the event (`caller_from_event`).
 
-A refused key gets a Deny policy whose context carries the error code and message;
-API Gateway's ACCESS_DENIED gateway response renders them with `GATEWAY_ERROR_TEMPLATE`
-as a 401 in our error envelope (and the local server renders the same body). When the
-key header is missing altogether, API Gateway may answer before calling the authorizer
-(a cached authorizer's identity source is absent): its UNAUTHORIZED gateway response uses
-`GATEWAY_MISSING_KEY_BODY`.
+A refused key on a path whose route group lets API Gateway answer (the native API) gets a
+Deny policy whose context carries the error code and message; the ACCESS_DENIED gateway
+response renders them as a 401 in the native envelope (`faceport.api.native.errors`). On
+any other group's path the refusal is an Allow without a caller, carrying the error, so
+that the API Lambda answers it in that group's envelope (`caller_from_event` raises it).
+See docs/ARCHITECTURE.md, "Authentication".
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from faceport.accounts import ApiKeyRecord, Caller, key_id_of, key_matches, presented_key
-from faceport.errors import InvalidApiKey, MissingApiKey, RevokedApiKey, Unauthenticated
+from faceport.errors import (
+    InvalidApiKey,
+    MissingApiKey,
+    RevokedApiKey,
+    Unauthenticated,
+    error_for_code,
+)
 
-GATEWAY_ERROR_TEMPLATE = (
-    '{"error": {"code": "$context.authorizer.error_code", '
-    '"message": "$context.authorizer.error_message"}}'
-)
-GATEWAY_MISSING_KEY_BODY = json.dumps(
-    {"error": {"code": MissingApiKey.code, "message": MissingApiKey.default_message}}
-)
+
+def _always(_path: str) -> bool:
+    return True
 
 
 class KeyLookup(Protocol):
@@ -49,19 +50,21 @@ def authenticate(headers: Mapping[str, str] | None, keys: KeyLookup) -> Caller:
     return Caller(account_id=record.account_id, key_id=record.id)
 
 
-def authorizer_response(event: Mapping[str, Any], keys: KeyLookup) -> dict[str, Any]:
+def authorizer_response(
+    event: Mapping[str, Any],
+    keys: KeyLookup,
+    gateway_denies: Callable[[str], bool] = _always,
+) -> dict[str, Any]:
     """The REQUEST authorizer's answer for an API Gateway event: Allow with the caller in
-    the context, or Deny with the error. The policy covers every method and path of the
-    stage, so that API Gateway may cache it per key."""
+    the context, or the error: a Deny where `gateway_denies(path)`, else an Allow without
+    a caller that the API answers in its route group's envelope. The policy covers every
+    method and path of the stage, so that API Gateway may cache it per key."""
     try:
         caller = authenticate(event.get("headers"), keys)
     except Unauthenticated as error:
-        return _policy(
-            "anonymous",
-            "Deny",
-            event,
-            {"error_code": error.code, "error_message": error.message},
-        )
+        refusal = {"error_code": error.code, "error_message": error.message}
+        denies = gateway_denies(str(event.get("path") or "/"))
+        return _policy("anonymous", "Deny" if denies else "Allow", event, refusal)
     context = {"account_id": caller.account_id, "key_id": caller.key_id or ""}
     return _policy(caller.key_id or caller.account_id, "Allow", event, context)
 
@@ -84,11 +87,14 @@ def _policy(
 
 def caller_from_event(event: Mapping[str, Any]) -> Caller:
     """The caller an authorizer put on the event (REST `requestContext.authorizer.*`, or
-    HTTP API `requestContext.authorizer.lambda.*`). No caller: `MissingApiKey` (a route
-    reached without the authorizer fails closed)."""
+    HTTP API `requestContext.authorizer.lambda.*`). No caller: the refusal the authorizer
+    passed on, else `MissingApiKey` (a route reached without the authorizer fails closed)."""
     authorizer = (event.get("requestContext") or {}).get("authorizer") or {}
     context = authorizer.get("lambda") or authorizer
     account_id = context.get("account_id")
     if not account_id:
-        raise MissingApiKey()
+        refused = error_for_code(str(context.get("error_code") or MissingApiKey.code))
+        if not isinstance(refused, Unauthenticated):
+            raise MissingApiKey()
+        raise type(refused)(context.get("error_message") or None)
     return Caller(account_id=str(account_id), key_id=str(context.get("key_id") or "") or None)

@@ -12,45 +12,24 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import math
 from typing import Any
 
 from pydantic import BaseModel
 
+from faceport.operations import spec_of
 from faceport.ports import Ledger, TaskStore
 from faceport.settings import Settings
 from faceport.tasks import Task, TaskStatus
 
 logger = logging.getLogger(__name__)
 
-VIDEO_OPERATIONS = frozenset({"video_face_swap"})
-
 
 def price_of(settings: Settings, operation: str, *, video_seconds: float | None = None) -> int:
-    """Credits a task of `operation` is accepted at (and reserved for).
-
-    Video costs `price_video_per_second` per started second with `price_video_minimum`.
-    When the duration is not known at submit (a URL input not fetched yet), the hold is
-    for `price_video_hold_s` seconds, the longest video accepted; the charge at success is
-    for the real duration (see `final_price`) and the rest of the hold is released.
-    """
-    if operation in VIDEO_OPERATIONS:
-        seconds = settings.price_video_hold_s if video_seconds is None else video_seconds
-        per_second = settings.price_video_per_second * math.ceil(max(seconds, 0.0))
-        return max(settings.price_video_minimum, per_second)
-    prices = {
-        "face_swap": settings.price_face_swap,
-        "face_fusion": settings.price_face_fusion,
-        "face_detect": settings.price_face_detect,
-    }
-    return prices[operation]
-
-
-def final_price(task: Task) -> int:
-    """What a succeeded task is charged: its price. A video task is held for the longest
-    video at submit; its prepare step lowers the price to the probed duration's, and the
-    commit frees the rest of the hold."""
-    return task.price
+    """Credits a task of `operation` is accepted at (and reserved for): the operations
+    table's price rule. A video is held for `price_video_hold_s` seconds, the longest
+    accepted, until its prepare step probes it and lowers the price to its real duration;
+    a success is charged the task's price and the rest of the hold is released."""
+    return spec_of(operation).price(settings, video_seconds)
 
 
 def fingerprint(operation: str, request: BaseModel | dict[str, Any]) -> str:
@@ -67,7 +46,7 @@ def settle(ledger: Ledger, task: Task | None) -> None:
     if task is None or not task.status.is_terminal:
         return
     if task.status is TaskStatus.SUCCEEDED:
-        ledger.commit(task.account_id, task.id, final_price(task))
+        ledger.commit(task.account_id, task.id, task.price)
     else:
         ledger.release(task.account_id, task.id)
 

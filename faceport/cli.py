@@ -224,7 +224,8 @@ def _serve(args: argparse.Namespace) -> int:
     from faceport.adapters.local.http_server import make_server
     from faceport.adapters.local.runtime import build_local_runtime
     from faceport.admin import DEV_KEY_FILE, ensure_dev_key
-    from faceport.api.app import build_app, needs_api_key
+    from faceport.api.app import build_app
+    from faceport.api.groups import ROUTE_GROUPS
     from faceport.settings import Settings
 
     overrides: dict[str, Any] = {
@@ -236,7 +237,7 @@ def _serve(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     runtime = build_local_runtime(settings)
     app = build_app(runtime.services)
-    handler = with_authorizer(app.resolve, runtime.accounts, needs_api_key)
+    handler = with_authorizer(app.resolve, runtime.accounts, ROUTE_GROUPS)
     # base64 costs 4 bytes per 3: two images; or a video with its source and reference
     body_cap = settings.max_input_bytes * 3 + 1024 * 1024
     video_cap = (settings.max_video_bytes + 2 * settings.max_input_bytes) * 4 // 3 + 1024 * 1024

@@ -11,11 +11,12 @@ Pure Python: the API and workflow Lambdas import this, never the engine itself.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict
 
-from faceport.errors import EngineFailed, FaceportError
+from faceport.errors import EngineFailed, FaceportError, error_for_code
 from faceport.ports import Engine
 from faceport.tasks import MEDIA_TYPES, Operation, TaskParams
 
@@ -45,29 +46,46 @@ class EngineResult:
 
 def run_engine(engine: Engine, request: EngineRequest) -> EngineResult:
     """Do the request's work on `engine`; a `FaceportError` from the engine passes through."""
-    params = request.params
-    inputs = request.inputs
-    if request.operation == "face_detect":
-        faces = engine.detect_faces(inputs["image"])
-        return EngineResult(JSON, json.dumps({"faces": faces}).encode())
-    if request.operation == "face_fusion":
-        assert params.similarity is not None
-        image = engine.fuse_faces(
-            inputs["source"],
-            inputs["target"],
-            similarity=params.similarity,
-            output_format=params.output_format,
-        )
-    else:
-        face_map = [(m.source_index, m.target_index) for m in params.face_map or []]
-        image = engine.swap_face(
-            inputs["source"],
-            inputs["target"],
-            target_index=params.target_index,
-            face_map=face_map or None,
-            output_format=params.output_format,
-        )
+    return _RUNNERS[request.operation](engine, request)
+
+
+def _detect(engine: Engine, request: EngineRequest) -> EngineResult:
+    faces = engine.detect_faces(request.inputs["image"])
+    return EngineResult(JSON, json.dumps({"faces": faces}).encode())
+
+
+def _fuse(engine: Engine, request: EngineRequest) -> EngineResult:
+    params, inputs = request.params, request.inputs
+    assert params.similarity is not None
+    image = engine.fuse_faces(
+        inputs["source"],
+        inputs["target"],
+        similarity=params.similarity,
+        output_format=params.output_format,
+    )
     return EngineResult(MEDIA_TYPES[params.output_format], image)
+
+
+def _swap(engine: Engine, request: EngineRequest) -> EngineResult:
+    params, inputs = request.params, request.inputs
+    face_map = [(m.source_index, m.target_index) for m in params.face_map or []]
+    image = engine.swap_face(
+        inputs["source"],
+        inputs["target"],
+        target_index=params.target_index,
+        face_map=face_map or None,
+        output_format=params.output_format,
+    )
+    return EngineResult(MEDIA_TYPES[params.output_format], image)
+
+
+# The image operations an engine runs from one request (a video needs files and progress:
+# faceport.backends.InProcessBackend).
+_RUNNERS: dict[str, Callable[[Engine, EngineRequest], EngineResult]] = {
+    "face_swap": _swap,
+    "face_fusion": _fuse,
+    "face_detect": _detect,
+}
 
 
 def error_document(error: FaceportError) -> bytes:
@@ -84,15 +102,3 @@ def error_from_document(body: bytes | str) -> FaceportError:
     except (ValueError, KeyError, TypeError):
         return EngineFailed()
     return error_for_code(code, message)
-
-
-def error_for_code(code: str, message: str | None = None) -> FaceportError:
-    """Our error class for `code` (`EngineFailed` for a code we do not know)."""
-    return _ERRORS_BY_CODE.get(code, EngineFailed)(message)
-
-
-def _subclasses(cls: type[FaceportError]) -> list[type[FaceportError]]:
-    return [cls, *(sub for direct in cls.__subclasses__() for sub in _subclasses(direct))]
-
-
-_ERRORS_BY_CODE: dict[str, type[FaceportError]] = {c.code: c for c in _subclasses(FaceportError)}

@@ -1,7 +1,7 @@
 """The one error hierarchy of faceport.
 
 Every error a client can see is a `FaceportError` with a stable `code` and an HTTP
-`status`. The API maps these to responses in one place (`faceport.api.errors`); a workflow
+`status`. The API maps these to responses in one place (`faceport.api.groups`); a workflow
 step that raises one ends its task `failed` with the same code and message.
 """
 
@@ -288,6 +288,20 @@ class EngineFailed(FaceportError):
 
 
 class OperationNotAvailable(FaceportError):
+    """No backend of this deployment runs the operation: refused at submit, nothing held."""
+
     code = "operation_not_available"
-    status = 501
+    status = 422
     default_message = "This operation is not available on this deployment."
+
+
+def error_for_code(code: str, message: str | None = None) -> FaceportError:
+    """Our error class for `code` (`EngineFailed` for a code we do not know)."""
+    return _ERRORS_BY_CODE.get(code, EngineFailed)(message)
+
+
+def _subclasses(cls: type[FaceportError]) -> list[type[FaceportError]]:
+    return [cls, *(sub for direct in cls.__subclasses__() for sub in _subclasses(direct))]
+
+
+_ERRORS_BY_CODE: dict[str, type[FaceportError]] = {c.code: c for c in _subclasses(FaceportError)}

@@ -17,13 +17,6 @@ from faceport import service
 from faceport.errors import NothingToRedeliver, UrlFetchFailed, UrlNotAllowed
 from faceport.fetch import FetchPolicy, post_url
 from faceport.ports import SigningSecretStore, WebhookOutbox, WebhookQueue
-from faceport.schemas import (
-    DeliveryAttemptView,
-    DeliveryList,
-    DeliveryView,
-    SigningSecrets,
-    SigningSecretView,
-)
 from faceport.service import Services
 from faceport.settings import Settings
 from faceport.tasks import Task, utcnow
@@ -104,48 +97,31 @@ def rotate_secret(
 
 
 def final_event_of(svc: Services, task: Task) -> WebhookEvent | None:
-    """The event of a task that ended, carrying the task as `GET /v1/tasks/{id}` renders it
-    now; None, without rendering anything, for a task that sends none. Both runtimes' "task
-    ended" hooks call it on every final write, so most calls are the cheap None."""
+    """The event of a task that ended, carrying the task as its dialect's status answer
+    renders it now (`GET /v1/tasks/{id}` for a native task); None, without rendering
+    anything, for a task that sends none. Both runtimes' "task ended" hooks call it on
+    every final write, so most calls are the cheap None."""
     if not sends_final_event(task):
         return None
-    return final_event(task, service.render_task(svc, task).model_dump(mode="json"))
+    return final_event(task, svc.render_task(svc, task))
 
 
 # --- the API's side ----------------------------------------------------------------------
 
 
-def list_deliveries(svc: Services, account_id: str, task_id: str) -> DeliveryList:
+def list_deliveries(svc: Services, account_id: str, task_id: str) -> list[Delivery]:
     """`GET /v1/tasks/{id}/deliveries`: every event of the task and every try."""
     service.get_task(svc, account_id, task_id)
-    return DeliveryList(data=[delivery_view(d) for d in svc.webhooks.deliveries(task_id)])
+    return svc.webhooks.deliveries(task_id)
 
 
-def redeliver(svc: Services, account_id: str, task_id: str) -> DeliveryView:
+def redeliver(svc: Services, account_id: str, task_id: str) -> Delivery:
     """Send the final event again, with the same `webhook-id` and a fresh rendering of the
     task (so its result link works again); a new series of tries starts at once."""
     event = final_event_of(svc, service.get_task(svc, account_id, task_id))
     if event is None:
         raise NothingToRedeliver()
-    return delivery_view(svc.webhooks.enqueue(event))
-
-
-def delivery_view(delivery: Delivery) -> DeliveryView:
-    return DeliveryView(
-        event_id=delivery.event.id,
-        type=delivery.event.type,
-        url=delivery.event.url,
-        status=delivery.status,
-        next_attempt_at=delivery.next_attempt_at,
-        attempts=[DeliveryAttemptView(**a.model_dump()) for a in delivery.history],
-    )
-
-
-def secrets_view(secrets: list[SigningSecret]) -> SigningSecrets:
-    return SigningSecrets(
-        current=secrets[0].secret,
-        secrets=[SigningSecretView(**s.model_dump()) for s in secrets],
-    )
+    return svc.webhooks.enqueue(event)
 
 
 # --- one try -----------------------------------------------------------------------------

@@ -1,18 +1,18 @@
-"""What the API does, independent of HTTP: submit, look up, list and cancel tasks."""
+"""What the API does, independent of HTTP and of any wire format: submit, look up, list
+and cancel tasks. It takes and returns domain objects (`Submission`, `Task`, `Account`);
+each route group renders them in its own dialect."""
 
 from __future__ import annotations
 
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel
-
 from faceport import billing
-from faceport.accounts import Caller, Hold, IdempotencyClaim
+from faceport.accounts import Account, Caller, Hold, IdempotencyClaim, Usage
+from faceport.backends import Backend
 from faceport.errors import (
     AccountNotFound,
     FaceportError,
@@ -24,7 +24,8 @@ from faceport.errors import (
     UrlFetchFailed,
     UrlNotAllowed,
 )
-from faceport.media import decode_base64, inspect_image, inspect_video
+from faceport.inputs import GivenInput, decode_inline, drop_inputs, store_input
+from faceport.operations import spec_of
 from faceport.ports import (
     AccountStore,
     BlobStore,
@@ -33,22 +34,9 @@ from faceport.ports import (
     Orchestrator,
     RateLimiter,
     SigningSecretStore,
+    TaskPage,
     TaskStore,
     WebhookOutbox,
-)
-from faceport.schemas import (
-    AccountView,
-    ErrorInfo,
-    FaceDetectRequest,
-    FaceFusionRequest,
-    FaceSwapRequest,
-    ImageInput,
-    ResultInfo,
-    TaskList,
-    TaskView,
-    Timings,
-    VideoFaceSwapRequest,
-    VideoInput,
 )
 from faceport.settings import Settings
 from faceport.tasks import (
@@ -59,9 +47,13 @@ from faceport.tasks import (
     TaskParams,
     TaskStatus,
     new_task_id,
-    result_media,
     utcnow,
 )
+from faceport.workflow import route
+
+# A task as its dialect renders it (status answers, webhook event data); the route groups
+# provide it (faceport.api.groups), so the core knows no wire format.
+TaskRenderer = Callable[["Services", Task], dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -78,94 +70,41 @@ class Services:
     accounts: AccountStore
     ledger: Ledger
     rate_limiter: RateLimiter
+    # The backends this deployment runs tasks on (only their kinds matter here: see
+    # `submit`); the workflow holds the same ones.
+    backends: tuple[Backend, ...]
+    render_task: TaskRenderer
 
 
-def input_key(task_id: str, name: str) -> str:
-    return f"inputs/{task_id}/{name}"
+@dataclass(frozen=True)
+class Submission:
+    """A task to submit, as a route group made it from its request."""
+
+    operation: Operation
+    params: TaskParams
+    inputs: Mapping[str, GivenInput]
+    # What the client asked, as JSON: the fingerprint an `Idempotency-Key` is bound to.
+    asked: Mapping[str, Any]
+    metadata: dict[str, Any] | None = None
+    notify_url: str | None = None
+    dialect: str = "native"
 
 
-def submit_face_swap(
-    svc: Services, caller: Caller, request: FaceSwapRequest, *, idempotency_key: str | None = None
+def submit(
+    svc: Services, caller: Caller, submission: Submission, *, idempotency_key: str | None = None
 ) -> Task:
-    """Queue a face swap (see `FaceSwapRequest`)."""
-    params = TaskParams(
-        target_index=request.target_index,
-        face_map=request.face_map,
-        output_format=request.output_format,
-    )
-    inputs = {"source": request.source, "target": request.target}
-    return _submit(
-        svc, caller, "face_swap", params, inputs, request, idempotency_key, request.metadata
-    )
-
-
-def submit_face_fusion(
-    svc: Services,
-    caller: Caller,
-    request: FaceFusionRequest,
-    *,
-    idempotency_key: str | None = None,
-) -> Task:
-    """Queue a face fusion (see `FaceFusionRequest`)."""
-    params = TaskParams(similarity=request.similarity, output_format=request.output_format)
-    inputs = {"source": request.source, "target": request.target}
-    return _submit(
-        svc, caller, "face_fusion", params, inputs, request, idempotency_key, request.metadata
-    )
-
-
-def submit_video_face_swap(
-    svc: Services,
-    caller: Caller,
-    request: VideoFaceSwapRequest,
-    *,
-    idempotency_key: str | None = None,
-) -> Task:
-    """Queue a video face swap (see `VideoFaceSwapRequest`). Only the size and container
-    are checked here; duration and resolution are probed by the workflow's prepare step,
-    which fails the task with the limit's code before any face work (and lowers the hold
-    to the video's real price)."""
-    target_index = 0 if request.target_index is None else request.target_index
-    inputs: dict[str, ImageInput | VideoInput] = {"source": request.source, "video": request.video}
-    if request.reference_face is not None:
-        inputs["reference_face"] = request.reference_face
-    params = TaskParams(target_index=target_index)
-    return _submit(
-        svc, caller, "video_face_swap", params, inputs, request, idempotency_key, request.metadata
-    )
-
-
-def submit_face_detect(
-    svc: Services,
-    caller: Caller,
-    request: FaceDetectRequest,
-    *,
-    idempotency_key: str | None = None,
-) -> Task:
-    """Queue a face detection; the API waits for it, so to clients it is synchronous."""
-    inputs = {"image": request.image}
-    return _submit(svc, caller, "face_detect", TaskParams(), inputs, request, idempotency_key, None)
-
-
-def _submit(
-    svc: Services,
-    caller: Caller,
-    operation: Operation,
-    params: TaskParams,
-    given: Mapping[str, ImageInput | VideoInput],
-    request: FaceSwapRequest | FaceFusionRequest | VideoFaceSwapRequest | FaceDetectRequest,
-    idempotency_key: str | None,
-    metadata: dict[str, Any] | None,
-) -> Task:
-    """Check the inputs, reserve the price, store the task, start its workflow. Bad input
-    raises a 4xx error before anything is stored or held. With an `idempotency_key` (the
-    `Idempotency-Key` header, or a dialect's business id), a repeat of the same request
-    returns the first task and holds nothing more."""
-    if request.notify_url is not None:
-        _check_notify_url(svc, request.notify_url)
-    claim = _idempotency_claim(svc, operation, request, idempotency_key)
+    """Check the inputs, reserve the price, store the task, start its workflow. Bad input,
+    or an operation no backend of this deployment runs, raises a 4xx error before anything
+    is stored or held. With an `idempotency_key` (the `Idempotency-Key` header, or a
+    dialect's business id), a repeat of the same request returns the first task and holds
+    nothing more."""
+    operation = submission.operation
+    route(svc.backends, operation)
+    if submission.notify_url is not None:
+        _check_notify_url(svc, submission.notify_url)
+    claim = _idempotency_claim(svc, operation, submission.asked, idempotency_key)
     task_id = new_task_id()
-    inputs = {name: _accept_input(svc, task_id, name, image) for name, image in given.items()}
+    inputs = _accept_inputs(svc, task_id, submission)
     price = billing.price_of(svc.settings, operation)
     hold = Hold(caller.account_id, task_id, operation, price, caller.key_id)
     try:
@@ -173,19 +112,20 @@ def _submit(
             hold, idempotency=claim, max_active=svc.settings.max_active_tasks_per_key
         )
     except FaceportError:
-        _drop_inputs(svc, inputs)
+        drop_inputs(svc.blobs, inputs)
         raise
     if owner != task_id:
-        _drop_inputs(svc, inputs)
+        drop_inputs(svc.blobs, inputs)
         return _replayed(svc, caller.account_id, owner)
     task = Task(
         id=task_id,
         account_id=caller.account_id,
         operation=operation,
-        params=params,
+        dialect=submission.dialect,
+        params=submission.params,
         inputs=inputs,
-        metadata=metadata,
-        notify_url=request.notify_url,
+        metadata=submission.metadata,
+        notify_url=submission.notify_url,
         created_at=utcnow(),
         price=price,
     )
@@ -202,13 +142,13 @@ _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 
 
 def _idempotency_claim(
-    svc: Services, operation: str, request: BaseModel, key: str | None
+    svc: Services, operation: str, asked: Mapping[str, Any], key: str | None
 ) -> IdempotencyClaim | None:
     if key is None:
         return None
     if not _IDEMPOTENCY_KEY.match(key):
         raise InvalidIdempotencyKey()
-    fingerprint = billing.fingerprint(operation, request)
+    fingerprint = billing.fingerprint(operation, dict(asked))
     return IdempotencyClaim(key=key, fingerprint=fingerprint, ttl_s=svc.settings.idempotency_ttl_s)
 
 
@@ -225,32 +165,25 @@ def _replayed(svc: Services, account_id: str, task_id: str, wait_s: float = 5.0)
     return task
 
 
-def _drop_inputs(svc: Services, inputs: dict[str, InputRef]) -> None:
-    for ref in inputs.values():
-        if ref.blob is not None:
-            svc.blobs.delete(ref.blob)
-
-
-def _accept_input(
-    svc: Services, task_id: str, name: str, given: ImageInput | VideoInput
-) -> InputRef:
-    if given.url is not None:
-        svc.fetcher.check(given.url)  # refuse early; the fetch itself checks again
-        return InputRef(url=given.url)
-    assert given.base64 is not None
-    limits = svc.settings
-    if isinstance(given, VideoInput):
-        data = decode_base64(given.base64, limits.max_video_bytes)
-        media_type = inspect_video(data, max_bytes=limits.max_video_bytes)
-    else:
-        data = decode_base64(given.base64, limits.max_input_bytes)
-        info = inspect_image(
-            data, max_bytes=limits.max_input_bytes, max_pixels=limits.max_input_pixels
-        )
-        media_type = info.media_type
-    key = input_key(task_id, name)
-    svc.blobs.put(key, data, media_type)
-    return InputRef(blob=key)
+def _accept_inputs(svc: Services, task_id: str, submission: Submission) -> dict[str, InputRef]:
+    """URL inputs are checked against the SSRF rules (the fetch checks again); inline ones
+    are decoded, checked and stored now. On a bad one, those already stored are dropped."""
+    spec = spec_of(submission.operation)
+    inputs: dict[str, InputRef] = {}
+    try:
+        for name, given in submission.inputs.items():
+            if given.url is not None:
+                svc.fetcher.check(given.url)  # refuse early; the fetch itself checks again
+                inputs[name] = InputRef(url=given.url)
+                continue
+            kind = spec.input_kind(name)
+            data = decode_inline(given, kind, svc.settings)
+            key = store_input(svc.blobs, svc.settings, task_id, name, kind, data)
+            inputs[name] = InputRef(blob=key)
+    except FaceportError:
+        drop_inputs(svc.blobs, inputs)
+        raise
+    return inputs
 
 
 def _check_notify_url(svc: Services, url: str) -> None:
@@ -276,9 +209,9 @@ def wait_for_task(svc: Services, task: Task, wait_s: float) -> Task:
 
 def list_tasks(
     svc: Services, account_id: str, *, status: TaskStatus | None, limit: int, cursor: str | None
-) -> TaskList:
-    page = svc.tasks.list(account_id, status=status, limit=limit, cursor=cursor)
-    return TaskList(data=[render_task(svc, t) for t in page.tasks], next_cursor=page.next_cursor)
+) -> TaskPage:
+    """A page of the account's tasks, newest first."""
+    return svc.tasks.list(account_id, status=status, limit=limit, cursor=cursor)
 
 
 def cancel_task(svc: Services, account_id: str, task_id: str) -> Task:
@@ -294,66 +227,9 @@ def cancel_task(svc: Services, account_id: str, task_id: str) -> Task:
     return canceled
 
 
-def get_account(svc: Services, caller: Caller) -> AccountView:
-    """The caller's account: credits and what they were spent on."""
+def get_account(svc: Services, caller: Caller) -> tuple[Account, dict[str, Usage]]:
+    """The caller's account (credits) and what its credits were spent on."""
     account = svc.accounts.get_account(caller.account_id)
     if account is None:
         raise AccountNotFound()
-    return AccountView(
-        id=account.id,
-        name=account.name,
-        balance=account.balance,
-        reserved=account.reserved,
-        available=account.available,
-        usage=svc.ledger.usage(account.id),
-        key_id=caller.key_id,
-    )
-
-
-def render_task(svc: Services, task: Task) -> TaskView:
-    """The client's view of a task, with a fresh download link when it has a result."""
-    result = None
-    if task.status is TaskStatus.SUCCEEDED and task.result_key:
-        ttl = svc.settings.result_url_ttl_s
-        result = ResultInfo(
-            url=svc.blobs.url_for(task.result_key, ttl),
-            expires_at=utcnow() + timedelta(seconds=ttl),
-            content_type=result_media(task)[1],
-        )
-    elif task.status is TaskStatus.SUCCEEDED and task.result_data is not None:
-        result = ResultInfo.model_validate(task.result_data)
-    return TaskView(
-        id=task.id,
-        operation=task.operation,
-        status=task.status,
-        progress=task.progress,
-        params=task.params.model_dump(include=_PUBLIC_PARAMS[task.operation], exclude_none=True),
-        metadata=task.metadata,
-        created_at=task.created_at,
-        started_at=task.started_at,
-        finished_at=task.finished_at,
-        timings=Timings(
-            queued_ms=_ms_between(task.created_at, task.started_at),
-            run_ms=_ms_between(task.started_at, task.finished_at),
-            total_ms=_ms_between(task.created_at, task.finished_at),
-        ),
-        price=task.price,
-        result=result,
-        error=ErrorInfo(code=task.error.code, message=task.error.message) if task.error else None,
-        video=task.video,
-    )
-
-
-# The options each operation takes, as clients see them on the task.
-_PUBLIC_PARAMS: dict[str, set[str]] = {
-    "face_swap": {"target_index", "face_map", "output_format"},
-    "face_fusion": {"similarity", "output_format"},
-    "face_detect": set(),
-    "video_face_swap": {"target_index"},
-}
-
-
-def _ms_between(start: datetime | None, end: datetime | None) -> int | None:
-    if start is None or end is None:
-        return None
-    return round((end - start).total_seconds() * 1000)
+    return account, svc.ledger.usage(account.id)

@@ -92,6 +92,9 @@ class Task(BaseModel):
     id: str
     account_id: str
     operation: Operation
+    # The API it came through (a route group's name): its status answers and webhook
+    # event are rendered in that dialect.
+    dialect: str = "native"
     status: TaskStatus = TaskStatus.QUEUED
     params: TaskParams
     inputs: dict[str, InputRef]
@@ -109,13 +112,6 @@ class Task(BaseModel):
     video: VideoInfo | None = Field(
         default=None, description="The input video as probed (video tasks; billing uses it)."
     )
-
-
-def result_media(task: Task) -> tuple[str, str]:
-    """The file extension and media type of a task's result file."""
-    if task.operation == "video_face_swap":
-        return "mp4", "video/mp4"
-    return task.params.output_format, MEDIA_TYPES[task.params.output_format]
 
 
 def new_task_id() -> str:

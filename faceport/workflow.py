@@ -1,6 +1,6 @@
 """The workflow steps of a task: plain functions that the local worker pool runs in order
-and that the AWS state machine calls one by one (begin, prepare, then dispatch to the
-remote engine, collect, finalize; fail on any error).
+and that the AWS state machine calls one by one (begin, prepare, start on the backend that
+`route` picks, collect what a remote backend made, finalize; fail on any error).
 
 Every step is safe to run again (a retried or resumed task repeats the step it was in),
 and every status change is a conditional write, so a task canceled meanwhile stays
@@ -9,34 +9,36 @@ canceled and leaves no result behind.
 
 from __future__ import annotations
 
-import json
 import logging
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from faceport import billing
-from faceport.engine_protocol import EngineRequest, EngineResult, run_engine
-from faceport.errors import FaceportError, InvalidFaceSelection, OperationNotAvailable
-from faceport.media import inspect_image, inspect_video
-from faceport.ports import BlobStore, Engine, Fetcher, Ledger, TaskStore
-from faceport.service import input_key
+from faceport.backends import Backend, Job, Output, Started
+from faceport.backends import store_result as _store_result
+from faceport.engine_protocol import EngineResult
+from faceport.errors import FaceportError, OperationNotAvailable
+from faceport.inputs import byte_cap, store_input
+from faceport.operations import result_key, spec_of
+from faceport.ports import BlobStore, Fetcher, Ledger, TaskStore
 from faceport.settings import Settings
 from faceport.tasks import (
     ACTIVE,
-    MEDIA_TYPES,
     InputRef,
+    Operation,
     Task,
     TaskError,
     TaskStatus,
     VideoInfo,
-    result_media,
     utcnow,
 )
+
+__all__ = ["Output", "WorkflowDeps", "result_key", "route"]
 
 logger = logging.getLogger(__name__)
 
@@ -50,12 +52,19 @@ class WorkflowDeps:
     blobs: BlobStore
     fetcher: Fetcher
     ledger: Ledger
-    # The in-process engine; None where the engine runs elsewhere (SageMaker).
-    engine: Engine | None = None
+    # Where tasks run, in order of preference (`route` picks one per task).
+    backends: tuple[Backend, ...] = ()
 
 
-def result_key(task: Task) -> str:
-    return f"results/{task.id}.{result_media(task)[0]}"
+def route(backends: Sequence[Backend], operation: Operation) -> Backend:
+    """The backend that runs `operation`: the first of `backends` whose kind the operations
+    table lists for it. Raises `OperationNotAvailable` (a 4xx) when none can: the API
+    calls this at submit, so such a task is refused before anything is held."""
+    able = spec_of(operation).backends
+    for backend in backends:
+        if backend.kind in able:
+            return backend
+    raise OperationNotAvailable(f"This deployment has no backend that runs {operation}.")
 
 
 def _running_task(deps: WorkflowDeps, task_id: str) -> Task | None:
@@ -68,33 +77,25 @@ def prepare(deps: WorkflowDeps, task_id: str) -> Task | None:
     task = _running_task(deps, task_id)
     if task is None:
         return None
+    spec = spec_of(task.operation)
     inputs: dict[str, InputRef] = {}
     for name, ref in task.inputs.items():
         if ref.blob is not None:
             inputs[name] = ref
             continue
         assert ref.url is not None
-        limits = deps.settings
-        if name == "video":
-            data, _claimed_type = deps.fetcher.fetch(ref.url, max_bytes=limits.max_video_bytes)
-            media_type = inspect_video(data, max_bytes=limits.max_video_bytes)
-        else:
-            data, _claimed_type = deps.fetcher.fetch(ref.url)
-            media_type = inspect_image(
-                data, max_bytes=limits.max_input_bytes, max_pixels=limits.max_input_pixels
-            ).media_type
-        key = input_key(task.id, name)
-        deps.blobs.put(key, data, media_type)
+        kind = spec.input_kind(name)
+        cap = byte_cap(kind, deps.settings) if kind == "video" else None
+        data, _claimed_type = deps.fetcher.fetch(ref.url, max_bytes=cap)
+        key = store_input(deps.blobs, deps.settings, task.id, name, kind, data)
         inputs[name] = InputRef(url=ref.url, blob=key)
     changes: dict[str, Any] = {"inputs": inputs, "progress": 25}
-    if task.operation == "video_face_swap":
-        video = _probe_video(deps, inputs["video"])
+    video_input = next((i.name for i in spec.inputs if i.kind == "video"), None)
+    if video_input is not None:
+        video = _probe_video(deps, inputs[video_input])
         changes["video"] = video
         # Held for the longest video at submit; from here the price is this video's.
-        seconds = video.duration_s
-        changes["price"] = min(
-            task.price, billing.price_of(deps.settings, task.operation, video_seconds=seconds)
-        )
+        changes["price"] = min(task.price, spec.price(deps.settings, video.duration_s))
         changes["progress"] = 5  # the frames are the work; progress counts them from here
     return deps.tasks.update_if(task_id, RUNNING, **changes)
 
@@ -119,14 +120,6 @@ def _scratch_dir() -> Iterator[Path]:
         yield Path(name)
 
 
-@dataclass(frozen=True)
-class Output:
-    """What a task produced: a stored file, or data that goes on the task itself."""
-
-    result_key: str | None = None
-    result_data: dict[str, Any] | None = None
-
-
 def begin(deps: WorkflowDeps, task_id: str) -> Task | None:
     """Mark a queued task running: the state machine's first step (the local worker pool
     does the same when it claims a task). None: the task is gone or already ended."""
@@ -142,78 +135,34 @@ def begin(deps: WorkflowDeps, task_id: str) -> Task | None:
     )
 
 
-def engine_request(deps: WorkflowDeps, task_id: str) -> EngineRequest | None:
-    """The engine's work for a prepared task, inputs included. None: task gone."""
+def start(deps: WorkflowDeps, task_id: str, *, callback: str | None = None) -> Started:
+    """Run the prepared task on the backend `route` picks: its `Output` when the backend
+    did the work at once (in-process), `PENDING` when it reports later through `callback`
+    (a remote backend; the state machine's dispatch step), None when the task is gone."""
     task = _running_task(deps, task_id)
     if task is None:
         return None
-    if task.operation == "video_face_swap":
-        # Videos run on the in-process engine (`execute`); the SageMaker path takes images.
-        raise OperationNotAvailable("Video face swap runs on the local shape only, for now.")
-    names = ("image",) if task.operation == "face_detect" else ("source", "target")
-    return EngineRequest(
-        operation=task.operation,
-        params=task.params,
-        inputs={name: deps.blobs.get(_blob(task, name)) for name in names},
+    job = Job(
+        task=task,
+        blobs=deps.blobs,
+        progress=_progress_writer(deps, task.id, start=task.progress),
+        should_stop=_cancel_poller(deps, task.id),
+        callback=callback,
     )
+    return route(deps.backends, task.operation).start(job)
 
 
 def collect(deps: WorkflowDeps, task_id: str, result: EngineResult) -> Output | None:
-    """Store what the engine made: a file as the task's result blob, detection data as is.
-    None: task gone."""
+    """Store what a remote backend made: a file as the task's result blob, detection data
+    as is. None: task gone."""
     task = _running_task(deps, task_id)
     if task is None:
         return None
-    if task.operation == "face_detect":
-        return Output(result_data=json.loads(result.body))
-    key = result_key(task)
-    deps.blobs.put(key, result.body, MEDIA_TYPES[task.params.output_format])
-    return Output(result_key=key)
-
-
-def execute(deps: WorkflowDeps, task_id: str) -> Output | None:
-    """Run the in-process engine on the prepared inputs and store what it made (the local
-    shape; the state machine dispatches to a remote engine and collects instead)."""
-    task = _running_task(deps, task_id)
-    if task is None:
-        return None
-    if deps.engine is None:
-        raise FaceportError("No in-process engine is configured.")
-    if task.operation == "video_face_swap":
-        return _execute_video(deps, deps.engine, task)
-    request = engine_request(deps, task_id)
-    if request is None:
-        return None
-    return collect(deps, task_id, run_engine(deps.engine, request))
+    return _store_result(deps.blobs, task, result)
 
 
 # how often a running video task looks whether it was canceled
 CANCEL_POLL_INTERVAL_S = 0.5
-
-
-def _execute_video(deps: WorkflowDeps, engine: Engine, task: Task) -> Output | None:
-    """Swap the face into the video, with progress on the task and a stop on cancel."""
-    reference = task.inputs.get("reference_face")
-    reference_face = deps.blobs.get(_blob(task, "reference_face")) if reference else None
-    source = deps.blobs.get(_blob(task, "source"))
-    target = task.params.target_index
-    if isinstance(target, list):  # the video API's schema allows one index or "all"
-        raise InvalidFaceSelection("A video task takes one target index or 'all'.")
-    key = result_key(task)
-    with _scratch_dir() as scratch:
-        video, output = scratch / "input", scratch / "output.mp4"
-        deps.blobs.get_file(_blob(task, "video"), video)
-        report = engine.swap_face_video(
-            source,
-            video,
-            output,
-            target_index=target,
-            reference_face=reference_face,
-            progress=_progress_writer(deps, task.id, start=task.progress),
-            should_stop=_cancel_poller(deps, task.id),
-        )
-        deps.blobs.put_file(key, output, "video/mp4")
-    return Output(result_key=key, result_data={"video": report})
 
 
 def _progress_writer(deps: WorkflowDeps, task_id: str, *, start: int) -> Callable[[float], None]:
@@ -284,18 +233,11 @@ def run_task(deps: WorkflowDeps, task_id: str) -> None:
     try:
         if prepare(deps, task_id) is None:
             return
-        output = execute(deps, task_id)
-        if output is not None:
+        output = start(deps, task_id)
+        if isinstance(output, Output):
             finalize(deps, task_id, output)
     except FaceportError as error:
         fail(deps, task_id, error)
     except Exception:
         logger.exception("task %s failed unexpectedly", task_id)
         fail(deps, task_id, FaceportError())
-
-
-def _blob(task: Task, name: str) -> str:
-    key = task.inputs[name].blob
-    if key is None:
-        raise FaceportError(f"Input {name!r} was not prepared.")
-    return key

@@ -10,7 +10,7 @@ from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from faceport.auth import GATEWAY_ERROR_TEMPLATE, GATEWAY_MISSING_KEY_BODY
+from faceport.api.native.errors import GATEWAY_ERROR_TEMPLATE, GATEWAY_MISSING_KEY_BODY
 from infra.functions import python_function
 
 # Headers browsers may send cross-origin: auth, waiting, idempotency.

@@ -18,7 +18,8 @@ from faceport.adapters.local.engine import InProcessEngine
 from faceport.adapters.local.gateway import with_authorizer
 from faceport.adapters.local.http_server import make_server
 from faceport.adapters.local.runtime import build_local_runtime
-from faceport.api.app import build_app, needs_api_key
+from faceport.api.app import build_app
+from faceport.api.groups import ROUTE_GROUPS
 from faceport.settings import Settings
 from tests.support.api_client import new_account
 from tests.support.images import astronaut_jpeg, grace_hopper_1mp_jpeg
@@ -52,7 +53,7 @@ def main() -> None:
         runtime = build_local_runtime(settings, engine=engine)
         api_key = new_account(runtime.accounts, runtime.accounts, credits=10_000)
         handler = with_authorizer(
-            build_app(runtime.services).resolve, runtime.accounts, needs_api_key
+            build_app(runtime.services).resolve, runtime.accounts, ROUTE_GROUPS
         )
         server = make_server("127.0.0.1", 0, handler, runtime.blobs, 64 << 20)
         runtime.start()

@@ -19,9 +19,11 @@ from PIL import Image
 
 from faceport import service
 from faceport.adapters.local.engine import InProcessEngine
-from faceport.schemas import FaceDetectRequest, FaceSwapRequest
+from faceport.api.native import views
+from faceport.api.native.schemas import FaceDetectRequest, FaceSwapRequest
 from faceport.tasks import Task, TaskStatus
 from tests.conftest import b64
+from tests.support.api_client import Api, call, new_account
 from tests.support.aws import REGION, AwsWorld, aws_world
 from tests.support.fakes import NO_FACE_MARKER, FakeEngine
 from tests.support.identity import SAME_PERSON_THRESHOLD, identity_distance
@@ -35,7 +37,7 @@ def submit_swap(world: AwsWorld, source: bytes = IMG, target: bytes = IMG, **opt
     request = FaceSwapRequest.model_validate(
         {"source": {"base64": b64(source)}, "target": {"base64": b64(target)}, **options}
     )
-    return service.submit_face_swap(world.runtime.services, world.funded_caller(), request)
+    return views.submit_face_swap(world.runtime.services, world.funded_caller(), request)
 
 
 def finished(world: AwsWorld, task: Task) -> tuple[Task, dict[str, Any]]:
@@ -73,7 +75,7 @@ def test_a_real_swap_succeeds_end_to_end_with_its_result_in_s3(
         stored = s3.get_object(Bucket="faceport-results", Key=done.result_key)
         assert stored["ContentType"] == "image/jpeg"
         result = stored["Body"].read()
-        view = service.render_task(world.runtime.services, done)
+        view = views.task_view(world.runtime.services, done)
         assert view.result is not None and "X-Amz-Signature" in view.result.url
         assert states_entered(world, execution) == [
             "Prepare", "StillWanted", "Dispatch", "Collect", "Finalize", "Done"
@@ -86,7 +88,7 @@ def test_a_real_swap_succeeds_end_to_end_with_its_result_in_s3(
 
 def test_detection_data_goes_on_the_task(fake_world: AwsWorld) -> None:
     request = FaceDetectRequest.model_validate({"image": {"base64": b64(IMG)}})
-    task = service.submit_face_detect(
+    task = views.submit_face_detect(
         fake_world.runtime.services, fake_world.funded_caller(), request
     )
     done, _ = finished(fake_world, task)
@@ -171,3 +173,27 @@ def test_starting_a_task_twice_runs_it_once(fake_world: AwsWorld, fake_engine: F
     done, _ = finished(fake_world, task)
     assert done.status is TaskStatus.SUCCEEDED
     assert fake_engine.calls == 1
+
+
+def test_a_video_is_refused_at_submit_where_no_backend_runs_it(fake_world: AwsWorld) -> None:
+    # The AWS shape's only backend (the SageMaker endpoint) takes images; the operations
+    # table says so, and submit refuses before anything is stored, held or started.
+    services = fake_world.runtime.services
+    app = Api(services, new_account(services.accounts, services.ledger, 1000))
+    video = b"\x00\x00\x00\x18ftypmp42" + bytes(64)
+    body = {"source": {"base64": b64(IMG)}, "video": {"base64": b64(video)}}
+    reply = call(app, "POST", "/v1/video-face-swap", body)
+    assert reply.status == 422, reply.body
+    assert reply.code == "operation_not_available"
+    account = call(app, "GET", "/v1/account").json()
+    assert (account["balance"], account["reserved"]) == (1000, 0)
+    assert call(app, "GET", "/v1/tasks").json()["data"] == []
+    machine = services.settings.state_machine_arn
+    assert fake_world.sfn.list_executions(stateMachineArn=machine)["executions"] == []
+    s3 = boto3.client("s3", region_name=REGION)
+    assert s3.list_objects_v2(Bucket=services.settings.inputs_bucket).get("KeyCount") == 0
+    # An image operation on the same deployment is accepted as before.
+    swap = {"source": {"base64": b64(IMG)}, "target": {"base64": b64(IMG)}}
+    accepted = call(app, "POST", "/v1/face-swap", swap)
+    assert accepted.status == 202
+    assert fake_world.wait_for_execution(accepted.json()["id"])["status"] == "SUCCEEDED"

@@ -12,9 +12,9 @@ from typing import Any
 from faceport import billing
 from faceport.accounts import Caller
 from faceport.adapters.local.runtime import build_local_runtime
+from faceport.api.native.schemas import FaceSwapRequest, ImageInput
+from faceport.api.native.views import submit_face_swap
 from faceport.errors import FaceportError
-from faceport.schemas import FaceSwapRequest, ImageInput
-from faceport.service import submit_face_swap
 from faceport.settings import Settings
 from faceport.tasks import Task, TaskStatus
 from tests.conftest import b64

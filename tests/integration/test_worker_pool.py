@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from faceport.accounts import Caller
 from faceport.adapters.local.runtime import LocalRuntime, build_local_runtime
-from faceport.schemas import FaceSwapRequest, ImageInput
-from faceport.service import submit_face_swap
+from faceport.api.native.schemas import FaceSwapRequest, ImageInput
+from faceport.api.native.views import submit_face_swap
 from faceport.settings import Settings
 from faceport.tasks import TaskStatus
 from tests.conftest import b64

@@ -9,7 +9,8 @@ from typing import Any, Protocol
 
 from faceport.adapters.local.gateway import with_authorizer
 from faceport.adapters.local.http_server import to_proxy_event
-from faceport.api.app import build_app, needs_api_key
+from faceport.api.app import build_app
+from faceport.api.groups import ROUTE_GROUPS
 from faceport.ports import AccountStore, Ledger
 from faceport.service import Services
 
@@ -38,7 +39,7 @@ class Api:
 
     def __init__(self, services: Services, api_key: str | None) -> None:
         app = build_app(services)
-        self._gated = with_authorizer(app.resolve, services.accounts, needs_api_key)
+        self._gated = with_authorizer(app.resolve, services.accounts, ROUTE_GROUPS)
         self.api_key = api_key
 
     def resolve(self, event: dict[str, Any], context: Any) -> dict[str, Any]:

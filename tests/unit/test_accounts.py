@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from faceport.accounts import hash_key, key_id_of, key_matches, new_api_key, presented_key
+from faceport.api.native.schemas import FaceSwapRequest
 from faceport.billing import fingerprint, price_of
 from faceport.errors import InvalidApiKey, MissingApiKey
-from faceport.schemas import FaceSwapRequest
 from faceport.settings import Settings
 
 

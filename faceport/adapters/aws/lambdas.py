@@ -23,10 +23,9 @@ from faceport.adapters.aws.sagemaker import ERROR_PREFIX
 from faceport.engine_protocol import (
     EngineResult,
     error_document,
-    error_for_code,
     error_from_document,
 )
-from faceport.errors import EngineTimeout, FaceportError
+from faceport.errors import EngineTimeout, FaceportError, error_for_code
 
 logger = logging.getLogger(__name__)
 
@@ -60,8 +59,7 @@ def _prepare(runtime: AwsRuntime, event: dict[str, Any]) -> dict[str, Any]:
 
 def _dispatch(runtime: AwsRuntime, event: dict[str, Any]) -> dict[str, Any]:
     task_id, token = event["task_id"], event["task_token"]
-    request = workflow.engine_request(runtime.workflow, task_id)
-    if request is None or not runtime.engine.dispatch(task_id, request, token):
+    if workflow.start(runtime.workflow, task_id, callback=token) is None:
         # Canceled meanwhile: nothing will call back, so end the wait here.
         runtime.clients.stepfunctions.send_task_success(taskToken=token, output="{}")
     return {}

@@ -14,6 +14,7 @@ from faceport.adapters.aws.s3_blobs import S3BlobStore
 from faceport.adapters.aws.sagemaker import SageMakerAsyncEngine
 from faceport.adapters.aws.stepfunctions import StepFunctionsOrchestrator
 from faceport.adapters.aws.webhooks import DynamoWebhookStore, SqsWebhookQueue
+from faceport.api.groups import ROUTE_GROUPS
 from faceport.fetch import HttpFetcher
 from faceport.service import Services
 from faceport.settings import Settings
@@ -71,9 +72,16 @@ def build_aws_runtime(settings: Settings, clients: AwsClients | None = None) -> 
         rate_limiter=DynamoRateLimiter(
             settings.idempotency_table, settings.rate_limit_per_s, clients
         ),
+        backends=(engine,),
+        render_task=ROUTE_GROUPS.render_task,
     )
     deps = workflow.WorkflowDeps(
-        settings=settings, tasks=tasks, blobs=blobs, fetcher=fetcher, ledger=accounts
+        settings=settings,
+        tasks=tasks,
+        blobs=blobs,
+        fetcher=fetcher,
+        ledger=accounts,
+        backends=(engine,),
     )
     return AwsRuntime(clients=clients, services=services, workflow=deps, engine=engine)
 

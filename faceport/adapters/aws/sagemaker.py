@@ -19,8 +19,10 @@ from typing import Any
 
 from faceport.adapters.aws.clients import AwsClients, error_code
 from faceport.adapters.aws.s3_blobs import read_object, split_s3_uri
+from faceport.backends import PENDING, Job, Started, engine_request
 from faceport.engine_protocol import JSON, EngineRequest, error_from_document
 from faceport.errors import EngineFailed, FaceportError, NotFound
+from faceport.operations import SAGEMAKER_ASYNC
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +42,10 @@ class EngineCall:
 
 
 class SageMakerAsyncEngine:
-    """Dispatches engine requests to the endpoint and completes them from notifications."""
+    """The backend port on the endpoint: `start` dispatches a job, whose outcome comes back
+    as a notification that completes the job's callback (a Step Functions task token)."""
+
+    kind = SAGEMAKER_ASYNC
 
     def __init__(
         self,
@@ -58,6 +63,13 @@ class SageMakerAsyncEngine:
         self._timeout_s = timeout_s
 
     # -- dispatch (the workflow's `dispatch` step) ------------------------------------------
+
+    def start(self, job: Job) -> Started:
+        """Dispatch the job; `PENDING`, or None when the task is no longer running."""
+        if job.callback is None:
+            raise FaceportError("The SageMaker backend needs a callback (a task token).")
+        request = engine_request(job.task, job.blobs)
+        return PENDING if self.dispatch(job.task.id, request, job.callback) else None
 
     def dispatch(self, task_id: str, request: EngineRequest, task_token: str) -> bool:
         """Start the engine on `request`; its notification will complete `task_token`.

@@ -1,36 +1,31 @@
 """The local stand-in for API Gateway's Lambda authorizer: run the authorizer on the
-proxy event before the API handler sees it, answer 401 for a refused key, and otherwise
-hand the authorizer's context on in `requestContext.authorizer`, as API Gateway does."""
+proxy event before the API handler sees it, answer 401 for a refused key (what the
+ACCESS_DENIED gateway response renders on AWS), and otherwise hand the authorizer's
+context on in `requestContext.authorizer`, as API Gateway does."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
+from faceport.api.groups import RouteGroups
 from faceport.auth import KeyLookup, authorizer_response
+from faceport.errors import error_for_code
 
 ProxyHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 
-def with_authorizer(
-    handler: ProxyHandler, keys: KeyLookup, needs_key: Callable[[str], bool]
-) -> ProxyHandler:
-    """`handler` behind the authorizer, for every path where `needs_key(path)`."""
+def with_authorizer(handler: ProxyHandler, keys: KeyLookup, groups: RouteGroups) -> ProxyHandler:
+    """`handler` behind the authorizer, for every path where `groups.needs_api_key(path)`."""
 
     def gated(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        if needs_key(event.get("path") or "/"):
-            answer = authorizer_response(event, keys)
+        path = event.get("path") or "/"
+        if groups.needs_api_key(path):
+            answer = authorizer_response(event, keys, groups.gateway_denies)
             granted = answer["context"]
             if answer["policyDocument"]["Statement"][0]["Effect"] != "Allow":
-                # What the ACCESS_DENIED gateway response (auth.GATEWAY_ERROR_TEMPLATE) renders.
-                error = {"code": granted["error_code"], "message": granted["error_message"]}
-                return {
-                    "statusCode": 401,
-                    "headers": {"Content-Type": "application/json"},
-                    "body": json.dumps({"error": error}),
-                    "isBase64Encoded": False,
-                }
+                error = error_for_code(granted["error_code"], granted["error_message"])
+                return groups.render_error(path, error).proxy()
             event["requestContext"]["authorizer"] = {
                 "principalId": answer["principalId"],
                 **granted,

@@ -8,7 +8,6 @@ stand-in for S3 presigned URLs).
 from __future__ import annotations
 
 import base64
-import json
 import logging
 import mimetypes
 import socket
@@ -21,6 +20,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from faceport.adapters.local.file_blobs import FILES_PREFIX, FileBlobStore
+from faceport.api.groups import ROUTE_GROUPS
 from faceport.errors import FaceportError, InputTooLarge, LengthRequired
 
 logger = logging.getLogger(__name__)
@@ -151,10 +151,8 @@ def make_server(
             return 200, [("Content-Type", content_type), ("Cache-Control", "private")], data
 
         def _send_error(self, error: FaceportError) -> None:
-            payload = {"error": {"code": error.code, "message": error.message}}
-            self._send(
-                error.status, [("Content-Type", "application/json")], json.dumps(payload).encode()
-            )
+            answer = ROUTE_GROUPS.render_error(urlsplit(self.path).path, error)
+            self._send(answer.status, list(answer.headers.items()), answer.body.encode())
 
         def _send(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
             self.send_response(status)

@@ -15,6 +15,8 @@ from faceport.adapters.local.sqlite_tasks import SqliteTaskStore
 from faceport.adapters.local.sqlite_webhooks import SqliteWebhookStore
 from faceport.adapters.local.webhook_sender import WebhookSender
 from faceport.adapters.local.worker_pool import WorkerPool
+from faceport.api.groups import ROUTE_GROUPS
+from faceport.backends import InProcessBackend
 from faceport.fetch import HttpFetcher
 from faceport.ports import Accounts, Engine
 from faceport.service import Services
@@ -59,13 +61,14 @@ def build_local_runtime(
     accounts = accounts or SqliteAccounts(data / "faceport.sqlite3")
     blobs = FileBlobStore(data / "blobs", settings.base_url, load_or_create_secret(data / "secret"))
     fetcher = HttpFetcher.from_settings(settings)
+    backends = (InProcessBackend(engine or InProcessEngine()),)
     deps = workflow.WorkflowDeps(
         settings=settings,
         tasks=tasks,
         blobs=blobs,
         fetcher=fetcher,
-        engine=engine or InProcessEngine(),
         ledger=accounts,
+        backends=backends,
     )
     pool = WorkerPool(
         tasks,
@@ -86,6 +89,8 @@ def build_local_runtime(
         accounts=accounts,
         ledger=accounts,
         rate_limiter=TokenBucketLimiter(settings.rate_limit_per_s, settings.rate_limit_burst),
+        backends=backends,
+        render_task=ROUTE_GROUPS.render_task,
     )
     sender = WebhookSender(
         outbox,

@@ -1,0 +1,60 @@
+"""The registry of route groups, and the one place that decides how an error looks on any
+path: the resolver's errors, the caller check, the local server's body caps and the local
+gateway's 401 all ask `RouteGroups.render_error`. Adding a dialect is adding its package
+and one entry in `ROUTE_GROUPS`. See docs/ARCHITECTURE.md, "Error rendering"."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from faceport.api import native
+from faceport.api.route_group import ErrorAnswer, RouteGroup
+from faceport.errors import FaceportError
+from faceport.service import Services
+from faceport.tasks import Task
+
+# Paths anyone may call (the API's documentation); every other path needs an API key.
+PUBLIC_PATHS = frozenset({"/docs", "/openapi.json"})
+
+
+@dataclass(frozen=True)
+class RouteGroups:
+    """The route groups of one API. The first is the default: it owns every path no other
+    group's prefix matches (the root, unknown paths, `/docs`)."""
+
+    groups: tuple[RouteGroup, ...]
+
+    def for_path(self, path: str) -> RouteGroup:
+        """The group owning `path`: the longest matching prefix, else the default."""
+        matches = [
+            (len(prefix), group)
+            for group in self.groups
+            for prefix in group.prefixes
+            if path.startswith(prefix)
+        ]
+        return max(matches, key=lambda match: match[0])[1] if matches else self.groups[0]
+
+    def named(self, dialect: str) -> RouteGroup:
+        """The group tasks of `dialect` came through (the default for an unknown name)."""
+        return next((g for g in self.groups if g.name == dialect), self.groups[0])
+
+    def render_error(self, path: str, error: FaceportError) -> ErrorAnswer:
+        """How `error` looks on `path`."""
+        return self.for_path(path).render_error(error)
+
+    def needs_api_key(self, path: str) -> bool:
+        """Whether a request to `path` must carry an API key."""
+        bare = path.rstrip("/")
+        return bare not in PUBLIC_PATHS and bare not in self.for_path(path).public_paths
+
+    def gateway_denies(self, path: str) -> bool:
+        """Whether API Gateway's ACCESS_DENIED response may answer a refused key on `path`."""
+        return self.for_path(path).gateway_denies
+
+    def render_task(self, svc: Services, task: Task) -> dict[str, Any]:
+        """The task as its own dialect renders it (status answers, webhook event data)."""
+        return self.named(task.dialect).render_task(svc, task)
+
+
+ROUTE_GROUPS = RouteGroups((native.GROUP,))

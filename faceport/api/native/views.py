@@ -1,0 +1,221 @@
+"""The native API's side of the core: requests become `Submission`s, domain objects become
+response bodies (`schemas.py`)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel
+
+from faceport.accounts import Account, Caller, Usage
+from faceport.api.native.schemas import (
+    AccountView,
+    DeliveryAttemptView,
+    DeliveryList,
+    DeliveryView,
+    ErrorInfo,
+    FaceDetectRequest,
+    FaceFusionRequest,
+    FaceSwapRequest,
+    ImageInput,
+    ResultInfo,
+    SigningSecrets,
+    SigningSecretView,
+    TaskList,
+    TaskView,
+    Timings,
+    VideoFaceSwapRequest,
+    VideoInput,
+)
+from faceport.inputs import GivenInput
+from faceport.operations import result_media, spec_of
+from faceport.ports import TaskPage
+from faceport.service import Services, Submission, submit
+from faceport.tasks import Operation, Task, TaskParams, TaskStatus, utcnow
+from faceport.webhooks import Delivery, SigningSecret
+
+DIALECT = "native"
+
+# --- requests -> submissions -----------------------------------------------------------
+
+
+def _given(given: ImageInput | VideoInput) -> GivenInput:
+    return GivenInput(url=given.url, base64=given.base64)
+
+
+def _submission(
+    operation: Operation,
+    params: TaskParams,
+    inputs: dict[str, ImageInput | VideoInput],
+    request: BaseModel,
+    metadata: dict[str, Any] | None,
+    notify_url: str | None,
+) -> Submission:
+    return Submission(
+        operation=operation,
+        params=params,
+        inputs={name: _given(given) for name, given in inputs.items()},
+        asked=request.model_dump(mode="json"),
+        metadata=metadata,
+        notify_url=notify_url,
+        dialect=DIALECT,
+    )
+
+
+def submit_face_swap(
+    svc: Services, caller: Caller, request: FaceSwapRequest, *, idempotency_key: str | None = None
+) -> Task:
+    """Queue a face swap (see `FaceSwapRequest`)."""
+    params = TaskParams(
+        target_index=request.target_index,
+        face_map=request.face_map,
+        output_format=request.output_format,
+    )
+    inputs: dict[str, ImageInput | VideoInput] = {
+        "source": request.source,
+        "target": request.target,
+    }
+    submission = _submission(
+        "face_swap", params, inputs, request, request.metadata, request.notify_url
+    )
+    return submit(svc, caller, submission, idempotency_key=idempotency_key)
+
+
+def submit_face_fusion(
+    svc: Services, caller: Caller, request: FaceFusionRequest, *, idempotency_key: str | None = None
+) -> Task:
+    """Queue a face fusion (see `FaceFusionRequest`)."""
+    params = TaskParams(similarity=request.similarity, output_format=request.output_format)
+    inputs: dict[str, ImageInput | VideoInput] = {
+        "source": request.source,
+        "target": request.target,
+    }
+    submission = _submission(
+        "face_fusion", params, inputs, request, request.metadata, request.notify_url
+    )
+    return submit(svc, caller, submission, idempotency_key=idempotency_key)
+
+
+def submit_video_face_swap(
+    svc: Services,
+    caller: Caller,
+    request: VideoFaceSwapRequest,
+    *,
+    idempotency_key: str | None = None,
+) -> Task:
+    """Queue a video face swap (see `VideoFaceSwapRequest`). Only the size and container
+    are checked here; duration and resolution are probed by the workflow's prepare step,
+    which fails the task with the limit's code before any face work (and lowers the hold
+    to the video's real price)."""
+    target_index = 0 if request.target_index is None else request.target_index
+    inputs: dict[str, ImageInput | VideoInput] = {"source": request.source, "video": request.video}
+    if request.reference_face is not None:
+        inputs["reference_face"] = request.reference_face
+    params = TaskParams(target_index=target_index)
+    submission = _submission(
+        "video_face_swap", params, inputs, request, request.metadata, request.notify_url
+    )
+    return submit(svc, caller, submission, idempotency_key=idempotency_key)
+
+
+def submit_face_detect(
+    svc: Services, caller: Caller, request: FaceDetectRequest, *, idempotency_key: str | None = None
+) -> Task:
+    """Queue a face detection; the API waits for it, so to clients it is synchronous."""
+    inputs: dict[str, ImageInput | VideoInput] = {"image": request.image}
+    submission = _submission("face_detect", TaskParams(), inputs, request, None, request.notify_url)
+    return submit(svc, caller, submission, idempotency_key=idempotency_key)
+
+
+# --- domain objects -> bodies ------------------------------------------------------------
+
+
+def task_view(svc: Services, task: Task) -> TaskView:
+    """The client's view of a task, with a fresh download link when it has a result."""
+    return TaskView(
+        id=task.id,
+        operation=task.operation,
+        status=task.status,
+        progress=task.progress,
+        params=task.params.model_dump(
+            include=set(spec_of(task.operation).options), exclude_none=True
+        ),
+        metadata=task.metadata,
+        created_at=task.created_at,
+        started_at=task.started_at,
+        finished_at=task.finished_at,
+        timings=Timings(
+            queued_ms=_ms_between(task.created_at, task.started_at),
+            run_ms=_ms_between(task.started_at, task.finished_at),
+            total_ms=_ms_between(task.created_at, task.finished_at),
+        ),
+        price=task.price,
+        result=_result(svc, task),
+        error=ErrorInfo(code=task.error.code, message=task.error.message) if task.error else None,
+        video=task.video,
+    )
+
+
+def render_task(svc: Services, task: Task) -> dict[str, Any]:
+    """The task as `GET /v1/tasks/{id}` answers it, as JSON (also a webhook event's data)."""
+    return task_view(svc, task).model_dump(mode="json")
+
+
+def _result(svc: Services, task: Task) -> ResultInfo | None:
+    if task.status is not TaskStatus.SUCCEEDED:
+        return None
+    if task.result_key:
+        ttl = svc.settings.result_url_ttl_s
+        return ResultInfo(
+            url=svc.blobs.url_for(task.result_key, ttl),
+            expires_at=utcnow() + timedelta(seconds=ttl),
+            content_type=result_media(task)[1],
+        )
+    if task.result_data is not None:
+        return ResultInfo.model_validate(task.result_data)
+    return None
+
+
+def _ms_between(start: datetime | None, end: datetime | None) -> int | None:
+    if start is None or end is None:
+        return None
+    return round((end - start).total_seconds() * 1000)
+
+
+def task_list(svc: Services, page: TaskPage) -> TaskList:
+    return TaskList(data=[task_view(svc, t) for t in page.tasks], next_cursor=page.next_cursor)
+
+
+def account_view(account: Account, usage: dict[str, Usage], caller: Caller) -> AccountView:
+    return AccountView(
+        id=account.id,
+        name=account.name,
+        balance=account.balance,
+        reserved=account.reserved,
+        available=account.available,
+        usage=usage,
+        key_id=caller.key_id,
+    )
+
+
+def delivery_view(delivery: Delivery) -> DeliveryView:
+    return DeliveryView(
+        event_id=delivery.event.id,
+        type=delivery.event.type,
+        url=delivery.event.url,
+        status=delivery.status,
+        next_attempt_at=delivery.next_attempt_at,
+        attempts=[DeliveryAttemptView(**a.model_dump()) for a in delivery.history],
+    )
+
+
+def delivery_list(deliveries: list[Delivery]) -> DeliveryList:
+    return DeliveryList(data=[delivery_view(d) for d in deliveries])
+
+
+def secrets_view(secrets: list[SigningSecret]) -> SigningSecrets:
+    return SigningSecrets(
+        current=secrets[0].secret,
+        secrets=[SigningSecretView(**s.model_dump()) for s in secrets],
+    )

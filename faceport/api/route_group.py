@@ -1,0 +1,60 @@
+"""What a route group is: one API dialect's routes, its error envelope and its view of a
+task. The native API is one (`faceport.api.native`); a dialect is another package that
+builds one of these, registered in `faceport.api.groups`. See docs/ARCHITECTURE.md,
+"Error rendering"."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+
+from faceport.errors import FaceportError
+from faceport.service import Services, TaskRenderer
+
+
+@dataclass(frozen=True)
+class ErrorAnswer:
+    """An error as a route group answers it: status, headers and body."""
+
+    status: int
+    body: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def response(self) -> Response[str]:
+        """As the resolver returns it."""
+        return Response(status_code=self.status, body=self.body, headers=dict(self.headers))
+
+    def proxy(self) -> dict[str, Any]:
+        """As an API Gateway proxy response (the local gateway step)."""
+        return {
+            "statusCode": self.status,
+            "headers": dict(self.headers),
+            "body": self.body,
+            "isBase64Encoded": False,
+        }
+
+
+@dataclass(frozen=True)
+class RouteGroup:
+    """One dialect of the API.
+
+    `prefixes` are the paths it owns (an error on any path under them, even one raised
+    before a handler runs or for a route that does not exist, is answered with
+    `render_error`); `name` is what tasks submitted through it remember as their dialect.
+    `gateway_denies`: whether API Gateway's ACCESS_DENIED gateway response, which is one
+    per API and speaks the native envelope, may answer this group's 401s on AWS; a group
+    that says False gets its refused requests passed on to the API Lambda instead, which
+    answers them with `render_error` (`faceport.auth`).
+    """
+
+    name: str
+    prefixes: tuple[str, ...]
+    router: Callable[[Services], APIGatewayRouter]
+    render_error: Callable[[FaceportError], ErrorAnswer]
+    render_task: TaskRenderer
+    public_paths: frozenset[str] = frozenset()
+    gateway_denies: bool = False

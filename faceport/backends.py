@@ -1,0 +1,126 @@
+"""The backend port: "run this prepared task somewhere".
+
+A backend is started with a `Job`. The in-process engine does the work at once and
+returns the task's `Output`; a remote one (the SageMaker async endpoint, later an external
+provider) answers `PENDING` and reports the outcome later, by calling back (a Step
+Functions task token in `Job.callback`) so that the workflow's collect step stores what it
+made. Which backend runs a task is decided in one place, `workflow.route`, from the
+operations table. See docs/ARCHITECTURE.md, "Backend port".
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final, Protocol
+
+from faceport.engine_protocol import EngineRequest, EngineResult, run_engine
+from faceport.errors import FaceportError, InvalidFaceSelection
+from faceport.operations import IN_PROCESS, result_key, result_media, spec_of
+from faceport.ports import BlobStore, Engine
+from faceport.tasks import Task
+
+
+@dataclass(frozen=True)
+class Output:
+    """What a task produced: a stored file, or data that goes on the task itself."""
+
+    result_key: str | None = None
+    result_data: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Job:
+    """A prepared (running) task to run, with what a backend may need on the way."""
+
+    task: Task
+    blobs: BlobStore
+    progress: Callable[[float], None]  # fraction done, 0..1
+    should_stop: Callable[[], bool]  # True once the task was canceled
+    callback: str | None = None  # where a remote backend reports (a task token)
+
+
+class Pending:
+    """The backend took the job; its outcome comes later, through `Job.callback`."""
+
+
+PENDING: Final = Pending()
+# Output: done now; PENDING: reported later; None: the task is no longer running.
+Started = Output | Pending | None
+
+
+class Backend(Protocol):
+    # One of the backend kinds of the operations table (`operations.IN_PROCESS`, ...).
+    kind: str
+
+    def start(self, job: Job) -> Started:
+        """Run or start the job's work; a `FaceportError` ends the task failed."""
+
+
+def input_blob(task: Task, name: str) -> str:
+    key = task.inputs[name].blob
+    if key is None:
+        raise FaceportError(f"Input {name!r} was not prepared.")
+    return key
+
+
+def engine_request(task: Task, blobs: BlobStore) -> EngineRequest:
+    """The engine's work for a prepared image task, its inputs inline."""
+    names = [spec.name for spec in spec_of(task.operation).inputs if spec.name in task.inputs]
+    return EngineRequest(
+        operation=task.operation,
+        params=task.params,
+        inputs={name: blobs.get(input_blob(task, name)) for name in names},
+    )
+
+
+def store_result(blobs: BlobStore, task: Task, result: EngineResult) -> Output:
+    """Keep what the engine made: a file as the task's result blob, data as is."""
+    if spec_of(task.operation).result == "data":
+        return Output(result_data=json.loads(result.body))
+    key = result_key(task)
+    blobs.put(key, result.body, result_media(task)[1])
+    return Output(result_key=key)
+
+
+class InProcessBackend:
+    """The engine in this process (the local shape): the work is done inside `start`."""
+
+    kind = IN_PROCESS
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def start(self, job: Job) -> Output:
+        task = job.task
+        if spec_of(task.operation).result == "video":
+            return self._swap_video(job)
+        result = run_engine(self._engine, engine_request(task, job.blobs))
+        return store_result(job.blobs, task, result)
+
+    def _swap_video(self, job: Job) -> Output:
+        """Swap the face into the video, with progress on the task and a stop on cancel."""
+        task, blobs = job.task, job.blobs
+        reference = task.inputs.get("reference_face")
+        reference_face = blobs.get(input_blob(task, "reference_face")) if reference else None
+        target = task.params.target_index
+        if isinstance(target, list):  # the video API's schema allows one index or "all"
+            raise InvalidFaceSelection("A video task takes one target index or 'all'.")
+        key = result_key(task)
+        with tempfile.TemporaryDirectory(prefix="faceport-") as name:
+            video, output = Path(name) / "input", Path(name) / "output.mp4"
+            blobs.get_file(input_blob(task, "video"), video)
+            report = self._engine.swap_face_video(
+                blobs.get(input_blob(task, "source")),
+                video,
+                output,
+                target_index=target,
+                reference_face=reference_face,
+                progress=job.progress,
+                should_stop=job.should_stop,
+            )
+            blobs.put_file(key, output, "video/mp4")
+        return Output(result_key=key, result_data={"video": report})

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Collection
 from typing import Any
 
+from faceport import task_store
 from faceport.adapters.aws.clients import AwsClients, error_code
 from faceport.errors import ValidationFailed
 from faceport.ports import TaskPage
@@ -94,45 +95,41 @@ class DynamoDbTaskStore:
     def update_if(
         self, task_id: str, expected: Collection[TaskStatus], **changes: Any
     ) -> Task | None:
-        while True:
-            item = self._item(task_id)
-            if item is None:
-                return None
-            task = Task.model_validate_json(item["body"]["S"])
-            if task.status not in expected:
-                return None
-            new = Task.model_validate({**task.model_dump(), **changes})
-            version = item["version"]["N"]
-            try:
-                self._clients.dynamodb.update_item(
-                    TableName=self._table,
-                    Key={"id": {"S": task_id}},
-                    UpdateExpression="SET #s = :s, body = :b, version = :next",
-                    ConditionExpression="version = :v",
-                    ExpressionAttributeNames={"#s": "status"},
-                    ExpressionAttributeValues={
-                        ":s": {"S": new.status.value},
-                        ":b": {"S": new.model_dump_json()},
-                        ":v": {"N": version},
-                        ":next": {"N": str(int(version) + 1)},
-                    },
-                )
-            except Exception as exc:
-                if error_code(exc) == "ConditionalCheckFailedException":
-                    continue  # someone wrote first: look again at what they wrote
-                raise
-            if self._on_end is not None and new.status.is_terminal and not task.status.is_terminal:
-                self._on_end(new)
-            return new
+        return task_store.update_if(self, task_id, expected, changes)
 
     def wait_until_done(self, task_id: str, timeout_s: float) -> Task | None:
-        deadline = time.monotonic() + timeout_s
-        while True:
-            task = self.get(task_id)
-            remaining = deadline - time.monotonic()
-            if task is None or task.status.is_terminal or remaining <= 0:
-                return task
-            time.sleep(min(remaining, self._poll_s))
+        return task_store.wait_until_done(
+            self.get, task_id, timeout_s, lambda remaining: time.sleep(min(remaining, self._poll_s))
+        )
+
+    # -- the primitives of faceport.task_store -----------------------------------------
+
+    def read(self, task_id: str) -> tuple[Task, str] | None:
+        item = self._item(task_id)
+        return (Task.model_validate_json(item["body"]["S"]), item["version"]["N"]) if item else None
+
+    def write(self, task_id: str, version: str, new: Task, *, ends: bool) -> bool:
+        try:
+            self._clients.dynamodb.update_item(
+                TableName=self._table,
+                Key={"id": {"S": task_id}},
+                UpdateExpression="SET #s = :s, body = :b, version = :next",
+                ConditionExpression="version = :v",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={
+                    ":s": {"S": new.status.value},
+                    ":b": {"S": new.model_dump_json()},
+                    ":v": {"N": version},
+                    ":next": {"N": str(int(version) + 1)},
+                },
+            )
+        except Exception as exc:
+            if error_code(exc) == "ConditionalCheckFailedException":
+                return False  # someone wrote first: the rule looks again at what they wrote
+            raise
+        if ends and self._on_end is not None:
+            self._on_end(new)
+        return True
 
     def _item(self, task_id: str) -> dict[str, Any] | None:
         reply = self._clients.dynamodb.get_item(

@@ -12,6 +12,7 @@ from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
+from faceport import task_store
 from faceport.adapters.local.sqlite_db import SqliteDatabase
 from faceport.errors import ValidationFailed
 from faceport.ports import TaskPage
@@ -107,32 +108,17 @@ class SqliteTaskStore:
     def update_if(
         self, task_id: str, expected: Collection[TaskStatus], **changes: Any
     ) -> Task | None:
+        # Inside one write transaction: nobody can write between the read and the write.
         with self._write() as db:
-            row = db.execute("SELECT body FROM tasks WHERE id = ?", (task_id,)).fetchone()
-            if row is None:
-                return None
-            task = Task.model_validate_json(row[0])
-            if task.status not in expected:
-                return None
-            new = Task.model_validate({**task.model_dump(), **changes})
-            db.execute(
-                "UPDATE tasks SET status = ?, body = ? WHERE id = ?",
-                (new.status.value, new.model_dump_json(), task_id),
-            )
-            if self._on_end is not None and new.status.is_terminal and not task.status.is_terminal:
-                self._on_end(db, new)
-            return new
+            return task_store.update_if(_Records(db, self._on_end), task_id, expected, changes)
 
     def wait_until_done(self, task_id: str, timeout_s: float) -> Task | None:
-        deadline = time.monotonic() + timeout_s
-        while True:
-            task = self.get(task_id)
-            remaining = deadline - time.monotonic()
-            if task is None or task.status.is_terminal or remaining <= 0:
-                return task
-            with self._changed:
-                # The short cap also catches writes made by another process.
-                self._changed.wait(min(remaining, 0.25))
+        return task_store.wait_until_done(self.get, task_id, timeout_s, self._pause)
+
+    def _pause(self, remaining_s: float) -> None:
+        with self._changed:
+            # The short cap also catches writes made by another process.
+            self._changed.wait(min(remaining_s, 0.25))
 
     # -- queue for the local worker pool ------------------------------------------------
 
@@ -175,6 +161,27 @@ class SqliteTaskStore:
         """Make every running task claimable now: at start-up no worker of ours holds one."""
         with self._write() as db:
             return db.execute("UPDATE tasks SET lease_until = 0 WHERE status = 'running'").rowcount
+
+
+class _Records:
+    """The task store primitives within one write transaction (`faceport.task_store`)."""
+
+    def __init__(self, db: sqlite3.Connection, on_end: EndHook | None) -> None:
+        self._db = db
+        self._on_end = on_end
+
+    def read(self, task_id: str) -> tuple[Task, str] | None:
+        row = self._db.execute("SELECT body FROM tasks WHERE id = ?", (task_id,)).fetchone()
+        return (Task.model_validate_json(row[0]), "") if row else None
+
+    def write(self, task_id: str, version: str, new: Task, *, ends: bool) -> bool:
+        self._db.execute(
+            "UPDATE tasks SET status = ?, body = ? WHERE id = ?",
+            (new.status.value, new.model_dump_json(), task_id),
+        )
+        if ends and self._on_end is not None:
+            self._on_end(self._db, new)
+        return True
 
 
 def _encode_cursor(created_at: float, task_id: str) -> str:

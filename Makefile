@@ -34,6 +34,7 @@ test: lint
 lint: $(SYNCED)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 	$(BIN)/mypy
 
 format: $(SYNCED)

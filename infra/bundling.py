@@ -14,7 +14,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import aws_cdk as cdk
 import jsii
@@ -102,6 +102,7 @@ def lambda_code() -> lambda_.Code:
         asset_hash=asset_hash(),
         bundling=cdk.BundlingOptions(
             image=cdk.DockerImage.from_registry("local-bundling-only"),
-            local=_LocalBundler(),
+            # jsii calls it with the options as one object, not the keywords the stub shows
+            local=cast(cdk.ILocalBundling, _LocalBundler()),
         ),
     )

@@ -68,9 +68,9 @@ def acknowledge_findings(stack: FaceportStack) -> None:
         stack.api.rest_api.root.get_resource("docs"),
         stack.api.rest_api.root.get_resource("openapi.json"),
     )
-    for resource in docs:
-        assert resource is not None
-        cdk.Validations.of(resource).acknowledge(
+    for doc in docs:
+        assert doc is not None
+        cdk.Validations.of(doc).acknowledge(
             cdk.Acknowledgment(id="AwsSolutions-APIG4", reason="The API's documentation is public.")
         )
 

@@ -34,7 +34,6 @@ test: lint
 lint: $(SYNCED)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/lint-imports
 	$(BIN)/mypy
 
 format: $(SYNCED)

@@ -6,13 +6,15 @@ and one entry in `ROUTE_GROUPS`. See docs/ARCHITECTURE.md, "Error rendering"."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from faceport.api import native
 from faceport.api.route_group import ErrorAnswer, RouteGroup
 from faceport.errors import FaceportError
-from faceport.service import Services
-from faceport.tasks import Task
+
+if TYPE_CHECKING:
+    from faceport.service import Services
+    from faceport.tasks import Task
 
 # Paths anyone may call (the API's documentation); every other path needs an API key.
 PUBLIC_PATHS = frozenset({"/docs", "/openapi.json"})

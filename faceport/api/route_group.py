@@ -7,13 +7,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
-
-from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+from typing import TYPE_CHECKING, Any
 
 from faceport.errors import FaceportError
-from faceport.service import Services, TaskRenderer
+
+if TYPE_CHECKING:  # the authorizer Lambda imports the groups; it needs none of these
+    from aws_lambda_powertools.event_handler import Response
+    from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+
+    from faceport.service import Services, TaskRenderer
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,8 @@ class ErrorAnswer:
 
     def response(self) -> Response[str]:
         """As the resolver returns it."""
+        from aws_lambda_powertools.event_handler import Response
+
         return Response(status_code=self.status, body=self.body, headers=dict(self.headers))
 
     def proxy(self) -> dict[str, Any]:

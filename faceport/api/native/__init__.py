@@ -2,15 +2,37 @@
 
 from __future__ import annotations
 
-from faceport.api.native import errors, routes, views
+from typing import TYPE_CHECKING, Any
+
+from faceport.api.native import errors
 from faceport.api.route_group import RouteGroup
 
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+
+    from faceport.service import Services
+    from faceport.tasks import Task
+
+
+# Routes and views load on first use: the authorizer Lambda needs only the envelope.
+def _router(svc: Services) -> APIGatewayRouter:
+    from faceport.api.native.routes import router
+
+    return router(svc)
+
+
+def _render_task(svc: Services, task: Task) -> dict[str, Any]:
+    from faceport.api.native.views import render_task
+
+    return render_task(svc, task)
+
+
 GROUP = RouteGroup(
-    name=views.DIALECT,
+    name="native",
     prefixes=("/v1/",),
-    router=routes.router,
+    router=_router,
     render_error=errors.render_error,
-    render_task=views.render_task,
+    render_task=_render_task,
     # API Gateway's gateway responses speak this envelope (infra/api.py).
     gateway_denies=True,
 )

@@ -44,6 +44,7 @@ bench: $(SYNCED)
 	$(BIN)/python -m tests.bench.bench_engine
 	$(BIN)/python -m tests.bench.bench_api
 	$(BIN)/python -m tests.bench.bench_video
+	$(BIN)/python -m tests.bench.bench_auth
 
 # The engine over sample pairs and harder variants: identity, pose and glasses scores,
 # and a contact sheet in build/quality/ (slow: not part of `make test`).

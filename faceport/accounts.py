@@ -28,7 +28,6 @@ KEY_PREFIX = "fpk_"
 _ID_ALPHABET = string.ascii_lowercase + string.digits
 _SECRET_ALPHABET = string.ascii_letters + string.digits
 _KEY = re.compile(r"^(fpk_[a-z0-9]{16})_([A-Za-z0-9]{40})$")
-_KEY_ID = re.compile(r"^fpk_[a-z0-9]{16}$")
 
 
 @dataclass(frozen=True)
@@ -70,10 +69,6 @@ def key_id_of(token: str) -> str | None:
 def key_matches(token: str, stored_hash: str) -> bool:
     """Whether `token` is the key stored as `stored_hash`, in constant time."""
     return hmac.compare_digest(hash_key(token), stored_hash)
-
-
-def is_key_id(text: str) -> bool:
-    return bool(_KEY_ID.match(text))
 
 
 # Header styles of the APIs faceport speaks, in the order they are looked at.

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal, TypeAlias
+from typing import TypeAlias
 
 from faceport.errors import InvalidFaceSelection, SourceIndexOutOfRange, TargetIndexOutOfRange
-
-TargetSelection: TypeAlias = int | list[int] | Literal["all"]
-"""One target face (0 = largest), a list of them, or "all" faces of the target."""
+from faceport.tasks import TargetSelection  # defined once, with the task's options
 
 FaceMap: TypeAlias = list[tuple[int, int]]
 """(source_index, target_index) pairs; both sides indexed largest face first."""

@@ -10,7 +10,7 @@ from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from faceport.api.native.errors import GATEWAY_ERROR_TEMPLATE, GATEWAY_MISSING_KEY_BODY
+from faceport.api.native.errors import gateway_responses
 from infra.functions import python_function
 
 # Headers browsers may send cross-origin: auth, waiting, idempotency.
@@ -115,16 +115,14 @@ class Api(Construct):
             "GET", integration
         )
         self.rest_api.root.add_resource("openapi.json").add_method("GET", integration)
-        # The authorizer's refusals in our error envelope, with its stable code.
-        self.rest_api.add_gateway_response(
-            "Denied",
-            type=apigw.ResponseType.ACCESS_DENIED,
-            status_code="401",
-            templates={"application/json": GATEWAY_ERROR_TEMPLATE},
-        )
-        self.rest_api.add_gateway_response(
-            "Unauthorized",
-            type=apigw.ResponseType.UNAUTHORIZED,
-            status_code="401",
-            templates={"application/json": GATEWAY_MISSING_KEY_BODY},
-        )
+        # API Gateway's own answers in our error envelope (the authorizer's refusals with
+        # their stable code): faceport.api.native.errors decides how they look.
+        for name, answer in gateway_responses().items():
+            headers = {k: f"'{v}'" for k, v in answer.headers.items() if k != "Content-Type"}
+            self.rest_api.add_gateway_response(
+                name.title().replace("_", ""),
+                type=getattr(apigw.ResponseType, name),
+                status_code=str(answer.status),
+                templates={"application/json": answer.body},
+                response_headers=headers or None,
+            )

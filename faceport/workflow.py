@@ -24,7 +24,7 @@ from faceport.backends import store_result as _store_result
 from faceport.engine_protocol import EngineResult
 from faceport.errors import FaceportError, OperationNotAvailable
 from faceport.inputs import byte_cap, store_input
-from faceport.operations import result_key, spec_of
+from faceport.operations import spec_of
 from faceport.ports import BlobStore, Fetcher, Ledger, TaskStore
 from faceport.settings import Settings
 from faceport.tasks import (
@@ -37,8 +37,6 @@ from faceport.tasks import (
     VideoInfo,
     utcnow,
 )
-
-__all__ = ["Output", "WorkflowDeps", "result_key", "route"]
 
 logger = logging.getLogger(__name__)
 

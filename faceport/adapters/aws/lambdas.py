@@ -20,6 +20,7 @@ from faceport.adapters.aws.clients import TRANSIENT_CODES, error_code
 from faceport.adapters.aws.runtime import AwsRuntime
 from faceport.adapters.aws.s3_blobs import read_object, split_s3_uri
 from faceport.adapters.aws.sagemaker import ERROR_PREFIX
+from faceport.backends import Output
 from faceport.engine_protocol import (
     EngineResult,
     error_document,
@@ -77,7 +78,7 @@ def _collect(runtime: AwsRuntime, event: dict[str, Any]) -> dict[str, Any]:
 
 def _finalize(runtime: AwsRuntime, event: dict[str, Any]) -> dict[str, Any]:
     if event.get("output") is not None:
-        workflow.finalize(runtime.workflow, event["task_id"], workflow.Output(**event["output"]))
+        workflow.finalize(runtime.workflow, event["task_id"], Output(**event["output"]))
     return {}
 
 

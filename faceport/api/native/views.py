@@ -3,10 +3,9 @@ response bodies (`schemas.py`)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
-
-from pydantic import BaseModel
 
 from faceport.accounts import Account, Caller, Usage
 from faceport.api.native.schemas import (
@@ -44,23 +43,28 @@ def _given(given: ImageInput | VideoInput) -> GivenInput:
     return GivenInput(url=given.url, base64=given.base64)
 
 
-def _submission(
+NativeRequest = FaceSwapRequest | FaceFusionRequest | VideoFaceSwapRequest | FaceDetectRequest
+
+
+def _submit(
+    svc: Services,
+    caller: Caller,
     operation: Operation,
     params: TaskParams,
-    inputs: dict[str, ImageInput | VideoInput],
-    request: BaseModel,
-    metadata: dict[str, Any] | None,
-    notify_url: str | None,
-) -> Submission:
-    return Submission(
+    inputs: Mapping[str, ImageInput | VideoInput],
+    request: NativeRequest,
+    idempotency_key: str | None,
+) -> Task:
+    submission = Submission(
         operation=operation,
         params=params,
         inputs={name: _given(given) for name, given in inputs.items()},
         asked=request.model_dump(mode="json"),
-        metadata=metadata,
-        notify_url=notify_url,
+        metadata=None if isinstance(request, FaceDetectRequest) else request.metadata,
+        notify_url=request.notify_url,
         dialect=DIALECT,
     )
+    return submit(svc, caller, submission, idempotency_key=idempotency_key)
 
 
 def submit_face_swap(
@@ -72,14 +76,8 @@ def submit_face_swap(
         face_map=request.face_map,
         output_format=request.output_format,
     )
-    inputs: dict[str, ImageInput | VideoInput] = {
-        "source": request.source,
-        "target": request.target,
-    }
-    submission = _submission(
-        "face_swap", params, inputs, request, request.metadata, request.notify_url
-    )
-    return submit(svc, caller, submission, idempotency_key=idempotency_key)
+    inputs = {"source": request.source, "target": request.target}
+    return _submit(svc, caller, "face_swap", params, inputs, request, idempotency_key)
 
 
 def submit_face_fusion(
@@ -87,14 +85,8 @@ def submit_face_fusion(
 ) -> Task:
     """Queue a face fusion (see `FaceFusionRequest`)."""
     params = TaskParams(similarity=request.similarity, output_format=request.output_format)
-    inputs: dict[str, ImageInput | VideoInput] = {
-        "source": request.source,
-        "target": request.target,
-    }
-    submission = _submission(
-        "face_fusion", params, inputs, request, request.metadata, request.notify_url
-    )
-    return submit(svc, caller, submission, idempotency_key=idempotency_key)
+    inputs = {"source": request.source, "target": request.target}
+    return _submit(svc, caller, "face_fusion", params, inputs, request, idempotency_key)
 
 
 def submit_video_face_swap(
@@ -113,19 +105,15 @@ def submit_video_face_swap(
     if request.reference_face is not None:
         inputs["reference_face"] = request.reference_face
     params = TaskParams(target_index=target_index)
-    submission = _submission(
-        "video_face_swap", params, inputs, request, request.metadata, request.notify_url
-    )
-    return submit(svc, caller, submission, idempotency_key=idempotency_key)
+    return _submit(svc, caller, "video_face_swap", params, inputs, request, idempotency_key)
 
 
 def submit_face_detect(
     svc: Services, caller: Caller, request: FaceDetectRequest, *, idempotency_key: str | None = None
 ) -> Task:
     """Queue a face detection; the API waits for it, so to clients it is synchronous."""
-    inputs: dict[str, ImageInput | VideoInput] = {"image": request.image}
-    submission = _submission("face_detect", TaskParams(), inputs, request, None, request.notify_url)
-    return submit(svc, caller, submission, idempotency_key=idempotency_key)
+    inputs = {"image": request.image}
+    return _submit(svc, caller, "face_detect", TaskParams(), inputs, request, idempotency_key)
 
 
 # --- domain objects -> bodies ------------------------------------------------------------

@@ -109,10 +109,15 @@ class _Native:
 def router(svc: Services) -> APIGatewayRouter:
     """The native routes, bound to one set of services."""
     native = _Native(APIGatewayRouter(), svc)
-    _task_routes(native)
-    _image_submit_routes(native)
-    _video_and_detect_routes(native)
-    _webhook_routes(native)
+    for add_routes in (
+        _account_and_task_routes,
+        _list_and_cancel_routes,
+        _image_submit_routes,
+        _video_and_detect_routes,
+        _delivery_routes,
+        _secret_routes,
+    ):
+        add_routes(native)
     return native.router
 
 
@@ -199,7 +204,7 @@ def _video_and_detect_routes(native: _Native) -> None:
         return native.accepted(task, always_wait=True)
 
 
-def _task_routes(native: _Native) -> None:
+def _account_and_task_routes(native: _Native) -> None:
     router, svc = native.router, native.svc
 
     @router.get(
@@ -225,6 +230,10 @@ def _task_routes(native: _Native) -> None:
     def get_task(task_id: str) -> Response[str]:
         task = service.get_task(svc, native.caller().account_id, task_id)
         return _json(200, views.task_view(svc, task))
+
+
+def _list_and_cancel_routes(native: _Native) -> None:
+    router, svc = native.router, native.svc
 
     @router.get(
         "/v1/tasks",
@@ -264,7 +273,7 @@ def _task_routes(native: _Native) -> None:
         return _json(200, views.task_view(svc, task))
 
 
-def _webhook_routes(native: _Native) -> None:
+def _delivery_routes(native: _Native) -> None:
     router, svc = native.router, native.svc
 
     @router.get(
@@ -295,6 +304,10 @@ def _webhook_routes(native: _Native) -> None:
     def redeliver(task_id: str) -> Response[str]:
         delivery = notify.redeliver(svc, native.caller().account_id, task_id)
         return _json(202, views.delivery_view(delivery))
+
+
+def _secret_routes(native: _Native) -> None:
+    router, svc = native.router, native.svc
 
     @router.get(
         "/v1/webhooks/secret",

@@ -193,6 +193,7 @@ def _submit(
         svc.tasks.create(task)
     except BaseException:
         svc.ledger.abandon(caller.account_id, task_id)
+        _drop_inputs(svc, inputs)  # a refused task leaves nothing behind
         raise
     svc.orchestrator.start(task)
     return task

@@ -22,7 +22,7 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
 from pydantic import BaseModel
 
-from faceport import notify, service
+from faceport import bounds, notify, service
 from faceport.accounts import Caller
 from faceport.api.errors import error_response, from_validation_error, unexpected_error
 from faceport.api.prefer import preferred_wait
@@ -149,7 +149,10 @@ class ThreadSafeRestResolver(APIGatewayRestResolver):
 
 def build_app(svc: Services) -> APIGatewayRestResolver:
     """The resolver with every native route, bound to one set of services."""
-    app = ThreadSafeRestResolver(enable_validation=True)
+    # Bodies are parsed as strict, bounded JSON objects (faceport.bounds), in both shapes.
+    app = ThreadSafeRestResolver(
+        enable_validation=True, json_body_deserializer=bounds.loads_request_body
+    )
     app.enable_swagger(
         path="/docs",
         title=API_TITLE,
@@ -169,7 +172,14 @@ def build_app(svc: Services) -> APIGatewayRestResolver:
             app.context["caller"] = caller  # cleared after every request
         return next_middleware(app)
 
-    app.use(middlewares=[authenticated])
+    def preferences(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
+        """Headers are read before any route runs: nothing is created or charged for a
+        request whose headers then fail."""
+        prefer = app.current_event.headers.get("prefer")  # case-insensitive in Powertools v3
+        app.context["wait"] = preferred_wait(prefer, svc.settings.max_wait_s)
+        return next_middleware(app)
+
+    app.use(middlewares=[authenticated, preferences])
 
     def _caller() -> Caller:
         caller: Caller = app.context["caller"]
@@ -286,8 +296,7 @@ def build_app(svc: Services) -> APIGatewayRestResolver:
 
     def _accepted(task: Task, *, always_wait: bool = False) -> Response[str]:
         headers = {"Location": f"/v1/tasks/{task.id}"}
-        prefer = app.current_event.headers.get("prefer")  # case-insensitive in Powertools v3
-        wait = preferred_wait(prefer, svc.settings.max_wait_s)
+        wait: int | None = app.context.get("wait")
         if always_wait:
             task = service.wait_for_task(svc, task, wait or svc.settings.max_wait_s)
         elif wait is not None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import httpx
 
@@ -14,7 +14,7 @@ from faceport.adapters.local.gateway import with_authorizer
 from faceport.adapters.local.http_server import HttpLimits, make_server
 from faceport.adapters.local.runtime import LocalRuntime, build_local_runtime
 from faceport.api.app import build_app, needs_api_key
-from faceport.ports import Engine
+from faceport.ports import Engine, Fetcher
 from faceport.settings import Settings
 from tests.support.api_client import new_account
 
@@ -41,14 +41,15 @@ def live_server(
     *,
     limits: HttpLimits | None = None,
     max_body_bytes: int = 4 << 20,
-    start_runtime: bool = True,
+    fetcher: Fetcher | None = None,
 ) -> Iterator[Live]:
-    """A started runtime behind the real HTTP server on 127.0.0.1; stopped on exit."""
+    """A started runtime behind the real HTTP server on 127.0.0.1; stopped on exit. With
+    `fetcher`, the API checks URLs with that one (the workflow keeps the runtime's)."""
     runtime = build_local_runtime(settings, engine=engine)
-    handler = with_authorizer(build_app(runtime.services).resolve, runtime.accounts, needs_api_key)
+    services = runtime.services if fetcher is None else replace(runtime.services, fetcher=fetcher)
+    handler = with_authorizer(build_app(services).resolve, runtime.accounts, needs_api_key)
     server = make_server("127.0.0.1", 0, handler, runtime.blobs, max_body_bytes, limits=limits)
-    if start_runtime:
-        runtime.start()
+    runtime.start()
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
     thread.start()
     port = int(server.server_address[1])

@@ -165,7 +165,7 @@ def _submit(
         _check_notify_url(svc, request.notify_url)
     claim = _idempotency_claim(svc, operation, request, idempotency_key)
     task_id = new_task_id()
-    inputs = {name: _accept_input(svc, task_id, name, image) for name, image in given.items()}
+    inputs = _accept_inputs(svc, task_id, given)
     price = billing.price_of(svc.settings, operation)
     hold = Hold(caller.account_id, task_id, operation, price, caller.key_id)
     try:
@@ -224,6 +224,20 @@ def _replayed(svc: Services, account_id: str, task_id: str, wait_s: float = 5.0)
     if task.account_id != account_id:  # keys are per account; never show another's task
         raise NotFound(f"No task {task_id!r}.")
     return task
+
+
+def _accept_inputs(
+    svc: Services, task_id: str, given: Mapping[str, ImageInput | VideoInput]
+) -> dict[str, InputRef]:
+    """Every input checked and stored; if one is refused, those stored before it go too."""
+    inputs: dict[str, InputRef] = {}
+    try:
+        for name, image in given.items():
+            inputs[name] = _accept_input(svc, task_id, name, image)
+    except BaseException:
+        _drop_inputs(svc, inputs)
+        raise
+    return inputs
 
 
 def _drop_inputs(svc: Services, inputs: dict[str, InputRef]) -> None:

@@ -306,3 +306,18 @@ def test_keep_alive_and_the_server_lives_on(live: Live) -> None:
         head = client.head("/v1/account")  # answered without a body, framing kept
         assert head.content == b"" and int(head.headers["content-length"]) > 0
         assert client.get("/v1/account").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "target",
+    [{"base64": "not base64!"}, {"base64": b64(b"GIF89a not an image we take")}],
+    ids=["bad-base64", "unsupported-media"],
+)
+def test_a_refused_second_input_takes_the_first_one_with_it(
+    live: Live, target: dict[str, str]
+) -> None:
+    body = {"source": {"base64": b64(tiny_image())}, "target": target}
+    with live.client() as client:
+        reply = client.post("/v1/face-swap", json=body)
+        assert reply.status_code in (400, 415), reply.text
+        assert_nothing_left(live, client)

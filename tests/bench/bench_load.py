@@ -306,6 +306,7 @@ def _report(result: Submits, wall_s: float, outcome: Outcome) -> dict[str, Any]:
     return {
         "submits": len(result.latencies),
         "submits_per_s": round(len(result.latencies) / wall_s, 1),
+        "mean_ms": round(statistics.fmean(latencies) * 1000, 1),
         "p50_ms": round(statistics.median(latencies) * 1000, 1),
         "p95_ms": round(latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))] * 1000, 1),
         "resets": result.resets,

@@ -6,14 +6,17 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from faceport.adapters.local.http_server import HttpLimits
+from faceport.adapters.local.file_blobs import FileBlobStore
+from faceport.adapters.local.http_server import HttpLimits, make_server
 from faceport.settings import Settings
 from tests.conftest import b64
 from tests.support.fakes import FakeEngine
@@ -321,3 +324,23 @@ def test_a_refused_second_input_takes_the_first_one_with_it(
         reply = client.post("/v1/face-swap", json=body)
         assert reply.status_code in (400, 415), reply.text
         assert_nothing_left(live, client)
+
+
+def test_a_response_http_cannot_carry_is_a_500_not_a_dead_connection(tmp_path: Path) -> None:
+    """The handler's headers go through h11's checks; one it refuses (a line break in a
+    value) becomes a 500 in the envelope instead of a connection closed without a word."""
+
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        return {"statusCode": 200, "headers": {"X-Bad": "a\r\nInjected: 1"}, "body": "{}"}
+
+    blobs = FileBlobStore(tmp_path, "http://127.0.0.1", b"k" * 32)
+    server = make_server("127.0.0.1", 0, handler, blobs, 1000)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{server.server_address[1]}") as client:
+            reply = client.get("/anything")
+            assert (reply.status_code, reply.json()["error"]["code"]) == (500, "internal_error")
+            assert "injected" not in reply.headers
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -186,7 +186,7 @@ class _Connection:
                 keep_open = self._one_request()
             except _Closed:
                 return
-            except (ConnectionError, TimeoutError, OSError):
+            except OSError:
                 return  # the client hung up or stopped reading mid-response
             if not keep_open or self._h11.our_state is not h11.DONE:
                 return
@@ -307,10 +307,16 @@ class _Connection:
         out.append(("Content-Length", str(len(body))))
         if close:
             out.append(("Connection", "close"))
-        wire = self._h11.send(h11.Response(status_code=status, headers=out, reason=_reason(status)))
-        if body and self._method != "HEAD":
-            wire += self._h11.send(h11.Data(data=body))
-        wire += self._h11.send(h11.EndOfMessage())
+        try:
+            wire = self._h11.send(
+                h11.Response(status_code=status, headers=out, reason=_reason(status))
+            )
+            if body and self._method != "HEAD":
+                wire += self._h11.send(h11.Data(data=body))
+            wire += self._h11.send(h11.EndOfMessage())
+        except h11.LocalProtocolError:  # a header value HTTP cannot carry: our bug
+            logger.exception("could not frame a %d response", status)
+            wire = _raw_response(error_parts(FaceportError()))  # h11 is in ERROR: serve() closes
         self._sock.settimeout(self._limits.body_timeout_s)
         self._sock.sendall(wire)
 

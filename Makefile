@@ -43,6 +43,7 @@ format: $(SYNCED)
 bench: $(SYNCED)
 	$(BIN)/python -m tests.bench.bench_engine
 	$(BIN)/python -m tests.bench.bench_api
+	$(BIN)/python -m tests.bench.bench_load
 	$(BIN)/python -m tests.bench.bench_video
 	$(BIN)/python -m tests.bench.bench_auth
 

@@ -57,12 +57,16 @@ def reconcile(tasks: TaskStore, ledger: Ledger, *, older_than_s: float = 0.0) ->
     submit). Returns how many were settled."""
     settled = 0
     for hold in ledger.open_reservations(older_than_s):
-        task = tasks.get(hold.task_id)
-        if task is None:
-            ledger.abandon(hold.account_id, hold.task_id)
-        elif task.status.is_terminal:
-            settle(ledger, task)
-        else:
+        try:
+            task = tasks.get(hold.task_id)
+            if task is None:
+                ledger.abandon(hold.account_id, hold.task_id)
+            elif task.status.is_terminal:
+                settle(ledger, task)
+            else:
+                continue
+        except Exception:  # one bad hold must not stop a start-up (or the others)
+            logger.exception("could not reconcile the hold of task %s", hold.task_id)
             continue
         settled += 1
     if settled:

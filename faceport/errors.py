@@ -295,6 +295,47 @@ class OperationNotAvailable(FaceportError):
     default_message = "This operation is not available on this deployment."
 
 
+# --- robustness: what the HTTP layer and the stores refuse or set aside -----------------
+
+
+class BadRequest(FaceportError):
+    code = "bad_request"
+    status = 400
+    default_message = "The request is not valid HTTP/1.1."
+
+
+class RequestTimeout(FaceportError):
+    code = "request_timeout"
+    status = 408
+    default_message = "The request did not arrive in time."
+
+
+class MethodNotAllowed(FaceportError):
+    code = "method_not_allowed"
+    status = 405
+    default_message = "This HTTP method is not supported."
+
+
+class HeadersTooLarge(FaceportError):
+    code = "headers_too_large"
+    status = 431
+    default_message = "The request's header lines are too large."
+
+
+class ServerBusy(FaceportError):
+    code = "server_busy"
+    status = 503
+    default_message = "The server has too many open connections; try again in a moment."
+
+
+class TaskUnreadable(FaceportError):
+    """A stored task that cannot be parsed; it fails alone with this code."""
+
+    code = "task_unreadable"
+    status = 500
+    default_message = "The task was stored in a form that can no longer be read; it was failed."
+
+
 def error_for_code(code: str, message: str | None = None) -> FaceportError:
     """Our error class for `code` (`EngineFailed` for a code we do not know)."""
     return _ERRORS_BY_CODE.get(code, EngineFailed)(message)

@@ -139,6 +139,20 @@ def attempt(deps: WebhookDeps, delivery: Delivery) -> Delivery | None:
     started = time.monotonic()
     outcome = _send(deps.post, event.url, body.encode(), headers)
     latency_ms = round((time.monotonic() - started) * 1000)
+    return _record_try(deps, delivery, outcome, sent_at, latency_ms)
+
+
+def record_failed_try(deps: WebhookDeps, delivery: Delivery, reason: str) -> Delivery | None:
+    """Record a try that our own side could not make (an unexpected error in the sender):
+    it counts like any failed try, so the delivery is retried on the schedule and dies
+    after the policy's last try instead of being retried forever."""
+    return _record_try(deps, delivery, Outcome(error=reason), utcnow(), 0)
+
+
+def _record_try(
+    deps: WebhookDeps, delivery: Delivery, outcome: Outcome, sent_at: datetime, latency_ms: int
+) -> Delivery | None:
+    event = delivery.event
     decision = decide(outcome, delivery.attempt_in_series, deps.policy, deps.rng)
     next_at = (
         utcnow() + timedelta(seconds=decision.retry_in_s)

@@ -15,7 +15,6 @@ from faceport.accounts import Account, Caller, Hold, IdempotencyClaim, Usage
 from faceport.backends import Backend
 from faceport.errors import (
     AccountNotFound,
-    FaceportError,
     IdempotencyKeyInProgress,
     InvalidIdempotencyKey,
     NotFound,
@@ -111,7 +110,7 @@ def submit(
         owner = svc.ledger.reserve(
             hold, idempotency=claim, max_active=svc.settings.max_active_tasks_per_key
         )
-    except FaceportError:
+    except BaseException:
         drop_inputs(svc.blobs, inputs)
         raise
     if owner != task_id:
@@ -133,6 +132,7 @@ def submit(
         svc.tasks.create(task)
     except BaseException:
         svc.ledger.abandon(caller.account_id, task_id)
+        drop_inputs(svc.blobs, inputs)  # a refused task leaves nothing behind
         raise
     svc.orchestrator.start(task)
     return task
@@ -180,7 +180,7 @@ def _accept_inputs(svc: Services, task_id: str, submission: Submission) -> dict[
             data = decode_inline(given, kind, svc.settings)
             key = store_input(svc.blobs, svc.settings, task_id, name, kind, data)
             inputs[name] = InputRef(blob=key)
-    except FaceportError:
+    except BaseException:
         drop_inputs(svc.blobs, inputs)
         raise
     return inputs

@@ -26,7 +26,9 @@ from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn,
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
 
+from faceport import bounds
 from faceport.api.groups import ROUTE_GROUPS, RouteGroups
+from faceport.api.prefer import preferred_wait
 from faceport.auth import caller_from_event
 from faceport.errors import (
     FaceportError,
@@ -92,7 +94,10 @@ class ThreadSafeRestResolver(APIGatewayRestResolver):
 
 def build_app(svc: Services, groups: RouteGroups = ROUTE_GROUPS) -> APIGatewayRestResolver:
     """The resolver with every route group's routes, bound to one set of services."""
-    app = ThreadSafeRestResolver(enable_validation=True)
+    # Bodies are parsed as strict, bounded JSON objects (faceport.bounds), in both shapes.
+    app = ThreadSafeRestResolver(
+        enable_validation=True, json_body_deserializer=bounds.loads_request_body
+    )
     app.enable_swagger(
         path="/docs",
         title=API_TITLE,
@@ -112,7 +117,14 @@ def build_app(svc: Services, groups: RouteGroups = ROUTE_GROUPS) -> APIGatewayRe
             app.context["caller"] = caller  # cleared after every request
         return next_middleware(app)
 
-    app.use(middlewares=[authenticated])
+    def preferences(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
+        """Headers are read before any route runs: nothing is created or charged for a
+        request whose headers then fail."""
+        prefer = app.current_event.headers.get("prefer")  # case-insensitive in Powertools v3
+        app.context["wait"] = preferred_wait(prefer, svc.settings.max_wait_s)
+        return next_middleware(app)
+
+    app.use(middlewares=[authenticated, preferences])
     _map_errors(app, groups)
 
     @app.get("/openapi.json", include_in_schema=False)

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import re
+
+# ASCII digits only: str.isdigit() also accepts "²", which int() refuses.
+_SECONDS = re.compile(r"[0-9]{1,9}")
+# A header longer than this is no preference anyone means; its parsing stays cheap.
+_MAX_HEADER_CHARS = 1024
+
 
 def preferred_wait(header: str | None, cap_s: int) -> int | None:
     """Seconds the client prefers to wait for the result inline, capped; None if not asked.
 
-    Unknown or malformed preferences are ignored, as RFC 7240 requires.
+    Unknown or malformed preferences are ignored, as RFC 7240 requires; this never raises,
+    whatever the header holds.
     """
-    if not header:
+    if not header or len(header) > _MAX_HEADER_CHARS:
         return None
     for preference in header.split(","):
         token = preference.split(";", 1)[0].strip()
@@ -16,6 +24,6 @@ def preferred_wait(header: str | None, cap_s: int) -> int | None:
         if name.strip().lower() != "wait":
             continue
         value = value.strip().strip('"')
-        if value.isdigit():
+        if _SECONDS.fullmatch(value):
             return min(int(value), cap_s)
     return None

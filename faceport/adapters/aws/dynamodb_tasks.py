@@ -14,16 +14,21 @@ import base64
 import re
 import time
 from collections.abc import Callable, Collection
+from datetime import UTC, datetime
 from typing import Any
 
 from faceport import task_store
 from faceport.adapters.aws.clients import AwsClients, error_code
-from faceport.errors import ValidationFailed
+from faceport.errors import InputTooLarge, ValidationFailed
 from faceport.ports import TaskPage
+from faceport.stored import parse_task
 from faceport.tasks import Task, TaskStatus
 
 BY_ACCOUNT = "by_account"
 _TASK_ID = re.compile(r"^task_[0-9a-f]{12,40}$")
+# DynamoDB refuses items over 400 KB; the body is most of one, and a task grows a little
+# as it runs (result, error, video info), so a new one must leave room.
+MAX_NEW_BODY_BYTES = 300 * 1024
 
 
 class DynamoDbTaskStore:
@@ -45,6 +50,9 @@ class DynamoDbTaskStore:
         self._on_end = on_end
 
     def create(self, task: Task) -> None:
+        body = task.model_dump_json()
+        if len(body.encode()) > MAX_NEW_BODY_BYTES:
+            raise InputTooLarge(f"The task would be over {MAX_NEW_BODY_BYTES} bytes stored.")
         self._clients.dynamodb.put_item(
             TableName=self._table,
             Item={
@@ -52,14 +60,14 @@ class DynamoDbTaskStore:
                 "account_id": {"S": task.account_id},
                 "status": {"S": task.status.value},
                 "version": {"N": "1"},
-                "body": {"S": task.model_dump_json()},
+                "body": {"S": body},
             },
             ConditionExpression="attribute_not_exists(id)",
         )
 
     def get(self, task_id: str) -> Task | None:
         item = self._item(task_id)
-        return Task.model_validate_json(item["body"]["S"]) if item else None
+        return _task(item) if item else None
 
     def list(
         self, account_id: str, *, status: TaskStatus | None, limit: int, cursor: str | None
@@ -84,7 +92,7 @@ class DynamoDbTaskStore:
         while len(tasks) <= limit:
             query["Limit"] = limit + 1 - len(tasks)
             page = self._clients.dynamodb.query(**query)
-            tasks += [Task.model_validate_json(i["body"]["S"]) for i in page.get("Items", [])]
+            tasks += [_task(i) for i in page.get("Items", [])]
             if "LastEvaluatedKey" not in page:
                 break
             query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
@@ -106,7 +114,8 @@ class DynamoDbTaskStore:
 
     def read(self, task_id: str) -> tuple[Task, str] | None:
         item = self._item(task_id)
-        return (Task.model_validate_json(item["body"]["S"]), item["version"]["N"]) if item else None
+        # An unreadable task stands in as failed, so no transition applies to it.
+        return (_task(item), item["version"]["N"]) if item else None
 
     def write(self, task_id: str, version: str, new: Task, *, ends: bool) -> bool:
         try:
@@ -139,13 +148,26 @@ class DynamoDbTaskStore:
         return item if item and "body" in item else None
 
 
+def _task(item: dict[str, Any]) -> Task:
+    task_id = item["id"]["S"]
+    # Ids start with the creation time in milliseconds (tasks.new_task_id).
+    try:
+        created_at = datetime.fromtimestamp(int(task_id[5:17], 16) / 1000, UTC)
+    except ValueError:
+        created_at = datetime.fromtimestamp(0, UTC)
+    account_id = item.get("account_id", {}).get("S", "")
+    return parse_task(
+        item["body"]["S"], task_id=task_id, account_id=account_id, created_at=created_at
+    )
+
+
 def _encode_cursor(task_id: str) -> str:
     return base64.urlsafe_b64encode(task_id.encode()).decode().rstrip("=")
 
 
 def _decode_cursor(cursor: str) -> str:
     try:
-        task_id = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        task_id = base64.urlsafe_b64decode(cursor[:200] + "=" * (-len(cursor) % 4)).decode()
     except ValueError as exc:
         raise ValidationFailed("The cursor is not one this API gave out.") from exc
     if not _TASK_ID.match(task_id):

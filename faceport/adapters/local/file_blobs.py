@@ -71,7 +71,8 @@ class FileBlobStore:
             expires_at = int(expires)
         except ValueError as exc:
             raise LinkExpired() from exc
-        genuine = hmac.compare_digest(sig, self._sign(key, expires_at))
+        # Bytes: compare_digest refuses a str with non-ASCII characters (a forged link's).
+        genuine = hmac.compare_digest(sig.encode(), self._sign(key, expires_at).encode())
         if not genuine or expires_at < time.time():
             raise LinkExpired()
         return self.get(key)

@@ -10,6 +10,31 @@ from contextlib import contextmanager
 from pathlib import Path
 
 
+class _FairLock:
+    """Writers of this process take turns in arrival order, instead of SQLite's busy
+    polling, which starves some under load (docs/ARCHITECTURE.md, "Choices and why")."""
+
+    def __init__(self) -> None:
+        self._turn = threading.Condition()
+        self._next = 0
+        self._serving = 0
+
+    def __enter__(self) -> None:
+        with self._turn:
+            ticket = self._next
+            self._next += 1
+            self._turn.wait_for(lambda: self._serving == ticket)
+
+    def __exit__(self, *_: object) -> None:
+        with self._turn:
+            self._serving += 1
+            self._turn.notify_all()
+
+
+_LOCKS: dict[Path, _FairLock] = {}
+_LOCKS_GUARD = threading.Lock()
+
+
 class SqliteDatabase:
     """Safe across threads; one process owns the file."""
 
@@ -18,6 +43,8 @@ class SqliteDatabase:
         self._timeout_s = timeout_s
         self._local = threading.local()
         path.parent.mkdir(parents=True, exist_ok=True)
+        with _LOCKS_GUARD:
+            self._lock = _LOCKS.setdefault(path.resolve(), _FairLock())
 
     def connection(self) -> sqlite3.Connection:
         """This thread's connection (autocommit: every write goes through `write`)."""
@@ -36,10 +63,11 @@ class SqliteDatabase:
         """A write transaction: BEGIN IMMEDIATE takes the write lock at once, so of two
         writers racing one waits and then sees what the other wrote."""
         db = self.connection()
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            yield db
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
+        with self._lock:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")

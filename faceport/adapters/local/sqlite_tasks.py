@@ -9,13 +9,15 @@ import threading
 import time
 from collections.abc import Callable, Collection, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from faceport import task_store
+from faceport import bounds, task_store
 from faceport.adapters.local.sqlite_db import SqliteDatabase
-from faceport.errors import ValidationFailed
+from faceport.errors import FaceportError, ValidationFailed
 from faceport.ports import TaskPage
+from faceport.stored import is_stand_in, parse_task
 from faceport.tasks import Task, TaskStatus, utcnow
 
 # Runs inside the transaction that ends a task; what it writes commits with the final state.
@@ -32,7 +34,11 @@ CREATE TABLE IF NOT EXISTS tasks (
 );
 CREATE INDEX IF NOT EXISTS tasks_by_account ON tasks (account_id, created_at DESC, id DESC);
 CREATE INDEX IF NOT EXISTS tasks_by_status ON tasks (status, created_at);
+-- The original body of a task that could not be read back and was failed in its place.
+CREATE TABLE IF NOT EXISTS tasks_unreadable (id TEXT PRIMARY KEY, body TEXT NOT NULL);
 """
+# Every read takes the columns `_task` needs to stand in for a body it cannot parse.
+_COLUMNS = "body, id, account_id, created_at"
 
 
 class SqliteTaskStore:
@@ -82,13 +88,14 @@ class SqliteTaskStore:
             )
 
     def get(self, task_id: str) -> Task | None:
-        row = self._db().execute("SELECT body FROM tasks WHERE id = ?", (task_id,)).fetchone()
-        return Task.model_validate_json(row[0]) if row else None
+        row = self._db().execute(f"SELECT {_COLUMNS} FROM tasks WHERE id = ?", (task_id,))
+        found = row.fetchone()
+        return _task(found) if found else None
 
     def list(
         self, account_id: str, *, status: TaskStatus | None, limit: int, cursor: str | None
     ) -> TaskPage:
-        sql = "SELECT body, created_at, id FROM tasks WHERE account_id = ?"
+        sql = f"SELECT {_COLUMNS} FROM tasks WHERE account_id = ?"
         args: list[Any] = [account_id]
         if status is not None:
             sql += " AND status = ?"
@@ -100,9 +107,9 @@ class SqliteTaskStore:
         sql += " ORDER BY created_at DESC, id DESC LIMIT ?"
         args.append(limit + 1)
         rows = self._db().execute(sql, args).fetchall()
-        tasks = [Task.model_validate_json(r[0]) for r in rows[:limit]]
+        tasks = [_task(r) for r in rows[:limit]]
         more = len(rows) > limit
-        next_cursor = _encode_cursor(rows[limit - 1][1], rows[limit - 1][2]) if more else None
+        next_cursor = _encode_cursor(rows[limit - 1][3], rows[limit - 1][1]) if more else None
         return TaskPage(tasks=tasks, next_cursor=next_cursor)
 
     def update_if(
@@ -123,17 +130,31 @@ class SqliteTaskStore:
     # -- queue for the local worker pool ------------------------------------------------
 
     def claim_next(self, lease_s: float) -> Task | None:
-        """Take the oldest queued task, or a running one whose lease ran out, and lease it."""
+        """Take the oldest queued task, or a running one whose lease ran out, and lease it.
+
+        A task whose body cannot be read is set aside instead: stored as failed with
+        `task_unreadable` (the original body kept in `tasks_unreadable`) and returned as
+        such, so the caller settles its hold and goes on with the next one.
+        """
         now = time.time()
         with self._write() as db:
             row = db.execute(
-                "SELECT body FROM tasks WHERE status = 'queued'"
+                f"SELECT {_COLUMNS} FROM tasks WHERE status = 'queued'"
                 " OR (status = 'running' AND lease_until < ?) ORDER BY created_at LIMIT 1",
                 (now,),
             ).fetchone()
             if row is None:
                 return None
-            task = Task.model_validate_json(row[0])
+            task = _task(row)
+            if is_stand_in(task):
+                db.execute(
+                    "INSERT OR REPLACE INTO tasks_unreadable VALUES (?, ?)", (task.id, row[0])
+                )
+                db.execute(
+                    "UPDATE tasks SET status = ?, body = ?, lease_until = NULL WHERE id = ?",
+                    (task.status.value, task.model_dump_json(), task.id),
+                )
+                return task
             claimed = task.model_copy(
                 update={
                     "status": TaskStatus.RUNNING,
@@ -171,8 +192,9 @@ class _Records:
         self._on_end = on_end
 
     def read(self, task_id: str) -> tuple[Task, str] | None:
-        row = self._db.execute("SELECT body FROM tasks WHERE id = ?", (task_id,)).fetchone()
-        return (Task.model_validate_json(row[0]), "") if row else None
+        row = self._db.execute(f"SELECT {_COLUMNS} FROM tasks WHERE id = ?", (task_id,)).fetchone()
+        # An unreadable task stands in as failed, so no transition applies to it.
+        return (_task(row), "") if row else None
 
     def write(self, task_id: str, version: str, new: Task, *, ends: bool) -> bool:
         self._db.execute(
@@ -191,8 +213,19 @@ def _encode_cursor(created_at: float, task_id: str) -> str:
 
 def _decode_cursor(cursor: str) -> tuple[float, str]:
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        created_at, task_id = json.loads(raw)
-        return float(created_at), str(task_id)
-    except (ValueError, TypeError) as exc:
-        raise ValidationFailed("The cursor is not one this API gave out.") from exc
+        raw = base64.urlsafe_b64decode(cursor[:_MAX_CURSOR_CHARS] + "=" * (-len(cursor) % 4))
+        created_at, task_id = bounds.loads_json(raw)
+        if len(cursor) <= _MAX_CURSOR_CHARS and isinstance(task_id, str):
+            return float(created_at), task_id
+    except (FaceportError, ValueError, TypeError):
+        pass
+    raise ValidationFailed("The cursor is not one this API gave out.")
+
+
+_MAX_CURSOR_CHARS = 200
+
+
+def _task(row: tuple[str, str, str, float]) -> Task:
+    body, task_id, account_id, created_at = row
+    when = datetime.fromtimestamp(created_at, UTC)
+    return parse_task(body, task_id=task_id, account_id=account_id, created_at=when)

@@ -4,6 +4,7 @@ state (`add_in`, called from the task store's end hook)."""
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 import time
@@ -46,6 +47,8 @@ CREATE TABLE IF NOT EXISTS signing_secrets (
 );
 """
 
+logger = logging.getLogger(__name__)
+
 _HISTORY = {"history"}  # kept in webhook_attempts, one row per try
 _SECRETS = TypeAdapter(list[SigningSecret])
 
@@ -75,10 +78,10 @@ class SqliteWebhookStore:
             "SELECT body FROM webhook_deliveries WHERE event_id = ?", (event.id,)
         ).fetchone()
         now = time.time()
-        if row is None:
+        known = _delivery(event.id, row[0]) if row else None
+        if known is None:  # new, or a series whose record cannot be read: start afresh
             delivery = Delivery(event=event, next_attempt_at=_dt(now))
         else:
-            known = Delivery.model_validate_json(row[0])
             delivery = known.model_copy(
                 update={
                     "event": event,
@@ -116,8 +119,10 @@ class SqliteWebhookStore:
                 "SELECT body FROM webhook_attempts WHERE event_id = ? ORDER BY number",
                 (event_id,),
             ).fetchall()
-            history = [DeliveryAttempt.model_validate_json(t[0]) for t in tries]
-            found.append(Delivery.model_validate_json(body).model_copy(update={"history": history}))
+            history = [a for t in tries if (a := _attempt(event_id, t[0])) is not None]
+            delivery = _delivery(event_id, body)
+            if delivery is not None:
+                found.append(delivery.model_copy(update={"history": history}))
         return found
 
     def get(self, task_id: str, event_id: str) -> Delivery | None:
@@ -129,7 +134,7 @@ class SqliteWebhookStore:
             )
             .fetchone()
         )
-        return Delivery.model_validate_json(row[0]) if row else None
+        return _delivery(event_id, row[0]) if row else None
 
     def record(
         self,
@@ -171,22 +176,32 @@ class SqliteWebhookStore:
 
     def claim_due(self, lease_s: float) -> Delivery | None:
         """Take the delivery that has been due longest and lease it for one try; a sender
-        that dies mid-try leaves it due again when the lease runs out."""
+        that dies mid-try leaves it due again when the lease runs out. One whose record
+        cannot be read is marked dead (a redelivery starts it afresh) and skipped."""
         now = time.time()
         with self._tasks.transaction() as db:
-            row = db.execute(
-                "SELECT event_id, body FROM webhook_deliveries WHERE status = 'pending'"
-                " AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until < ?)"
-                " ORDER BY next_attempt_at LIMIT 1",
-                (now, now),
-            ).fetchone()
-            if row is None:
-                return None
+            while True:
+                row = db.execute(
+                    "SELECT event_id, body FROM webhook_deliveries WHERE status = 'pending'"
+                    " AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until < ?)"
+                    " ORDER BY next_attempt_at LIMIT 1",
+                    (now, now),
+                ).fetchone()
+                if row is None:
+                    return None
+                delivery = _delivery(row[0], row[1])
+                if delivery is not None:
+                    break
+                db.execute(
+                    "UPDATE webhook_deliveries SET status = ?, next_attempt_at = NULL"
+                    " WHERE event_id = ?",
+                    (DeliveryStatus.DEAD.value, row[0]),
+                )
             db.execute(
                 "UPDATE webhook_deliveries SET lease_until = ? WHERE event_id = ?",
                 (now + lease_s, row[0]),
             )
-        return Delivery.model_validate_json(row[1])
+        return delivery
 
     def seconds_until_due(self) -> float | None:
         """How long until the next pending delivery is due (0 if one is), None if none is
@@ -254,6 +269,23 @@ class SqliteWebhookStore:
                 ).rowcount
                 == 1
             )
+
+
+def _delivery(event_id: str, body: str) -> Delivery | None:
+    """The stored delivery, or None (logged) when its record cannot be read back."""
+    try:
+        return Delivery.model_validate_json(body)
+    except Exception:  # pydantic's ValidationError, RecursionError, anything a body causes
+        logger.exception("webhook delivery %s cannot be read back; setting it aside", event_id)
+        return None
+
+
+def _attempt(event_id: str, body: str) -> DeliveryAttempt | None:
+    try:
+        return DeliveryAttempt.model_validate_json(body)
+    except Exception:
+        logger.exception("a try of webhook delivery %s cannot be read back", event_id)
+        return None
 
 
 def _dt(epoch: float) -> datetime:

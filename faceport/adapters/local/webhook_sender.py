@@ -4,6 +4,11 @@ each (`faceport.notify.attempt`).
 Durability comes from the store: a delivery is leased while a try is under way; if the
 process dies the lease is released at the next start and the try is made again, so a
 restart loses nothing (at worst a try is repeated, with the same `webhook-id`).
+
+Supervision: no error ends a sender. An unexpected error during a try is logged with the
+event id and recorded as a failed try, so the delivery follows the retry schedule and
+dies after the last try; one raised while claiming is logged and retried after a pause;
+a delivery whose record cannot be read is set aside by the store (dead).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from faceport.adapters.local.sqlite_webhooks import SqliteWebhookStore
 logger = logging.getLogger(__name__)
 
 _IDLE_S = 1.0  # also picks up deliveries written by the task store's end hook
+_CLAIM_RETRY_S = 0.5  # after the store failed a claim (locked, I/O error)
 
 
 class WebhookSender:
@@ -51,15 +57,26 @@ class WebhookSender:
 
     def _work(self) -> None:
         while not self._stopping.is_set():
-            seen = self._store.wakes()
-            delivery = self._store.claim_due(self._lease_s)
-            if delivery is None:
-                due_in = self._store.seconds_until_due()
-                idle = _IDLE_S if due_in is None else min(due_in, _IDLE_S)
-                self._store.wait(seen, idle, self._stopping)
-                continue
             try:
-                notify.attempt(self._deps, delivery)
+                self._once()
             except Exception:
-                # The lease runs out and the try is made again later.
-                logger.exception("webhook delivery %s failed unexpectedly", delivery.event.id)
+                logger.exception("webhook sender could not claim a delivery; trying again")
+                self._stopping.wait(_CLAIM_RETRY_S)
+
+    def _once(self) -> None:
+        seen = self._store.wakes()
+        delivery = self._store.claim_due(self._lease_s)
+        if delivery is None:
+            due_in = self._store.seconds_until_due()
+            idle = _IDLE_S if due_in is None else min(due_in, _IDLE_S)
+            self._store.wait(seen, idle, self._stopping)
+            return
+        try:
+            notify.attempt(self._deps, delivery)
+        except Exception as exc:
+            logger.exception("webhook delivery %s failed unexpectedly", delivery.event.id)
+            reason = f"sender error: {type(exc).__name__}"
+            try:
+                notify.record_failed_try(self._deps, delivery, reason)
+            except Exception:  # the lease runs out and the try is made again later
+                logger.exception("could not record the failed try of %s", delivery.event.id)

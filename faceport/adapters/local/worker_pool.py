@@ -3,6 +3,12 @@
 Durability comes from the store, not from memory: a task is claimed with a lease that a
 heartbeat renews; if the process dies, the lease runs out (or is expired at the next
 start) and another worker runs the task again, up to `max_attempts` times.
+
+Supervision: no error ends a worker. One raised while a task runs is logged with the
+task's id and fails that task (`internal_error`); one raised while claiming (the
+database) is logged and retried after a pause; a task the store cannot read comes back
+failed (`task_unreadable`) and only has its hold settled. The heartbeat also replaces a
+worker thread that died anyway (a BaseException).
 """
 
 from __future__ import annotations
@@ -12,10 +18,13 @@ import threading
 from collections.abc import Callable
 
 from faceport.adapters.local.sqlite_tasks import SqliteTaskStore
-from faceport.errors import WorkerLost
-from faceport.tasks import Task
+from faceport.errors import FaceportError, TaskUnreadable, WorkerLost
+from faceport.tasks import Task, TaskStatus
 
 logger = logging.getLogger(__name__)
+
+_CLAIM_RETRY_S = 0.5  # after the store failed a claim (locked, I/O error)
+_SUPERVISE_S = 1.0  # how often dead workers are looked for
 
 
 class WorkerPool:
@@ -25,7 +34,7 @@ class WorkerPool:
         self,
         store: SqliteTaskStore,
         run_task: Callable[[str], None],
-        fail_task: Callable[[str, WorkerLost], object],
+        fail_task: Callable[[str, FaceportError], object],
         *,
         workers: int,
         lease_s: float,
@@ -43,6 +52,7 @@ class WorkerPool:
         self._in_flight: set[str] = set()
         self._in_flight_lock = threading.Lock()
         self._threads: list[threading.Thread] = []
+        self._workers_alive: list[threading.Thread] = []
 
     # -- Orchestrator port -------------------------------------------------------------
 
@@ -65,13 +75,16 @@ class WorkerPool:
             logger.info("resuming %d task(s) interrupted by a restart", resumed)
         with self._wake:
             self._pending += resumed
-        for number in range(self._workers):
-            thread = threading.Thread(target=self._work, name=f"worker-{number}", daemon=True)
-            thread.start()
-            self._threads.append(thread)
+        self._workers_alive = [self._start_worker(n) for n in range(self._workers)]
         heartbeat = threading.Thread(target=self._heartbeat, name="heartbeat", daemon=True)
         heartbeat.start()
         self._threads.append(heartbeat)
+
+    def _start_worker(self, number: int) -> threading.Thread:
+        thread = threading.Thread(target=self._work, name=f"worker-{number}", daemon=True)
+        thread.start()
+        self._threads.append(thread)
+        return thread
 
     def stop(self, timeout_s: float = 10.0) -> None:
         """Let running tasks finish their current step, then stop."""
@@ -85,20 +98,36 @@ class WorkerPool:
 
     def _work(self) -> None:
         while not self._stopping.is_set():
-            task = self._store.claim_next(self._lease_s)
+            try:
+                task = self._store.claim_next(self._lease_s)
+            except Exception:
+                logger.exception("could not claim a task; trying again shortly")
+                self._stopping.wait(_CLAIM_RETRY_S)
+                continue
             if task is None:
                 self._sleep_until_woken()
-                continue
-            with self._in_flight_lock:
-                self._in_flight.add(task.id)
+            else:
+                self._run_one(task)
+
+    def _run_one(self, task: Task) -> None:
+        with self._in_flight_lock:
+            self._in_flight.add(task.id)
+        try:
+            if task.status is not TaskStatus.RUNNING:  # set aside by the store: settle it
+                self._fail_task(task.id, TaskUnreadable())
+            elif task.attempts > self._max_attempts:
+                self._fail_task(task.id, WorkerLost())
+            else:
+                self._run_task(task.id)
+        except Exception:
+            logger.exception("task %s failed unexpectedly in its worker", task.id)
             try:
-                if task.attempts > self._max_attempts:
-                    self._fail_task(task.id, WorkerLost())
-                else:
-                    self._run_task(task.id)
-            finally:
-                with self._in_flight_lock:
-                    self._in_flight.discard(task.id)
+                self._fail_task(task.id, FaceportError())
+            except Exception:  # the lease runs out and the task is claimed again
+                logger.exception("could not fail task %s", task.id)
+        finally:
+            with self._in_flight_lock:
+                self._in_flight.discard(task.id)
 
     def _sleep_until_woken(self) -> None:
         with self._wake:
@@ -107,10 +136,17 @@ class WorkerPool:
             self._pending = max(0, self._pending - 1)
 
     def _heartbeat(self) -> None:
-        while not self._stopping.wait(self._lease_s / 3):
+        while not self._stopping.wait(min(self._lease_s / 3, _SUPERVISE_S)):
+            self._replace_dead_workers()
             with self._in_flight_lock:
                 running = list(self._in_flight)
             try:
                 self._store.renew_leases(running, self._lease_s)
             except Exception:
                 logger.exception("could not renew task leases")
+
+    def _replace_dead_workers(self) -> None:
+        for number, thread in enumerate(self._workers_alive):
+            if not thread.is_alive() and not self._stopping.is_set():
+                logger.error("worker %s died; starting a new one", thread.name)
+                self._workers_alive[number] = self._start_worker(number)

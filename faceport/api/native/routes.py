@@ -30,7 +30,6 @@ from faceport.api.native.schemas import (
     TaskView,
     VideoFaceSwapRequest,
 )
-from faceport.api.prefer import preferred_wait
 from faceport.service import Services
 from faceport.tasks import Task, TaskStatus
 
@@ -95,8 +94,7 @@ class _Native:
         """A submit's answer: the task, inline (200) if it ends within the preferred wait."""
         svc = self.svc
         headers = {"Location": f"/v1/tasks/{task.id}"}
-        prefer = self.router.current_event.headers.get("prefer")  # case-insensitive
-        wait = preferred_wait(prefer, svc.settings.max_wait_s)
+        wait: int | None = self.router.context.get("wait")  # read before the route ran
         if always_wait:
             task = service.wait_for_task(svc, task, wait or svc.settings.max_wait_s)
         elif wait is not None:

@@ -5,21 +5,38 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from faceport import bounds
 from faceport.accounts import Usage
 from faceport.tasks import FaceMapEntry, OutputFormat, TargetSelection, TaskStatus, VideoInfo
 from faceport.webhooks import DeliveryStatus
+
+# Long enough for any real link; a URL is stored on the task, whose item has a size limit.
+MAX_URL_CHARS = 2048
 
 # Every submit takes one (the seed dialects map theirs, e.g. `notifyHook`, onto it).
 NotifyUrl = Annotated[
     str | None,
     Field(
-        max_length=2048,
+        max_length=MAX_URL_CHARS,
         description=(
             "Public http(s) URL that gets a signed `task.succeeded`, `task.failed` or "
             "`task.canceled` event (Standard Webhooks) when the task ends."
         ),
+    ),
+]
+
+# Free-form, but bounded so that it can always be stored and read back (faceport.bounds).
+Metadata = Annotated[
+    dict[str, Any],
+    AfterValidator(bounds.check_metadata),
+    Field(
+        description=(
+            "Anything you like; echoed back on the task. At most "
+            f"{bounds.MAX_METADATA_BYTES} bytes as JSON, {bounds.MAX_METADATA_DEPTH} levels "
+            f"deep, {bounds.MAX_METADATA_KEYS} keys."
+        )
     ),
 ]
 
@@ -29,7 +46,7 @@ class _Strict(BaseModel):
 
 
 class _UrlOrBase64(_Strict):
-    url: str | None = None
+    url: str | None = Field(default=None, max_length=MAX_URL_CHARS)
     base64: str | None = Field(default=None, description="Base64 bytes (a data: URI is fine).")
 
     @model_validator(mode="after")
@@ -42,7 +59,9 @@ class _UrlOrBase64(_Strict):
 class ImageInput(_UrlOrBase64):
     """An image given by URL (fetched by the server) or inline as base64."""
 
-    url: str | None = Field(default=None, description="http(s) URL of a JPEG, PNG or WebP.")
+    url: str | None = Field(
+        default=None, max_length=MAX_URL_CHARS, description="http(s) URL of a JPEG, PNG or WebP."
+    )
 
 
 class FaceSwapRequest(_Strict):
@@ -64,9 +83,7 @@ class FaceSwapRequest(_Strict):
         description="Source face -> target face pairs (overrides target_index).",
     )
     output_format: OutputFormat = "png"
-    metadata: dict[str, Any] | None = Field(
-        default=None, description="Anything you like; echoed back on the task."
-    )
+    metadata: Metadata | None = None
     notify_url: NotifyUrl = None
 
     @model_validator(mode="after")
@@ -90,14 +107,18 @@ class FaceFusionRequest(_Strict):
         description="0 keeps the template's face, 1 gives the donor's face fully.",
     )
     output_format: OutputFormat = "png"
-    metadata: dict[str, Any] | None = None
+    metadata: Metadata | None = None
     notify_url: NotifyUrl = None
 
 
 class VideoInput(_UrlOrBase64):
     """A video given by URL (fetched by the server) or inline as base64."""
 
-    url: str | None = Field(default=None, description="http(s) URL of an MP4/MOV, WebM/MKV or AVI.")
+    url: str | None = Field(
+        default=None,
+        max_length=MAX_URL_CHARS,
+        description="http(s) URL of an MP4/MOV, WebM/MKV or AVI.",
+    )
 
 
 class VideoFaceSwapRequest(_Strict):
@@ -117,9 +138,7 @@ class VideoFaceSwapRequest(_Strict):
         default=None,
         description="Instead of target_index: swap only faces of the person in this image.",
     )
-    metadata: dict[str, Any] | None = Field(
-        default=None, description="Anything you like; echoed back on the task."
-    )
+    metadata: Metadata | None = None
     notify_url: NotifyUrl = None
 
     @model_validator(mode="after")

@@ -7,12 +7,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from faceport.schemas import MAX_URL_CHARS
 from moto import mock_aws
 
 from faceport import bounds
 from faceport.adapters.aws.clients import AwsClients
 from faceport.adapters.aws.dynamodb_tasks import DynamoDbTaskStore
+from faceport.api.native.schemas import MAX_URL_CHARS
 from faceport.errors import InputTooLarge
 from faceport.tasks import ACTIVE, InputRef, Task, TaskParams, TaskStatus, new_task_id, utcnow
 from tests.support.aws import REGION, create_tables

@@ -9,7 +9,6 @@ from functools import partial
 from typing import Any
 
 import pytest
-from faceport.schemas import FaceSwapRequest, ImageInput
 from pydantic import ValidationError
 
 from faceport import billing, notify, workflow
@@ -18,7 +17,9 @@ from faceport.adapters.local.runtime import LocalRuntime, build_local_runtime
 from faceport.adapters.local.sqlite_tasks import SqliteTaskStore
 from faceport.adapters.local.webhook_sender import WebhookSender
 from faceport.adapters.local.worker_pool import WorkerPool
-from faceport.service import submit_face_swap
+from faceport.api.native.schemas import FaceSwapRequest, ImageInput
+from faceport.api.native.views import submit_face_swap
+from faceport.backends import InProcessBackend
 from faceport.settings import Settings
 from faceport.tasks import Task, TaskStatus
 from faceport.webhooks import Delivery
@@ -172,8 +173,8 @@ def test_workers_survive_errors_in_every_step_of_their_loop(settings: Settings) 
         tasks=runtime.services.tasks,
         blobs=runtime.blobs,
         fetcher=runtime.services.fetcher,
-        engine=FakeEngine(),
         ledger=runtime.accounts,
+        backends=(InProcessBackend(FakeEngine()),),
     )
     faults = {"run": 2, "kill": 1}
 

@@ -59,7 +59,7 @@ class InvalidBase64(FaceportError):
 class UnsupportedMedia(FaceportError):
     code = "unsupported_media"
     status = 415
-    default_message = "The input is not an image in a supported format (JPEG, PNG, WebP)."
+    default_message = "The input is not an image in a supported format (JPEG, PNG, WebP, BMP)."
 
 
 class InputTooLarge(FaceportError):

@@ -25,6 +25,7 @@ _SIGNATURES: tuple[tuple[bytes, int, str], ...] = (
     (b"\xff\xd8\xff", 0, "image/jpeg"),
     (b"\x89PNG\r\n\x1a\n", 0, "image/png"),
     (b"WEBP", 8, "image/webp"),
+    (b"BM", 0, "image/bmp"),  # a seed format (AILabTools); decoded like the others
 )
 
 
@@ -69,7 +70,7 @@ def sniff_media_type(data: bytes) -> str | None:
 
 
 def inspect_image(data: bytes, *, max_bytes: int, max_pixels: int) -> ImageInfo:
-    """Check that `data` is a JPEG, PNG or WebP within the byte and pixel limits."""
+    """Check that `data` is a JPEG, PNG, WebP or BMP within the byte and pixel limits."""
     if len(data) > max_bytes:
         raise InputTooLarge(f"The input is larger than {max_bytes} bytes.", limit=max_bytes)
     media_type = sniff_media_type(data)

@@ -103,7 +103,7 @@ def final_event_of(svc: Services, task: Task) -> WebhookEvent | None:
     every final write, so most calls are the cheap None."""
     if not sends_final_event(task):
         return None
-    return final_event(task, svc.render_task(svc, task))
+    return final_event(task, svc.render_task(svc, task), bare=svc.bare_events(task.dialect))
 
 
 # --- the API's side ----------------------------------------------------------------------

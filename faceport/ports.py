@@ -231,6 +231,10 @@ class Ledger(Protocol):
         """Release the hold of a task that was never written, and forget the idempotency
         key it claimed, so that a retry with that key starts afresh."""
 
+    def claimed_task(self, account_id: str, key: str) -> str | None:
+        """The task an unexpired idempotency key of the account was claimed for (a
+        dialect's business id looks its task up by it), or None."""
+
     def top_up(self, account_id: str, credits: int, reference: str) -> bool:
         """Add credits; once per `reference` (False and no change on a repeat). Raises
         `AccountNotFound`."""

@@ -73,6 +73,8 @@ class Services:
     # `submit`); the workflow holds the same ones.
     backends: tuple[Backend, ...]
     render_task: TaskRenderer
+    # Whether a dialect's webhook body is its task view itself (faceport.api.groups).
+    bare_events: Callable[[str], bool] = lambda _dialect: False
 
 
 @dataclass(frozen=True)

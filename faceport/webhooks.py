@@ -61,11 +61,15 @@ def sends_final_event(task: Task) -> bool:
     return task.notify_url is not None and task.status in TERMINAL
 
 
-def final_event(task: Task, task_view: dict[str, Any]) -> WebhookEvent | None:
+def final_event(
+    task: Task, task_view: dict[str, Any], *, bare: bool = False
+) -> WebhookEvent | None:
     """The event for a task that has ended, or None if it ended quietly (no notify_url) or
     has not ended. `task_view` is the task as `GET /v1/tasks/{id}` renders it (JSON-ready).
 
-    The payload has the shape Standard Webhooks recommends: `type`, `timestamp`, `data`.
+    The payload has the shape Standard Webhooks recommends: `type`, `timestamp`, `data`;
+    `bare` sends `task_view` itself (a dialect whose clients expect its task object, such as
+    MJ-proxy's notifyHook).
     """
     if not sends_final_event(task):
         return None
@@ -79,7 +83,9 @@ def final_event(task: Task, task_view: dict[str, Any]) -> WebhookEvent | None:
         task_id=task.id,
         url=task.notify_url,
         created_at=created_at,
-        payload={"type": event_type, "timestamp": created_at.isoformat(), "data": task_view},
+        payload=task_view
+        if bare
+        else {"type": event_type, "timestamp": created_at.isoformat(), "data": task_view},
     )
 
 

@@ -61,8 +61,9 @@ class ThreadSafeRestResolver(APIGatewayRestResolver):
     Here both live in thread-local storage, per resolver.
     """
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, groups: RouteGroups = ROUTE_GROUPS, **kwargs: Any) -> None:
         self._per_thread = threading.local()
+        self._groups = groups
         super().__init__(**kwargs)
 
     @property  # type: ignore[override]
@@ -86,8 +87,9 @@ class ThreadSafeRestResolver(APIGatewayRestResolver):
         self._per_thread.context = value
 
     def _to_proxy_event(self, event: dict[str, Any]) -> BaseProxyEvent:
-        # Where `resolve` makes the event it then keeps in `BaseRouter.current_event`.
-        proxy = super()._to_proxy_event(event)
+        # Where `resolve` makes the event it then keeps in `BaseRouter.current_event`;
+        # the path's group may rewrite the raw event first (native multipart uploads).
+        proxy = super()._to_proxy_event(self._groups.prepare_event(event))
         self.current_event = cast(APIGatewayProxyEvent, proxy)
         return proxy
 
@@ -96,7 +98,7 @@ def build_app(svc: Services, groups: RouteGroups = ROUTE_GROUPS) -> APIGatewayRe
     """The resolver with every route group's routes, bound to one set of services."""
     # Bodies are parsed as strict, bounded JSON objects (faceport.bounds), in both shapes.
     app = ThreadSafeRestResolver(
-        enable_validation=True, json_body_deserializer=bounds.loads_request_body
+        groups, enable_validation=True, json_body_deserializer=bounds.loads_request_body
     )
     app.enable_swagger(
         path="/docs",

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from faceport.api import native
+from faceport.api import ailab, apiinone, heygen, mjproxy, native, zhiqite
 from faceport.api.route_group import ErrorAnswer, RouteGroup
 from faceport.errors import FaceportError
 
@@ -54,9 +54,22 @@ class RouteGroups:
         """Whether API Gateway's ACCESS_DENIED response may answer a refused key on `path`."""
         return self.for_path(path).gateway_denies
 
+    def bare_events(self, dialect: str) -> bool:
+        """Whether webhook bodies of `dialect`'s tasks are the task view itself."""
+        return self.named(dialect).bare_events
+
+    def prepare_event(self, event: dict[str, Any]) -> dict[str, Any]:
+        """The raw proxy event as the path's group wants it routed."""
+        prepare = self.for_path(str(event.get("path") or "/")).prepare_event
+        return prepare(event) if prepare else event
+
     def render_task(self, svc: Services, task: Task) -> dict[str, Any]:
         """The task as its own dialect renders it (status answers, webhook event data)."""
         return self.named(task.dialect).render_task(svc, task)
 
 
-ROUTE_GROUPS = RouteGroups((native.GROUP,))
+# The native API first (the default group), then the five seed dialects
+# (../shared/DIALECTS.md; docs/ARCHITECTURE.md, "Dialects").
+ROUTE_GROUPS = RouteGroups(
+    (native.GROUP, apiinone.GROUP, zhiqite.GROUP, mjproxy.GROUP, heygen.GROUP, ailab.GROUP)
+)

@@ -9,7 +9,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from faceport.errors import FaceportError
+from faceport.errors import (
+    FaceportError,
+    InvalidBase64,
+    UnsupportedContentType,
+    UnsupportedMedia,
+    ValidationFailed,
+)
 
 if TYPE_CHECKING:  # the authorizer Lambda imports the groups; it needs none of these
     from aws_lambda_powertools.event_handler import Response
@@ -52,7 +58,10 @@ class RouteGroup:
     `gateway_denies`: whether API Gateway's ACCESS_DENIED gateway response, which is one
     per API and speaks the native envelope, may answer this group's 401s on AWS; a group
     that says False gets its refused requests passed on to the API Lambda instead, which
-    answers them with `render_error` (`faceport.auth`).
+    answers them with `render_error` (`faceport.auth`). `bare_events`: its tasks' webhook
+    bodies are `render_task` itself, not the Standard Webhooks `{type, timestamp, data}`.
+    `prepare_event`: rewrites a raw proxy event of its paths before routing (the native
+    group reads multipart image uploads as its JSON body).
     """
 
     name: str
@@ -62,3 +71,23 @@ class RouteGroup:
     render_task: TaskRenderer
     public_paths: frozenset[str] = frozenset()
     gateway_denies: bool = False
+    bare_events: bool = False
+    prepare_event: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+
+
+# What the native API answers 415 or 422 for is a malformed request to a dialect client,
+# which the seeds answer 400.
+_BAD_REQUEST = (ValidationFailed, UnsupportedContentType, UnsupportedMedia, InvalidBase64)
+
+
+def client_status(error: FaceportError) -> int:
+    """The HTTP status of `error` in a dialect: a malformed request is a 400."""
+    return 400 if isinstance(error, _BAD_REQUEST) else error.status
+
+
+def bad_field(error: FaceportError) -> str | None:
+    """The first field a validation error names, without its `body.` prefix."""
+    fields = error.details.get("fields") or []
+    if not fields:
+        return None
+    return str(fields[0].get("field", "")).removeprefix("body.") or None

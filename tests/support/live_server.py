@@ -3,6 +3,7 @@ worker pool and webhook senders, with an engine of the test's choosing."""
 
 from __future__ import annotations
 
+import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,6 +19,13 @@ from faceport.api.groups import ROUTE_GROUPS
 from faceport.ports import Engine, Fetcher
 from faceport.settings import Settings
 from tests.support.api_client import new_account
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -43,13 +51,15 @@ def live_server(
     limits: HttpLimits | None = None,
     max_body_bytes: int = 4 << 20,
     fetcher: Fetcher | None = None,
+    port: int = 0,
 ) -> Iterator[Live]:
     """A started runtime behind the real HTTP server on 127.0.0.1; stopped on exit. With
-    `fetcher`, the API checks URLs with that one (the workflow keeps the runtime's)."""
+    `fetcher`, the API checks URLs with that one (the workflow keeps the runtime's). Pass
+    `settings.port` as `port` when result links must point at this server."""
     runtime = build_local_runtime(settings, engine=engine)
     services = runtime.services if fetcher is None else replace(runtime.services, fetcher=fetcher)
     handler = with_authorizer(build_app(services).resolve, runtime.accounts, ROUTE_GROUPS)
-    server = make_server("127.0.0.1", 0, handler, runtime.blobs, max_body_bytes, limits=limits)
+    server = make_server("127.0.0.1", port, handler, runtime.blobs, max_body_bytes, limits=limits)
     runtime.start()
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
     thread.start()

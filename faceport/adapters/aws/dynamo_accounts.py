@@ -324,6 +324,12 @@ class DynamoAccounts:
             return self._why_not_reserved(cancelled, hold, idempotency, now)
         return hold.task_id
 
+    def claimed_task(self, account_id: str, key: str) -> str | None:
+        item = self._get(self._idempotency_table, _idem_key(account_id, key))
+        if item is None or _int(item["expires_at"]) < time.time():
+            return None
+        return str(item["task_id"])
+
     def _earlier_task(self, account_id: str, claim: IdempotencyClaim, now: float) -> str | None:
         item = self._get(self._idempotency_table, _idem_key(account_id, claim.key))
         if item is None or _int(item["expires_at"]) < now:

@@ -74,6 +74,7 @@ def build_aws_runtime(settings: Settings, clients: AwsClients | None = None) -> 
         ),
         backends=(engine,),
         render_task=ROUTE_GROUPS.render_task,
+        bare_events=ROUTE_GROUPS.bare_events,
     )
     deps = workflow.WorkflowDeps(
         settings=settings,

@@ -91,6 +91,7 @@ def build_local_runtime(
         rate_limiter=TokenBucketLimiter(settings.rate_limit_per_s, settings.rate_limit_burst),
         backends=backends,
         render_task=ROUTE_GROUPS.render_task,
+        bare_events=ROUTE_GROUPS.bare_events,
     )
     sender = WebhookSender(
         outbox,

@@ -306,6 +306,18 @@ class SqliteAccounts:
             )
         return True
 
+    def claimed_task(self, account_id: str, key: str) -> str | None:
+        row = (
+            self._db()
+            .execute(
+                "SELECT task_id FROM idempotency WHERE account_id = ? AND key = ?"
+                " AND expires_at > ?",
+                (account_id, key, time.time()),
+            )
+            .fetchone()
+        )
+        return str(row[0]) if row else None
+
     def open_reservations(self, older_than_s: float) -> list[Hold]:
         rows = (
             self._db()

@@ -27,6 +27,12 @@ def _render_task(svc: Services, task: Task) -> dict[str, Any]:
     return render_task(svc, task)
 
 
+def _prepare_event(event: dict[str, Any]) -> dict[str, Any]:
+    from faceport.api.native.multipart import as_json_event
+
+    return as_json_event(event)
+
+
 GROUP = RouteGroup(
     name="native",
     prefixes=("/v1/",),
@@ -35,4 +41,5 @@ GROUP = RouteGroup(
     render_task=_render_task,
     # API Gateway's gateway responses speak this envelope (infra/api.py).
     gateway_denies=True,
+    prepare_event=_prepare_event,
 )

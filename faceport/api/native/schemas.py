@@ -60,7 +60,9 @@ class ImageInput(_UrlOrBase64):
     """An image given by URL (fetched by the server) or inline as base64."""
 
     url: str | None = Field(
-        default=None, max_length=MAX_URL_CHARS, description="http(s) URL of a JPEG, PNG or WebP."
+        default=None,
+        max_length=MAX_URL_CHARS,
+        description="http(s) URL of a JPEG, PNG, WebP or BMP.",
     )
 
 

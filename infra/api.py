@@ -4,6 +4,7 @@ runs), with throttling, JSON access logs, CORS and the API-key REQUEST authorize
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
 import aws_cdk as cdk
 from aws_cdk import aws_apigateway as apigw
@@ -12,6 +13,42 @@ from constructs import Construct
 
 from faceport.api.native.errors import gateway_responses
 from infra.functions import python_function
+
+# --- the seed dialects' routes (../shared/DIALECTS.md) ---------------------------------
+# Each one explicit, so that it can be mapped to its own Lambda: a "submit" stores a task
+# (and may wait for it: Zhiqite up to 20 s, AILabTools until the fusion ends), a "query"
+# only reads (a cancel writes, but is small and quick like a read). The root proxy would
+# route them too; this table is the list a split of the API Lambda maps from.
+RouteKind = Literal["submit", "query"]
+_MJ_ROUTES: tuple[tuple[str, str, RouteKind], ...] = (
+    ("POST", "/mj/insight-face/swap", "submit"),
+    ("GET", "/mj/task/{task_id}/fetch", "query"),
+    ("POST", "/mj/task/list-by-condition", "query"),
+    ("POST", "/mj/task/list-by-ids", "query"),
+    ("GET", "/mj/task/list", "query"),
+    ("GET", "/mj/task/queue", "query"),
+    ("POST", "/mj/task/query", "query"),
+    ("POST", "/mj/task/{task_id}/cancel", "query"),
+    ("GET", "/mj/task/{task_id}/image-seed", "query"),
+)
+DIALECT_ROUTES: tuple[tuple[str, str, RouteKind], ...] = (
+    ("POST", "/api/v1/images/tools/face-swap", "submit"),  # API in One
+    ("GET", "/api/v1/tasks/{task_id}", "query"),
+    ("POST", "/AIGCImgOpenServ/saas/tool/roop", "submit"),  # Zhiqite
+    ("POST", "/AIGCImgOpenServ/saas/tool/roop/queryTask", "query"),
+    *(  # MJ-proxy, also under trueai's speed-mode prefixes
+        (method, f"{mode}{path}", kind)
+        for mode in ("", "/mj-fast", "/mj-turbo", "/mj-relax")
+        for method, path, kind in _MJ_ROUTES
+    ),
+    ("POST", "/v1/workflows/executions", "submit"),  # HeyGen
+    ("GET", "/v1/workflows/executions/{execution_id}", "query"),
+    ("POST", "/v1/nodes/executions", "submit"),
+    ("GET", "/v1/nodes/executions/{execution_id}", "query"),
+    ("POST", "/api/portrait/effects/face-fusion", "submit"),  # AILabTools (multipart)
+)
+# API Gateway passes these bodies to the Lambda base64-encoded, byte for byte.
+BINARY_MEDIA_TYPES = ["multipart/form-data"]
 
 # Headers browsers may send cross-origin: auth, waiting, idempotency.
 _CORS_HEADERS = ["Content-Type", "Authorization", "X-Api-Key", "Prefer", "Idempotency-Key"]
@@ -73,6 +110,7 @@ class Api(Construct):
             cloud_watch_role=True,
             cloud_watch_role_removal_policy=cdk.RemovalPolicy.DESTROY,
             endpoint_types=[apigw.EndpointType.REGIONAL],
+            binary_media_types=BINARY_MEDIA_TYPES,
             deploy_options=apigw.StageOptions(
                 stage_name="v1",
                 throttling_rate_limit=rate_limit,
@@ -109,6 +147,7 @@ class Api(Construct):
             authorizer=self.authorizer,
             authorization_type=apigw.AuthorizationType.CUSTOM,
         )
+        self._add_dialect_routes(integration)
         docs = self.rest_api.root.add_resource("docs")
         docs.add_method("GET", integration)
         docs.add_proxy(default_integration=integration, any_method=False).add_method(
@@ -125,4 +164,14 @@ class Api(Construct):
                 status_code=str(answer.status),
                 templates={"application/json": answer.body},
                 response_headers=headers or None,
+            )
+
+    def _add_dialect_routes(self, integration: apigw.LambdaIntegration) -> None:
+        """Every route of DIALECT_ROUTES, behind the key authorizer like the rest."""
+        for method, path, _kind in DIALECT_ROUTES:
+            self.rest_api.root.resource_for_path(path).add_method(
+                method,
+                integration,
+                authorizer=self.authorizer,
+                authorization_type=apigw.AuthorizationType.CUSTOM,
             )

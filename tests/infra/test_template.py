@@ -8,7 +8,11 @@ from typing import Any
 
 from aws_cdk.assertions import Match, Template
 
+from faceport.adapters.local.runtime import LocalRuntime
+from faceport.api.app import build_app
+from faceport.api.groups import ROUTE_GROUPS
 from infra import asl
+from infra.api import BINARY_MEDIA_TYPES, DIALECT_ROUTES
 from infra.schema import TABLES
 
 
@@ -277,3 +281,32 @@ def test_the_api_lambda_cannot_invoke_the_engine_or_complete_steps(template: Tem
     assert "sagemaker:InvokeEndpointAsync" not in api_actions
     assert "states:SendTaskSuccess" not in api_actions
     assert not any(a.startswith("s3:Delete") for a in api_actions)
+
+
+def test_every_dialect_route_is_a_guarded_method_and_multipart_is_binary(
+    template: Template, runtime: LocalRuntime
+) -> None:
+    (api,) = resources(template, "AWS::ApiGateway::RestApi").values()
+    assert api["Properties"]["BinaryMediaTypes"] == BINARY_MEDIA_TYPES == ["multipart/form-data"]
+    paths = {
+        r_id: r["Properties"]["PathPart"]
+        for r_id, r in resources(template, "AWS::ApiGateway::Resource").items()
+    }
+    guarded = {
+        (m["Properties"]["HttpMethod"], paths.get(m["Properties"]["ResourceId"].get("Ref", "")))
+        for m in resources(template, "AWS::ApiGateway::Method").values()
+        if m["Properties"]["AuthorizationType"] == "CUSTOM"
+    }
+    for method, path, _kind in DIALECT_ROUTES:
+        assert (method, path.rsplit("/", 1)[1]) in guarded, path
+    # The table lists every documented dialect route of the resolver, and nothing else.
+    schema = build_app(runtime.services).get_openapi_schema()
+    documented = {
+        (method.upper(), path)
+        for path, ops in (schema.paths or {}).items()
+        if ROUTE_GROUPS.for_path(path).name != "native"
+        for method in ("get", "post")
+        if getattr(ops, method, None) is not None
+    }
+    listed = {(m, p) for m, p, _ in DIALECT_ROUTES if not p.startswith("/mj-")}
+    assert documented == listed

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Mapping
 from typing import Any, cast
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
@@ -34,6 +35,7 @@ from faceport.errors import (
     FaceportError,
     InvalidJson,
     RouteNotFound,
+    Unauthenticated,
     UnsupportedContentType,
     ValidationFailed,
 )
@@ -85,6 +87,18 @@ class ThreadSafeRestResolver(APIGatewayRestResolver):
     @context.setter
     def context(self, value: dict[str, Any]) -> None:
         self._per_thread.context = value
+
+    def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+        """A request the authorizer refused gets its 401 before anything else: Powertools
+        validates the body before any middleware runs, so a bad body would otherwise be
+        answered (400) ahead of the missing key."""
+        path = str(event.get("path") or "/")
+        if self._groups.needs_api_key(path):
+            try:
+                caller_from_event(event)
+            except Unauthenticated as refused:
+                return self._groups.render_error(path, refused).proxy()
+        return super().resolve(event, context)
 
     def _to_proxy_event(self, event: dict[str, Any]) -> BaseProxyEvent:
         # Where `resolve` makes the event it then keeps in `BaseRouter.current_event`;

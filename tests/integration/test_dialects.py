@@ -332,6 +332,9 @@ def test_heygen_errors(live: Live, files: str) -> None:
     seed = seeds.aimed(seeds.HEYGEN_BODIES[0], files)
     refused = post(live, seeds.HEYGEN_PATH, seed, {"Content-Type": "application/json"})
     assert refused.status_code == 401 and refused.json()["error"]["code"] == "unauthorized"
+    # the missing key is answered before the body is looked at
+    bad_body = post(live, seeds.HEYGEN_PATH, '{"input": 1}', {"Content-Type": "application/json"})
+    assert bad_body.status_code == 401
     headers = {"X-Api-Key": live.api_key, "Content-Type": "application/json"}
     other = json.dumps({**json.loads(seed), "workflow_type": "AvatarInferenceNode"})
     wrong = post(live, seeds.HEYGEN_PATH, other, headers)

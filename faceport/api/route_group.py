@@ -5,6 +5,7 @@ builds one of these, registered in `faceport.api.groups`. See docs/ARCHITECTURE.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from faceport.errors import (
     FaceportError,
     InvalidBase64,
+    RateLimited,
     UnsupportedContentType,
     UnsupportedMedia,
     ValidationFailed,
@@ -22,6 +24,16 @@ if TYPE_CHECKING:  # the authorizer Lambda imports the groups; it needs none of 
     from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
     from faceport.service import Services, TaskRenderer
+
+
+def lazy(module: str, name: str) -> Callable[..., Any]:
+    """`module.name`, imported on first call: a group's routes and views load when used
+    (the authorizer Lambda imports the groups for their envelopes only)."""
+
+    def call(*args: Any) -> Any:
+        return getattr(importlib.import_module(module), name)(*args)
+
+    return call
 
 
 @dataclass(frozen=True)
@@ -91,3 +103,11 @@ def bad_field(error: FaceportError) -> str | None:
     if not fields:
         return None
     return str(fields[0].get("field", "")).removeprefix("body.") or None
+
+
+def error_headers(error: FaceportError) -> dict[str, str]:
+    """The headers of a JSON error answer, with `Retry-After` on a rate limit."""
+    headers = {"Content-Type": "application/json"}
+    if isinstance(error, RateLimited):
+        headers["Retry-After"] = str(error.retry_after_s)
+    return headers

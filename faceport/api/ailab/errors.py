@@ -7,7 +7,7 @@ import json
 import uuid
 from typing import Any
 
-from faceport.api.route_group import ErrorAnswer, client_status
+from faceport.api.route_group import ErrorAnswer, client_status, error_headers
 from faceport.errors import (
     FaceportError,
     InsufficientCredits,
@@ -85,7 +85,4 @@ def error_body(error: FaceportError) -> tuple[int, dict[str, Any]]:
 def render_error(error: FaceportError) -> ErrorAnswer:
     """AILabTools' answer to `error`."""
     status, body = error_body(error)
-    headers = {"Content-Type": "application/json"}
-    if isinstance(error, RateLimited):
-        headers["Retry-After"] = str(error.retry_after_s)
-    return ErrorAnswer(status, json.dumps(body), headers)
+    return ErrorAnswer(status, json.dumps(body), error_headers(error))

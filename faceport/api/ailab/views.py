@@ -41,3 +41,8 @@ def task_answer(svc: Services, task: Task) -> tuple[int, dict[str, Any]]:
         return 200, {**envelope(200, "", "", ""), "data": {"image": image}}
     code, message = (task.error.code, task.error.message) if task.error else ("", None)
     return error_body(error_for_code(code, message))
+
+
+def task_body(svc: Services, task: Task) -> dict[str, Any]:
+    """The answer body for an ended fusion (the group's view of its tasks)."""
+    return task_answer(svc, task)[1]

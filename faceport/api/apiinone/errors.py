@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 
-from faceport.api.route_group import ErrorAnswer, client_status
-from faceport.errors import FaceportError, NotFound, RateLimited, Unauthenticated
+from faceport.api.route_group import ErrorAnswer, client_status, error_headers
+from faceport.errors import FaceportError, NotFound, Unauthenticated
 
 _TYPES = {
     401: "authentication_error",
@@ -26,7 +26,4 @@ def render_error(error: FaceportError) -> ErrorAnswer:
     elif isinstance(error, NotFound) and error.code == "not_found":
         message = "Task not found"
     body = {"error": {"code": status, "message": message, "type": kind}}
-    headers = {"Content-Type": "application/json"}
-    if isinstance(error, RateLimited):
-        headers["Retry-After"] = str(error.retry_after_s)
-    return ErrorAnswer(status, json.dumps(body), headers)
+    return ErrorAnswer(status, json.dumps(body), error_headers(error))

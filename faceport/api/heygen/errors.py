@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from faceport.api.route_group import ErrorAnswer, bad_field, client_status
-from faceport.errors import FaceportError, RateLimited
+from faceport.api.route_group import ErrorAnswer, bad_field, client_status, error_headers
+from faceport.errors import FaceportError
 
 _CODES = {
     400: "invalid_parameter",
@@ -25,7 +25,4 @@ def render_error(error: FaceportError) -> ErrorAnswer:
     body: dict[str, Any] = {"code": _CODES.get(status, error.code), "message": error.message}
     if status == 400 and (param := bad_field(error)):
         body["param"] = param
-    headers = {"Content-Type": "application/json"}
-    if isinstance(error, RateLimited):
-        headers["Retry-After"] = str(error.retry_after_s)
-    return ErrorAnswer(status, json.dumps({"error": body}), headers)
+    return ErrorAnswer(status, json.dumps({"error": body}), error_headers(error))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from faceport.api.route_group import ErrorAnswer, client_status
+from faceport.api.route_group import ErrorAnswer, client_status, error_headers
 from faceport.errors import (
     FaceportError,
     ImageTooLarge,
@@ -44,7 +44,4 @@ def render_error(error: FaceportError) -> ErrorAnswer:
     """MJ-proxy's answer to `error`."""
     status, code, description = _described(error)
     body = {"code": code, "description": description, "result": None, "properties": {}}
-    headers = {"Content-Type": "application/json"}
-    if isinstance(error, RateLimited):
-        headers["Retry-After"] = str(error.retry_after_s)
-    return ErrorAnswer(status, json.dumps(body, ensure_ascii=False), headers)
+    return ErrorAnswer(status, json.dumps(body, ensure_ascii=False), error_headers(error))

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import json
 
-from faceport.api.route_group import ErrorAnswer, client_status
+from faceport.api.route_group import ErrorAnswer, client_status, error_headers
 from faceport.errors import (
     FaceportError,
     IdempotencyKeyReused,
     NotFound,
-    RateLimited,
     Unauthenticated,
 )
 
@@ -25,8 +24,5 @@ def render_error(error: FaceportError) -> ErrorAnswer:
         message = "task not found"
     elif isinstance(error, IdempotencyKeyReused):
         message = "businessTaskId was used before with another request"
-    headers = {"Content-Type": "application/json"}
-    if isinstance(error, RateLimited):
-        headers["Retry-After"] = str(error.retry_after_s)
     body = {"code": str(status), "msg": message, "data": None}
-    return ErrorAnswer(status, json.dumps(body), headers)
+    return ErrorAnswer(status, json.dumps(body), error_headers(error))

@@ -66,6 +66,7 @@ def run_engine(engine: Engine, request: EngineRequest) -> EngineResult:
             target_index=params.target_index,
             face_map=face_map or None,
             output_format=params.output_format,
+            enhance=params.enhance,
         )
     return EngineResult(MEDIA_TYPES[params.output_format], image)
 

@@ -291,3 +291,21 @@ class OperationNotAvailable(FaceportError):
     code = "operation_not_available"
     status = 501
     default_message = "This operation is not available on this deployment."
+
+
+class EnhanceNotAvailable(FaceportError):
+    code = "enhance_not_available"
+    status = 422
+    default_message = (
+        "enhance needs the neural engine with a face restorer (GFPGANv1.4.onnx in the model "
+        "directory); this deployment has none."
+    )
+
+
+# --- configuration (refused at start, never at request time) ---------------------------
+
+
+class InvalidModelDir(FaceportError):
+    code = "invalid_model_dir"
+    status = 500
+    default_message = "The model directory cannot be used."

@@ -211,6 +211,7 @@ def _execute_video(deps: WorkflowDeps, engine: Engine, task: Task) -> Output | N
             reference_face=reference_face,
             progress=_progress_writer(deps, task.id, start=task.progress),
             should_stop=_cancel_poller(deps, task.id),
+            enhance=task.params.enhance,
         )
         deps.blobs.put_file(key, output, "video/mp4")
     return Output(result_key=key, result_data={"video": report})

@@ -37,10 +37,11 @@ from faceport.errors import (
 from faceport.tasks import VideoInfo
 from faceport.video_probe import probe_video
 
+from ._backend import VideoFaceRenderer
 from ._codec import decode_image
 from ._detect import detect_faces
 from ._identity import face_descriptor
-from ._swap import analyse_source
+from ._swap import SourceFaces, analyse_source
 from ._track import GAP, FaceTracks, FrameFaces, Selection, TrackingSettings
 from ._types import Frame
 from ._video_io import EncodeSettings, Picture, VideoSink, decoded_items, open_input
@@ -127,6 +128,7 @@ def swap_face_video(
     settings: VideoSettings = DEFAULT_VIDEO_SETTINGS,
     progress: Callable[[float], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
+    renderer_for: Callable[[SourceFaces], VideoFaceRenderer] | None = None,
 ) -> VideoSwapReport:
     """Swap the largest face of the `source` image onto faces of `video`; write H.264 MP4.
 
@@ -140,7 +142,9 @@ def swap_face_video(
 
     `progress(fraction)` is called now and then from this thread; `should_stop()` is
     polled a few times a second and True stops the work within a fraction of a second
-    (raises `TaskCanceled`). The output file is removed on any failure.
+    (raises `TaskCanceled`). The output file is removed on any failure. `renderer_for`
+    makes the renderer that paints the analysed source's face onto followed faces (None:
+    the classic one; the neural backend passes its own).
 
     Raises `NoFaceInSource`, `NoFaceInReference`, `NoFaceInTarget` (no selected face in
     the whole video), `TargetIndexOutOfRange`, `UnreadableVideo`, `TaskCanceled`.
@@ -149,7 +153,11 @@ def swap_face_video(
     analysed = analyse_source(source)
     reference = _reference_descriptor(reference_face) if reference_face is not None else None
     info = probe_video(video)
-    renderer = FaceRenderer(analysed.frame, analysed.landmarks[0], settings.render)
+    renderer: VideoFaceRenderer = (
+        renderer_for(analysed)
+        if renderer_for is not None
+        else FaceRenderer(analysed.frame, analysed.landmarks[0], settings.render)
+    )
     tracking = settings.tracking
 
     def detect(frame: Frame, thorough: bool) -> list[Any]:
@@ -213,7 +221,7 @@ def _run_pipeline(
     output: Path,
     info: VideoInfo,
     tracks: FaceTracks,
-    renderer: FaceRenderer,
+    renderer: VideoFaceRenderer,
     settings: VideoSettings,
     shared: _Shared,
     progress: Callable[[float], None] | None,
@@ -364,7 +372,7 @@ def _settle_gap(
 
 
 def _render(
-    renderer: FaceRenderer,
+    renderer: VideoFaceRenderer,
     inbox: queue.Queue[Any],
     out: queue.Queue[Any],
     shared: _Shared,

@@ -347,10 +347,10 @@ def render_task(svc: Services, task: Task) -> TaskView:
 
 # The options each operation takes, as clients see them on the task.
 _PUBLIC_PARAMS: dict[str, set[str]] = {
-    "face_swap": {"target_index", "face_map", "output_format"},
+    "face_swap": {"target_index", "face_map", "output_format", "enhance"},
     "face_fusion": {"similarity", "output_format"},
     "face_detect": set(),
-    "video_face_swap": {"target_index"},
+    "video_face_swap": {"target_index", "enhance"},
 }
 
 

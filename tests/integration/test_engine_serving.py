@@ -68,7 +68,7 @@ def test_an_invocation_answers_the_result_with_its_media_type(
     status, content_type, body = request(address, "POST", "/invocations", swap_request(b"face"))
     assert (status, content_type) == (200, "image/jpeg")
     assert body == tiny_image("JPEG")  # FakeEngine answers the target
-    assert fake_engine.last_options == {"target_index": 0, "face_map": None}
+    assert fake_engine.last_options == {"target_index": 0, "face_map": None, "enhance": False}
 
 
 def test_an_engine_error_answers_its_status_and_code(address: tuple[str, int]) -> None:

@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 
 from .._types import Box, Frame, Landmarks, Mask
+from .._video_render import blend_in_place
 
 # insightface's ArcFace template for 112x112 crops: eyes, nose tip, mouth corners
 ARCFACE_TEMPLATE_112 = np.array(
@@ -87,16 +88,16 @@ def paste_back_in_place(
     """Lay `crop` (made with `matrix` by `aligned_crop`) back onto `frame` through the
     inverse transform, weighted by `mask`; writes into `frame`, returns the box it read and
     wrote and the weights there (the frame is unchanged wherever they are 0). None when the
-    crop falls outside the frame."""
+    mask is empty or falls outside the frame."""
     inverse = cv2.invertAffineTransform(matrix)
-    size = crop.shape[0]
-    corners = np.array([[0, 0], [size, 0], [0, size], [size, size]], np.float64)
+    x, y, w, h = cv2.boundingRect(mask)  # only where the mask reaches: less to warp
+    corners = np.array([[x, y], [x + w, y], [x, y + h], [x + w, y + h]], np.float64)
     mapped = cv2.transform(corners.reshape(-1, 1, 2), inverse).reshape(-1, 2)
     height, width = frame.shape[:2]
     left, top = (max(0, int(np.floor(v))) for v in mapped.min(axis=0))
     right = min(width, int(np.ceil(mapped[:, 0].max())) + 1)
     bottom = min(height, int(np.ceil(mapped[:, 1].max())) + 1)
-    if right - left < 2 or bottom - top < 2:
+    if w == 0 or right - left < 2 or bottom - top < 2:
         return None
     roi = Box(left, top, right, bottom)
     local = inverse.copy()
@@ -104,8 +105,5 @@ def paste_back_in_place(
     shape = (roi.width, roi.height)
     face = cv2.warpAffine(crop, local, shape, flags=cv2.INTER_LINEAR, borderValue=0)
     weights = cv2.warpAffine(mask, local, shape, flags=cv2.INTER_LINEAR, borderValue=0)
-    target = frame[top:bottom, left:right]
-    alpha = weights.astype(np.float32)[..., None] * np.float32(1.0 / 255.0)
-    blended = target.astype(np.float32) * (1.0 - alpha) + face.astype(np.float32) * alpha
-    target[...] = np.where(weights[..., None] > 0, np.round(blended), target).astype(np.uint8)
+    blend_in_place(frame[top:bottom, left:right], face, weights)
     return roi, weights

@@ -12,7 +12,6 @@ import json
 import os
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,12 +27,11 @@ from faceport.engine._find import find_faces
 from faceport.engine._landmarks import five_point_landmarks
 from faceport.engine._swap import DEFAULT_SETTINGS, find_options
 from faceport.engine_protocol import EngineRequest, error_from_document
-from faceport.engine_serving import make_engine_server
 from faceport.errors import EnhanceNotAvailable, InvalidModelDir
 from faceport.settings import Settings
 from faceport.tasks import TaskParams
 from tests.conftest import b64
-from tests.integration.test_engine_serving import request
+from tests.integration.test_engine_serving import request, serving
 from tests.support import images
 from tests.support.api_client import Api, call, new_account
 from tests.support.onnx_models import model_dir
@@ -221,11 +219,8 @@ def test_a_video_is_swapped_on_the_onnx_engine(engine: InProcessEngine, tmp_path
 
 @pytest.fixture
 def served(engine: InProcessEngine) -> Iterator[tuple[str, int]]:
-    server = make_engine_server("127.0.0.1", 0, engine)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield ("127.0.0.1", server.server_address[1])
-    server.shutdown()
-    server.server_close()
+    with serving(engine) as address:
+        yield address
 
 
 def invocation(enhance: bool) -> bytes:
@@ -246,13 +241,7 @@ def test_the_serving_contract_runs_the_onnx_engine(served: tuple[str, int]) -> N
 
 
 def test_the_serving_contract_refuses_enhance_on_the_classic_engine() -> None:
-    server = make_engine_server("127.0.0.1", 0, InProcessEngine())
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        address = ("127.0.0.1", server.server_address[1])
+    with serving(InProcessEngine()) as address:
         status, _, body = request(address, "POST", "/invocations", invocation(True))
-    finally:
-        server.shutdown()
-        server.server_close()
     assert status == 422
     assert isinstance(error_from_document(body), EnhanceNotAvailable)

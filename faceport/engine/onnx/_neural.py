@@ -13,6 +13,7 @@ import numpy as np
 from faceport.errors import EnhanceNotAvailable
 
 from .._backend import FacePainter, VideoFaceRenderer
+from .._cache import LruCache
 from .._landmarks import five_point_landmarks
 from .._swap import SourceFaces
 from .._timing import timed_stage
@@ -61,6 +62,10 @@ class OnnxBackend:
 
     def __init__(self, models: Models) -> None:
         self.models = models
+        # latents of cached source analyses, by the analysis' frame (kept in the entry, so
+        # its id cannot be reused while the entry lives): a source used again skips the
+        # recognizer as it skips its detection
+        self._latents: LruCache[tuple[Frame, np.ndarray]] = LruCache(16)
 
     @property
     def can_enhance(self) -> bool:
@@ -94,6 +99,16 @@ class OnnxBackend:
         embedding = recognizer.run({recognizer.inputs[0]: blob}).reshape(1, -1)
         latent = _unit(embedding) @ self.models.emap
         return _unit(latent).astype(np.float32)
+
+    def latent_of(self, source: SourceFaces, index: int) -> np.ndarray:
+        """`source_latent` of face `index` of an analysed source, cached with the analysis."""
+        key = (id(source.frame), index)
+        cached = self._latents.get(key)
+        if cached is not None and cached[0] is source.frame:
+            return cached[1]
+        latent = self.source_latent(source.frame, source.landmarks[index])
+        self._latents.put(key, (source.frame, latent))
+        return latent
 
     def swap_in_place(
         self,
@@ -138,10 +153,9 @@ class OnnxBackend:
             return paste_back_in_place(frame, restored, matrix, big_mask)
 
     def painter(self, *, enhance: bool) -> FacePainter:
-        """The image swap's painter for one request (it keeps each source face's latent)."""
+        """The image swap's painter (see `swap_face(painter=)`)."""
         if enhance and not self.can_enhance:
             raise EnhanceNotAvailable()
-        latents: dict[int, np.ndarray] = {}
 
         def paint(
             frame: Frame,
@@ -150,12 +164,10 @@ class OnnxBackend:
             target_points: Landmarks,
             timings: dict[str, float] | None,
         ) -> tuple[Box, Mask]:
-            if source_index not in latents:
-                with timed_stage(timings, "recognize"):
-                    points = source.landmarks[source_index]
-                    latents[source_index] = self.source_latent(source.frame, points)
+            with timed_stage(timings, "recognize"):
+                latent = self.latent_of(source, source_index)
             region = self.swap_in_place(
-                frame, latents[source_index], target_points, enhance=enhance, timings=timings
+                frame, latent, target_points, enhance=enhance, timings=timings
             )
             return region or (Box(0, 0, 0, 0), np.zeros((0, 0), np.uint8))
 
@@ -167,8 +179,7 @@ class OnnxBackend:
             raise EnhanceNotAvailable()
 
         def make(source: SourceFaces) -> VideoFaceRenderer:
-            latent = self.source_latent(source.frame, source.landmarks[0])
-            return _VideoRenderer(self, latent, enhance)
+            return _VideoRenderer(self, self.latent_of(source, 0), enhance)
 
         return make
 

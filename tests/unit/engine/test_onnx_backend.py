@@ -21,7 +21,7 @@ from faceport.engine import (
 )
 from faceport.engine._find import find_faces
 from faceport.engine._landmarks import five_point_landmarks
-from faceport.engine._swap import DEFAULT_SETTINGS, find_options
+from faceport.engine._swap import DEFAULT_SETTINGS, analyse_source, find_options
 from faceport.engine.onnx import OnnxBackend, load_onnx_backend
 from faceport.engine.onnx._align import aligned_crop, similarity_matrix, template_points
 from faceport.errors import EnhanceNotAvailable
@@ -206,3 +206,13 @@ def test_describe_names_the_provider_and_the_files(backends):
     assert info["enhance"] is True
     assert info["models"]["recognizer"]["file"] == str(Path("buffalo_l") / "w600k_r50.onnx")
     assert info["models"]["swapper"]["inputs"] == {"target": [1, 3, 128, 128], "source": [1, 512]}
+
+
+def test_a_cached_source_keeps_its_latent(backends):
+    backend = backends["invert"]
+    source = analyse_source(images.astronaut_jpeg())
+    first = backend.latent_of(source, 0)
+
+    assert backend.latent_of(analyse_source(images.astronaut_jpeg()), 0) is first
+    other = analyse_source(images.grace_hopper_jpeg())
+    assert np.abs(backend.latent_of(other, 0) - first).max() > 1e-3

@@ -42,6 +42,7 @@ format: $(SYNCED)
 
 bench: $(SYNCED)
 	$(BIN)/python -m tests.bench.bench_engine
+	$(BIN)/python -m tests.bench.bench_onnx
 	$(BIN)/python -m tests.bench.bench_api
 	$(BIN)/python -m tests.bench.bench_load
 	$(BIN)/python -m tests.bench.bench_video

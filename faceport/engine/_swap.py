@@ -9,6 +9,7 @@ import numpy as np
 
 from faceport.errors import NoFaceInSource, NoFaceInTarget
 
+from ._backend import FacePainter
 from ._blend import alpha_blend_roi, face_blend_mask
 from ._cache import LruCache, content_digest
 from ._codec import OutputFormat, decode_image, encode_image
@@ -277,10 +278,12 @@ def swap_faces_with_source(
     *,
     settings: EngineSettings = DEFAULT_SETTINGS,
     timings: dict[str, float] | None = None,
+    painter: FacePainter | None = None,
 ) -> FacesSwapResult:
     """Swap the analysed source faces onto the target faces `requested` names.
 
     `requested` comes from `requested_pairs` (None = source face 0 onto every target face).
+    `painter` paints each face (None: the classic warp, colour and blend).
     Faces are swapped one after the other on the same frame, each within its own ROI; all
     target landmarks are located on the untouched target first, so an earlier swap cannot
     move a later face's landmarks.
@@ -296,14 +299,18 @@ def swap_faces_with_source(
         frame = target.copy()
     regions = []
     for source_index, target_index in pairs:
-        roi, weights = blend_face_in_place(
-            frame,
-            source.frame,
-            source.landmarks[source_index],
-            target_faces[target_index].landmarks,
-            settings=settings,
-            timings=timings,
-        )
+        target_points = target_faces[target_index].landmarks
+        if painter is not None:
+            roi, weights = painter(frame, source, source_index, target_points, timings)
+        else:
+            roi, weights = blend_face_in_place(
+                frame,
+                source.frame,
+                source.landmarks[source_index],
+                target_points,
+                settings=settings,
+                timings=timings,
+            )
         regions.append(FaceRegion(target_index, roi, weights))
     return FacesSwapResult(frame=frame, regions=tuple(regions))
 
@@ -372,6 +379,7 @@ def swap_face(
     output_format: OutputFormat = "png",
     timings: dict[str, float] | None = None,
     settings: EngineSettings = DEFAULT_SETTINGS,
+    painter: FacePainter | None = None,
 ) -> bytes:
     """Swap faces of `source` onto the selected faces of `target`.
 
@@ -385,7 +393,8 @@ def swap_face(
     XMP. If `timings` is given, it is filled with seconds per stage: decode, detect,
     landmarks, warp, colour, blend, encode. The source's analysis is cached by content,
     so a source used again skips its decode, detect and landmarks. `settings` tunes the
-    engine (the defaults are what the benchmarks and quality runs measure).
+    engine (the defaults are what the benchmarks and quality runs measure). `painter`
+    paints each face instead of the classic swap (the neural backend's, `engine/onnx/`).
 
     Raises `UnreadableImage`, `NoFaceInSource`, `NoFaceInTarget`, `TargetIndexOutOfRange`,
     `SourceIndexOutOfRange` or `InvalidFaceSelection` from `faceport.errors`.
@@ -401,7 +410,7 @@ def swap_face(
     with timed_stage(timings, "decode"):
         target_frame = decode_image(target)
     result = swap_faces_with_source(
-        analysed, target_frame, requested, settings=settings, timings=timings
+        analysed, target_frame, requested, settings=settings, timings=timings, painter=painter
     )
     with timed_stage(timings, "encode"):
         return encode_frame(result.frame, output_format, settings)

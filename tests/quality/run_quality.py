@@ -119,7 +119,8 @@ def variant_pairs() -> list[Pair]:
         Pair("astronaut > lenna side-lit", astronaut, devset.side_lit(lenna)),
         Pair("hopper > astronaut side-lit", hopper, devset.side_lit(astronaut[:, ::-1].copy())),
         Pair("lenna > sample3/0 side-lit", lenna, devset.side_lit(by_name["sample3/0"])),
-        Pair("astronaut > hopper yaw~ left", astronaut, variants.turned(hopper, -0.4), glasses=True),
+        Pair("astronaut > hopper yaw~ left", astronaut, variants.turned(hopper, -0.4),
+             glasses=True),
         Pair("lenna > sample6/0 yaw~ right", lenna, variants.turned(woman, 0.4)),
         Pair("sample6/0 > breakingbad/0 (turned)", woman, man),
         Pair("astronaut > sample4/0 bearded", astronaut,
@@ -269,8 +270,10 @@ def badness(scores: list[FaceScore]) -> float:
 
 
 def print_table(scores: list[FaceScore]) -> None:
-    header = (f"{'pair':<36} {'face':>4} {'px':>4} {'ms':>6} {'res-src':>8} {'res-tgt':>8} "
-              f"{'src-tgt':>8} {'pose':>6} {'ghost':>6} {'seam':>6} {'grad':>5} {'patch':>6}")  # fmt: skip
+    header = (
+        f"{'pair':<36} {'face':>4} {'px':>4} {'ms':>6} {'res-src':>8} {'res-tgt':>8} "
+        f"{'src-tgt':>8} {'pose':>6} {'ghost':>6} {'seam':>6} {'grad':>5} {'patch':>6}"
+    )
     print(header)
     print("-" * len(header))
     for s in scores:

@@ -22,6 +22,7 @@ BEFORE = EngineSettings(
     local_colour=False,
     match_sharpness=False,
     mirror_turned_source=False,
+    skin_mask=False,
 )
 
 

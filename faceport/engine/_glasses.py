@@ -116,14 +116,14 @@ def glasses_score(frame: Frame, eye_centres: Landmarks) -> float:
     """How strongly the face whose eyes are at `eye_centres` looks like it wears glasses.
 
     A frame is a thin dark line crossing the nose between the eyes (the bridge) and
-    running under each eye (the lower rims), where bare skin is smooth. The score is the
-    darkest line there, by a black-hat filter (each pixel's darkness against its grey-level
-    closing) averaged along each row of a box on the bridge and one under each eye: the
-    weakest of the three boxes' darkest rows, in grey levels, so all three must show a
-    line (a crease under one eye or a shadow on the nose is not enough). Bare faces
-    score a few, frames 15-50. The threshold in
-    `EngineSettings.glasses_min_score` and its false-positive rate on the quality set are
-    in ARCHITECTURE.md.
+    running under each eye (the lower rims), where bare skin is smooth. Lines are measured
+    with a black-hat filter (each pixel's darkness against its grey-level closing),
+    averaged along each row of a box on the bridge and one under each eye; the weakest of
+    the three boxes' darkest rows (a crease under one eye or a shadow on the nose is not
+    enough) is divided by the line strength of the cheeks below (plus 2 grey levels), so
+    wrinkled or grainy skin, lined everywhere, does not pass for a frame. Bare faces
+    score 0.1-1.2, frames 1.4 and up; the threshold (`EngineSettings.glasses_min_score`)
+    and its false-positive rate on the quality set are in ARCHITECTURE.md.
     """
     left, right = eye_centres[0].astype(np.float64), eye_centres[1].astype(np.float64)
     axis = right - left
@@ -145,4 +145,8 @@ def glasses_score(frame: Frame, eye_centres: Landmarks) -> float:
         _rows_in_face_frame(lines, eye - origin, axis, 0.25, (0.15, 0.5)).max()
         for eye in (left, right)
     ]
-    return float(min(bridge, *rims))
+    cheeks = [
+        _rows_in_face_frame(lines, eye - origin, axis, 0.25, (0.6, 0.9)).mean()
+        for eye in (left, right)
+    ]
+    return float(min(bridge, *rims) / (max(cheeks) + 2.0))

@@ -63,7 +63,7 @@ class EngineSettings:
     # shading carried locally at local_colour_sigma inter-ocular distances; the target's
     # sharpness and grain; a turned source mirrored when the target is turned the other
     # way, both by at least mirror_min_turn (_landmarks.turn_of)
-    glasses_min_score: float = 12.0
+    glasses_min_score: float = 1.3
     glasses_arm_reach: float = 0.6
     local_colour: bool = True
     local_colour_sigma: float = 0.3

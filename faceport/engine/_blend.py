@@ -113,7 +113,8 @@ def keep_on_skin(target: Frame, face: Frame, features: Mask, size: int) -> Mask:
     target and the warped source show skin like their own (`skin_likeness`, measured on
     the feature region), cleaned of specks and pinholes `size` pixels across."""
     skin = cv2.bitwise_and(skin_likeness(target, features), skin_likeness(face, features))
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size | 1, size | 1))
+    # a square kernel: separable, so the opening and closing cost the same at any size
+    kernel = np.ones((size | 1, size | 1), np.uint8)
     skin = cv2.morphologyEx(skin, cv2.MORPH_OPEN, kernel)
     skin = cv2.morphologyEx(skin, cv2.MORPH_CLOSE, kernel)
     return cv2.bitwise_or(skin, features)

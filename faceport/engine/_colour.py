@@ -32,13 +32,12 @@ def transfer_lab_statistics(
     return cv2.cvtColor(cv2.merge(channels), cv2.COLOR_LAB2BGR)
 
 
-def masked_blur(image: np.ndarray, mask: Mask, sigma: float) -> np.ndarray:
+def masked_blur_small(image: np.ndarray, mask: Mask, sigma: float) -> np.ndarray:
     """A Gaussian blur of `image` (HxWxC) that averages only pixels where `mask` is set
-    (normalised convolution), so the face's surroundings do not bleed in; float32.
-
-    Done on a copy reduced to about 3 pixels per sigma and brought back bilinearly: the
-    result is smooth at that scale anyway, and the blur then costs the same at any size.
-    Far outside the mask (no samples within reach) the average is 0.
+    (normalised convolution), so the face's surroundings do not bleed in: float32, on a
+    copy reduced to about 3 pixels per sigma (the blur is smooth at that scale anyway, and
+    costs the same at any size); callers bring it back to the size they need. Far outside
+    the mask (no samples within reach) the average is 0.
     """
     height, width = mask.shape[:2]
     factor = min(1.0, 3.0 / max(sigma, 1e-3))
@@ -48,14 +47,16 @@ def masked_blur(image: np.ndarray, mask: Mask, sigma: float) -> np.ndarray:
     small_sigma = max(0.5, sigma * factor)
     weight = cv2.GaussianBlur(small_weight, (0, 0), small_sigma)
     total = cv2.GaussianBlur(small_image * small_weight[:, :, None], (0, 0), small_sigma)
-    average = total / np.maximum(weight, 1e-3)[:, :, None]
-    return cv2.resize(average, (width, height), interpolation=cv2.INTER_LINEAR)
+    average: np.ndarray = total / np.maximum(weight, 1e-3)[:, :, None]
+    return average
 
 
-def _detail_spread(lab: np.ndarray, low: np.ndarray, mask: Mask) -> np.ndarray:
+def _detail_spread(lab: np.ndarray, low_small: np.ndarray, mask: Mask) -> np.ndarray:
     # every other pixel: the same spread at a quarter of the cost
     sample = (slice(None, None, 2), slice(None, None, 2))
-    detail = cv2.subtract(lab[sample].astype(np.float32), np.ascontiguousarray(low[sample]))
+    half = lab[sample]
+    low = cv2.resize(low_small, (half.shape[1], half.shape[0]), interpolation=cv2.INTER_LINEAR)
+    detail = cv2.subtract(half.astype(np.float32), low)
     _, spread = cv2.meanStdDev(detail, mask=np.ascontiguousarray(mask[sample]))
     return spread.ravel()
 
@@ -68,19 +69,23 @@ def transfer_local_shading(source: Frame, target: Frame, mask: Mask, *, sigma: f
     they change across the face (a side light, a shadow under the jaw, a greyscale photo)
     and the source's detail finer than that, its contrast `k` matched to the target's
     detail (lightness within [0.7, 1.5], so the features stay; colour within [0, 1.5], so a
-    grey target gives a grey face).
+    grey target gives a grey face). Computed as k * source + (blur(target) - k *
+    blur(source)), the smooth second term at the blur's reduced size.
     """
     binary = np.where(mask > 0, np.uint8(255), np.uint8(0))
     if cv2.countNonZero(binary) < 16:
         return transfer_lab_statistics(source, target, mask)
     source_lab = cv2.cvtColor(source, cv2.COLOR_BGR2LAB)
     target_lab = cv2.cvtColor(target, cv2.COLOR_BGR2LAB)
-    source_low = masked_blur(source_lab, binary, sigma)
-    target_low = masked_blur(target_lab, binary, sigma)
+    source_low = masked_blur_small(source_lab, binary, sigma)
+    target_low = masked_blur_small(target_lab, binary, sigma)
     spread_source = _detail_spread(source_lab, source_low, binary)
     spread_target = _detail_spread(target_lab, target_low, binary)
     gain = np.clip(spread_target / np.maximum(spread_source, 1e-3), (0.7, 0, 0), (1.5, 1.5, 1.5))
-    detail = cv2.subtract(source_lab.astype(np.float32), source_low)
-    scaled = cv2.multiply(detail, (*gain.tolist(), 0.0))
-    lab = cv2.add(target_low, scaled, dtype=cv2.CV_8U)
+    offset_small = target_low - source_low * gain.astype(np.float32)
+    offset = cv2.resize(
+        offset_small, (mask.shape[1], mask.shape[0]), interpolation=cv2.INTER_LINEAR
+    )
+    scaled = cv2.multiply(source_lab, (*gain.tolist(), 0.0), dtype=cv2.CV_32F)
+    lab = cv2.add(scaled, offset, dtype=cv2.CV_8U)
     return cv2.cvtColor(lab, cv2.COLOR_LAB2BGR)

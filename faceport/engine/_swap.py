@@ -45,8 +45,8 @@ class EngineSettings:
     mesh_crop_margin: float = 1.7
     mesh_crop_max_side: int = 320
     feather_fraction: float = 0.08
-    hull_scale: float = 0.96
-    forehead_scale: float = 0.85
+    hull_scale: float = 1.0
+    forehead_scale: float = 1.0
     png_compression: int = 1
     png_threads: int = 2
     jpeg_quality: int = 92
@@ -67,7 +67,7 @@ class EngineSettings:
     glasses_arm_reach: float = 0.6
     local_colour: bool = True
     local_colour_sigma: float = 0.3
-    match_sharpness: bool = True
+    match_sharpness: bool = False
     mirror_turned_source: bool = True
     mirror_min_turn: float = 0.15
     skin_mask: bool = True

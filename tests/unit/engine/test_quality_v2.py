@@ -180,3 +180,23 @@ def test_a_mirrored_source_has_its_landmarks_mirrored():
     width = frame.shape[1]
     assert abs(found[NOSE_TIP, 0] - (width - points[NOSE_TIP, 0])) < 3
     assert turn_of(found) == pytest.approx(-turn_of(points), abs=0.05)
+
+
+def test_the_new_face_stays_off_hair_outside_the_features():
+    from faceport.engine._blend import keep_on_skin, restrict_weights
+
+    skin = np.zeros((200, 200, 3), np.uint8)
+    skin[:] = (120, 150, 200)  # BGR skin tone
+    target, face = skin.copy(), skin.copy()
+    target[20:50] = (30, 35, 40)  # a dark fringe across the target's forehead
+    face[:, 170:] = (200, 200, 200)  # the source's background beside its cheek
+    features = np.zeros((200, 200), np.uint8)
+    features[80:150, 50:150] = 255
+    keep = keep_on_skin(target, face, features, 5)
+    assert not keep[25:45, 10:190].any()  # the fringe stays
+    assert not keep[60:190, 175:].any()  # so does whatever is beside the source's cheek
+    assert keep[60:190, 10:165].all()  # skin and features go
+
+    weights = np.full((200, 200), 255, np.uint8)
+    limited = restrict_weights(weights, keep, feather=8)
+    assert (limited <= weights).all() and limited[30].max() == 0 and limited[120, 100] == 255

@@ -37,11 +37,17 @@ def face_blend_mask(
     mask = cv2.bitwise_and(mask, covered)
     if len(mouth_landmarks) >= 3:
         cv2.fillPoly(mask, [np.rint(mouth_landmarks).astype(np.int32)], 0)
+    return feathered(mask, feather)
+
+
+def feathered(region: Mask, feather: int) -> Mask:
+    """Weights 0..255 of `region` (0/255) rising from 0 at its edge to 255 `feather`
+    pixels inside; `region` itself when `feather` <= 0."""
     if feather <= 0:
-        return mask
+        return region
     # distance to the nearest pixel outside gives a fade that is zero right at the edge,
     # in one pass (erode + blur with feather-sized kernels cost several times more)
-    distance = cv2.distanceTransform(mask, cv2.DIST_L2, cv2.DIST_MASK_3)
+    distance = cv2.distanceTransform(region, cv2.DIST_L2, cv2.DIST_MASK_3)
     ramp = np.clip(distance * (1.0 / feather), 0.0, 1.0)
     smooth = ramp * ramp * (3.0 - 2.0 * ramp)  # smoothstep: no visible kink at either end
     return np.rint(smooth * 255.0).astype(np.uint8)
@@ -90,12 +96,7 @@ def restrict_weights(weights: Mask, keep: Mask, feather: int) -> Mask:
     """`weights` limited to where `keep` is set, with a fresh feather of `feather` pixels
     along the new edge (never above the old weights, so the region only shrinks)."""
     region = cv2.bitwise_and(np.where(weights > 0, np.uint8(255), np.uint8(0)), keep)
-    if feather <= 0:
-        return cv2.min(weights, region)
-    distance = cv2.distanceTransform(region, cv2.DIST_L2, cv2.DIST_MASK_3)
-    ramp = np.clip(distance * (1.0 / feather), 0.0, 1.0)
-    smooth = np.rint(ramp * ramp * (3.0 - 2.0 * ramp) * 255.0).astype(np.uint8)
-    return cv2.min(weights, smooth)
+    return cv2.min(weights, feathered(region, feather))
 
 
 def feature_region(shape: tuple[int, ...], points: Landmarks, scale: float = 1.15) -> Mask:

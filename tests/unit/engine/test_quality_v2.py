@@ -7,12 +7,19 @@ import numpy as np
 import pytest
 
 from faceport.engine import EngineSettings, swap_face_frames
+from faceport.engine._blend import keep_on_skin, restrict_weights
 from faceport.engine._colour import transfer_lab_statistics, transfer_local_shading
 from faceport.engine._find import find_faces
 from faceport.engine._glasses import glasses_score
 from faceport.engine._landmarks import NOSE_TIP, five_point_landmarks, turn_of
-from faceport.engine._swap import DEFAULT_SETTINGS, find_options, mirrored_source
+from faceport.engine._swap import (
+    DEFAULT_SETTINGS,
+    find_options,
+    mirrored_source,
+    warp_face_with_weights,
+)
 from faceport.engine._texture import detail, match_sharpness
+from faceport.engine._warp import triangulate_face_pair
 from tests.support import images
 
 # the engine as it was before these steps, to show each test can fail
@@ -132,9 +139,6 @@ def changed_outside_the_face(settings: EngineSettings) -> tuple[int, int]:
     landmarks = find_faces(target, find_options(settings))[0].landmarks
     blended = np.zeros(target.shape[:2], bool)
     # the blend weights proper, without the glasses pixels the result also reports
-    from faceport.engine._swap import warp_face_with_weights
-    from faceport.engine._warp import triangulate_face_pair
-
     faces = find_faces(images.grace_hopper_bgr(), find_options(settings))
     _, weights = warp_face_with_weights(
         images.grace_hopper_bgr(), faces[0].landmarks, landmarks,
@@ -183,8 +187,6 @@ def test_a_mirrored_source_has_its_landmarks_mirrored():
 
 
 def test_the_new_face_stays_off_hair_outside_the_features():
-    from faceport.engine._blend import keep_on_skin, restrict_weights
-
     skin = np.zeros((200, 200, 3), np.uint8)
     skin[:] = (120, 150, 200)  # BGR skin tone
     target, face = skin.copy(), skin.copy()

@@ -48,7 +48,7 @@ def face_probability(hog_score: float) -> float:
     probability in [0, 1], through a logistic of slope 2: 0.1 (the engine's lowest accepted
     margin) gives 0.55, 1 gives 0.88, 2 gives 0.98. Monotone, so it orders faces as the
     margin does; the slope is a convention, not a calibration (ARCHITECTURE.md)."""
-    return 1.0 / (1.0 + math.exp(-2.0 * hog_score))
+    return 1.0 / (1.0 + math.exp(-2.0 * max(hog_score, -100.0)))  # no overflow
 
 
 def detect_faces_in_image(

@@ -61,8 +61,9 @@ class EngineSettings:
     # glasses step only on faces whose glasses_score reaches glasses_min_score, reaching
     # glasses_arm_reach inter-ocular distances beyond the face for the arms; colour and
     # shading carried locally at local_colour_sigma inter-ocular distances; the target's
-    # sharpness and grain; a turned source mirrored when the target is turned the other
-    # way, both by at least mirror_min_turn (_landmarks.turn_of)
+    # sharpness and grain (off: not a win); a turned source mirrored when the target is
+    # turned the other way, both by at least mirror_min_turn (_landmarks.turn_of); the
+    # new face kept off hair and background outside the features (_blend.keep_on_skin)
     glasses_min_score: float = 1.3
     glasses_arm_reach: float = 0.6
     local_colour: bool = True

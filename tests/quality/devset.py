@@ -57,13 +57,6 @@ class Portrait:
     glasses: bool
 
 
-@dataclass(frozen=True)
-class GroupPhoto:
-    name: str
-    frame: np.ndarray
-    people: tuple[str, ...]  # by face index, largest first
-
-
 def _archive_members(archive: str, members: list[str]) -> dict[str, np.ndarray]:
     path = FOLDER / archive
     if not path.exists():
@@ -125,11 +118,6 @@ def portraits() -> tuple[Portrait, ...]:
                 )
             )
     return tuple(found)
-
-
-def group_photos() -> list[GroupPhoto]:
-    """The face-api group photos, whole."""
-    return [GroupPhoto(name, photos()[name], ()) for name in ("sample1", "sample4", "sample5")]
 
 
 def side_lit(frame: np.ndarray, strength: float = 0.6) -> np.ndarray:

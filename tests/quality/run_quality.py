@@ -37,6 +37,7 @@ import numpy as np
 
 from faceport.engine import (
     EngineSettings,
+    FaceRegion,
     TargetSelection,
     detect_faces_in_image,
     swap_faces_frames,
@@ -51,8 +52,8 @@ from tests.support.identity import (
     landmarks68_in_box,
 )
 
-# a face fails the table above these, whatever its identity score (see ARCHITECTURE.md,
-# "How the swap is scored", for the examples they were set by): a worst-sector colour
+# a face fails the table above these, whatever its identity score (ARCHITECTURE.md,
+# "Engine quality v2", has the examples they were set by): a worst-sector colour
 # step of 10 Delta E across the blend boundary is where a band or an edge starts to show
 # at 100 %; a flat off-colour blob of 5 % of the face is a visible patch
 SEAM_LIMIT = 10.0
@@ -155,7 +156,9 @@ def rect_of(box: tuple[int, int, int, int]) -> Rect:
     return (x, y, x + width, y + height)
 
 
-def full_weights(shape: tuple[int, ...], regions: tuple, index: int | None = None) -> np.ndarray:  # type: ignore[type-arg]
+def full_weights(
+    shape: tuple[int, ...], regions: tuple[FaceRegion, ...], index: int | None = None
+) -> np.ndarray:
     """The swap's weights over the whole frame: of face `index`, or of every face."""
     weights = np.zeros(shape[:2], np.uint8)
     for region in regions:

@@ -182,9 +182,14 @@ class FaceBox(BaseModel):
 
 
 class DetectedFaceView(BaseModel):
-    index: int = Field(description="The face's index as target_index counts (0 = largest).")
+    index: int = Field(
+        description=(
+            "The face's index as target_index counts: 0 = largest, by the area of the "
+            "box around its landmarks."
+        )
+    )
     box: FaceBox
-    score: float
+    score: float = Field(ge=0, le=1, description="Probability that this is a face, 0..1.")
     landmarks: list[tuple[float, float]] | None = Field(
         description=(
             "Left eye, right eye, nose tip, left and right mouth corner (x, y), as seen in "

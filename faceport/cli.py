@@ -17,6 +17,7 @@ from faceport.errors import FaceportError
 from faceport.tasks import OutputFormat, TargetSelection
 
 _FORMATS = ("png", "jpg", "webp")
+_ENHANCE_HELP = "restore each swapped face (FACEPORT_ENGINE=onnx with GFPGANv1.4.onnx)"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -50,6 +51,7 @@ def _parser() -> argparse.ArgumentParser:
         help="source->target face pairs, e.g. 0:1,1:0 (overrides --target-index)",
     )
     swap.add_argument("--format", choices=_FORMATS, help="output format (default: from -o)")
+    swap.add_argument("--enhance", action="store_true", help=_ENHANCE_HELP)
 
     fuse = commands.add_parser("fuse", help="blend the face of DONOR into TEMPLATE")
     fuse.add_argument("donor", type=Path)
@@ -72,10 +74,15 @@ def _parser() -> argparse.ArgumentParser:
     video.add_argument(
         "--reference-face", type=Path, help="swap only faces of the person in this image"
     )
+    video.add_argument("--enhance", action="store_true", help=_ENHANCE_HELP)
 
     detect = commands.add_parser("detect", help="print the faces of IMAGE as JSON")
     detect.add_argument("image", type=Path)
 
+    commands.add_parser(
+        "engine-info",
+        help="check the engine FACEPORT_ENGINE chooses; print it, its provider and models",
+    )
     engine_serve = commands.add_parser(
         "engine-serve", help="serve the engine on SageMaker's contract (/ping, /invocations)"
     )
@@ -139,6 +146,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_admin(args)
         if args.command == "swap-video":
             return _swap_video(args)
+        if args.command == "engine-info":
+            return _engine_info()
         return _engine_command(args)
     except FaceportError as error:
         print(f"faceport: {error.code}: {error.message}", file=sys.stderr)
@@ -151,6 +160,8 @@ def main(argv: list[str] | None = None) -> int:
 def _engine_command(args: argparse.Namespace) -> int:
     """swap, fuse and detect: the engine on files, with no server."""
     from faceport import engine
+    from faceport.adapters.local.engine import in_process_engine
+    from faceport.settings import Settings
 
     if args.command == "detect":
         faces = [face.to_dict() for face in engine.detect_faces_in_image(args.image.read_bytes())]
@@ -165,12 +176,13 @@ def _engine_command(args: argparse.Namespace) -> int:
             output_format=output_format,
         )
     else:
-        result = engine.swap_face(
+        result = in_process_engine(Settings()).swap_face(
             args.source.read_bytes(),
             args.target.read_bytes(),
             target_index=args.target_index,
             face_map=args.face_map,
             output_format=output_format,
+            enhance=args.enhance,
         )
     args.output.write_bytes(result)
     return 0
@@ -178,7 +190,7 @@ def _engine_command(args: argparse.Namespace) -> int:
 
 def _swap_video(args: argparse.Namespace) -> int:
     """The video swap on files: limits are the server's settings, progress on stderr."""
-    from faceport import engine
+    from faceport.adapters.local.engine import in_process_engine
     from faceport.errors import InputTooLarge
     from faceport.settings import Settings
     from faceport.video_probe import check_video_limits, probe_video
@@ -187,6 +199,7 @@ def _swap_video(args: argparse.Namespace) -> int:
         print("faceport: give --target-index or --reference-face, not both", file=sys.stderr)
         return 2
     settings = Settings()
+    engine = in_process_engine(settings)
     size = args.video.stat().st_size
     if size > settings.max_video_bytes:
         raise InputTooLarge(
@@ -206,9 +219,21 @@ def _swap_video(args: argparse.Namespace) -> int:
         target_index=0 if args.target_index is None else args.target_index,
         reference_face=reference,
         progress=progress,
+        should_stop=lambda: False,
+        enhance=args.enhance,
     )
     print(file=sys.stderr)
-    print(json.dumps(report.to_dict()))
+    print(json.dumps(report))
+    return 0
+
+
+def _engine_info() -> int:
+    """Check the engine the settings choose (the model directory, for onnx) and print it."""
+    from faceport.adapters.local.engine import in_process_engine
+    from faceport.settings import Settings
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
+    print(json.dumps(in_process_engine(Settings()).describe(), indent=2))
     return 0
 
 
@@ -273,12 +298,14 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _engine_serve(args: argparse.Namespace) -> int:
     from faceport import engine
-    from faceport.adapters.local.engine import InProcessEngine
+    from faceport.adapters.local.engine import in_process_engine
     from faceport.engine_serving import make_engine_server
+    from faceport.settings import Settings
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    backend = in_process_engine(Settings())  # a bad model directory stops the start here
     engine.detect_faces_in_image(_warm_up_image())  # load the models before /ping says ok
-    server = make_engine_server(args.host, args.port, InProcessEngine())
+    server = make_engine_server(args.host, args.port, backend)
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
     print(f"faceport engine listening on {args.host}:{args.port}", flush=True)
     try:

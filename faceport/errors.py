@@ -336,6 +336,24 @@ class TaskUnreadable(FaceportError):
     default_message = "The task was stored in a form that can no longer be read; it was failed."
 
 
+class EnhanceNotAvailable(FaceportError):
+    code = "enhance_not_available"
+    status = 422
+    default_message = (
+        "enhance needs the neural engine with a face restorer (GFPGANv1.4.onnx in the model "
+        "directory); this deployment has none."
+    )
+
+
+# --- configuration (refused at start, never at request time) ---------------------------
+
+
+class InvalidModelDir(FaceportError):
+    code = "invalid_model_dir"
+    status = 500
+    default_message = "The model directory cannot be used."
+
+
 def error_for_code(code: str, message: str | None = None) -> FaceportError:
     """Our error class for `code` (`EngineFailed` for a code we do not know)."""
     return _ERRORS_BY_CODE.get(code, EngineFailed)(message)

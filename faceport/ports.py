@@ -97,6 +97,7 @@ class Engine(Protocol):
         target_index: TargetSelection,
         face_map: list[tuple[int, int]] | None,
         output_format: OutputFormat,
+        enhance: bool = False,
     ) -> bytes: ...
 
     def fuse_faces(
@@ -116,6 +117,7 @@ class Engine(Protocol):
         reference_face: bytes | None,
         progress: Callable[[float], None],
         should_stop: Callable[[], bool],
+        enhance: bool = False,
     ) -> dict[str, Any]:
         """Swap the source's face into the video file, writing an MP4 to `output`.
 

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from typing import Any, cast
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.api_gateway import ResponseBuilder, Route
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
@@ -60,13 +61,24 @@ class ThreadSafeRestResolver(APIGatewayRestResolver):
     (`BaseRouter.current_event`, shared by every resolver in the process) and in the
     instance's `context` dict. A Lambda process serves one request at a time, but the local
     server serves many at once, and two requests would read each other's event and caller.
-    Here both live in thread-local storage, per resolver.
+    Here both live in thread-local storage, per resolver, and a route's middleware stack
+    is built under a lock.
     """
 
     def __init__(self, groups: RouteGroups = ROUTE_GROUPS, **kwargs: Any) -> None:
         self._per_thread = threading.local()
         self._groups = groups
+        self._building = threading.Lock()
         super().__init__(**kwargs)
+
+    def _call_route(self, route: Route, route_arguments: dict[str, str]) -> ResponseBuilder[Any]:
+        # Powertools builds a route's middleware stack on its first call, in place, frame
+        # by frame: two first calls at once interleave their frames (a TypeError inside).
+        if not route._middleware_stack_built:
+            with self._building:
+                if not route._middleware_stack_built:
+                    route._build_middleware_stack(self._router_middlewares, self)
+        return super()._call_route(route, route_arguments)
 
     @property  # type: ignore[override]
     def current_event(self) -> APIGatewayProxyEvent:

@@ -35,11 +35,13 @@ class Live:
     runtime: LocalRuntime
     api_key: str
 
-    def client(self, api_key: str | None = None, **kwargs: object) -> httpx.Client:
-        headers = {"Authorization": f"Bearer {api_key or self.api_key}"}
-        return httpx.Client(base_url=self.url, headers=headers, timeout=30, **kwargs)  # type: ignore[arg-type]
+    def client(self) -> httpx.Client:
+        """A client that calls with this server's funded key."""
+        headers = {"Authorization": f"Bearer {self.api_key}"}
+        return httpx.Client(base_url=self.url, headers=headers, timeout=30)
 
     def new_key(self, credits: int = 1_000_000) -> str:
+        """The key of a new account with `credits`."""
         return new_account(self.runtime.accounts, self.runtime.accounts, credits=credits)
 
 

@@ -72,6 +72,7 @@ def key_matches(token: str, stored_hash: str) -> bool:
 
 
 # Header styles of the APIs faceport speaks, in the order they are looked at.
+MJ_PLACEHOLDER = "midjourney-proxy"
 API_KEY_HEADERS = ("x-api-key", "ailabapi-api-key", "mj-api-secret")
 ACCESS_KEY_ID_HEADER = "x-request-req-accesskeyid"
 ACCESS_KEY_SECRET_HEADER = "x-request-req-accesskeysecret"
@@ -79,15 +80,21 @@ ACCESS_KEY_SECRET_HEADER = "x-request-req-accesskeysecret"
 
 def presented_key(headers: Mapping[str, str] | None) -> str:
     """The API key a request carries, in any of the header styles the seed APIs use:
-    `Authorization: Bearer <key>`, `X-Api-Key`, `ailabapi-api-key`, `mj-api-secret`, or the
+    `Authorization: Bearer <key>` (or the bare key), `X-Api-Key`, `ailabapi-api-key`,
+    `mj-api-secret` (also beside `Authorization: Bearer midjourney-proxy`), or the
     pair `X-Request-req-accessKeyId: <key id>` + `X-Request-req-accessKeySecret: <secret or
     whole key>`. Header names are case-insensitive; the first style present wins.
 
     Raises `MissingApiKey` when none is present, `InvalidApiKey` for a half pair."""
     lower = {name.lower(): value.strip() for name, value in (headers or {}).items()}
-    scheme, _, credentials = lower.get("authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and credentials.strip():
+    authorization = lower.get("authorization", "")
+    scheme, _, credentials = authorization.partition(" ")
+    # MJ-proxy clients send `Bearer midjourney-proxy` as a placeholder beside
+    # `mj-api-secret`, or the bare key (../shared/DIALECTS.md section 3).
+    if scheme.lower() == "bearer" and credentials.strip() not in ("", MJ_PLACEHOLDER):
         return credentials.strip()
+    if authorization.startswith(KEY_PREFIX) and " " not in authorization:
+        return authorization
     for name in API_KEY_HEADERS:
         if lower.get(name):
             return lower[name]

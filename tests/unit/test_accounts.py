@@ -47,6 +47,8 @@ KEY = "fpk_abcdefgh12345678_" + "S" * 40
         {"X-Request-req-accessKeyId": KEY[:20], "X-Request-req-accessKeySecret": KEY[21:]},
         {"X-Request-req-accessKeyId": KEY[:20], "X-Request-req-accessKeySecret": KEY},
         {"Authorization": "Basic abc", "X-Api-Key": KEY},
+        {"Authorization": KEY},  # MJ-proxy's bare token
+        {"Authorization": "Bearer midjourney-proxy", "mj-api-secret": KEY},
     ],
 )
 def test_every_header_style_presents_the_same_key(headers: dict[str, str]) -> None:

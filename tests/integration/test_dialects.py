@@ -195,6 +195,22 @@ def test_zhiqite_seed_example_answers_the_final_record(live: Live, files: str) -
     assert query.status_code == 200 and query.json()["data"]["taskId"] == data["taskId"]
 
 
+def test_zhiqite_callback_gets_the_query_record(live: Live, files: str) -> None:
+    headers = zhiqite_headers(live)
+    with webhook_receiver() as hook:
+        body = {
+            "sourceUrl": f"{files}/face.jpg",
+            "targetUrl": f"{files}/target-photo.jpg",
+            "businessTaskId": "cb-1",
+            "callbackUrl": hook.url,
+        }
+        record = post(live, seeds.ZHIQITE_PATH, json.dumps(body), headers).json()
+        event = json.loads(hook.wait_for(1)[0].body)
+    assert event["type"] == "task.succeeded"
+    assert event["data"]["data"]["taskId"] == record["data"]["taskId"]
+    assert event["data"]["data"]["status"] == 1
+
+
 def test_zhiqite_errors_and_failures(live: Live, files: str) -> None:
     headers = zhiqite_headers(live)
     unknown = post(live, f"{seeds.ZHIQITE_PATH}/queryTask", '{"businessTaskId": "nope"}', headers)
@@ -463,3 +479,6 @@ def test_openapi_documents_every_dialect_route_under_its_tag(live: Live) -> None
     assert tags["/v1/workflows/executions"] == {"HeyGen (FaceswapNode)"}
     assert tags["/api/portrait/effects/face-fusion"] == {"AILabTools (Merge Portraits)"}
     assert not any(path.startswith("/mj-fast") for path in tags)
+    fusion = schema["paths"]["/api/portrait/effects/face-fusion"]["post"]["requestBody"]
+    form = fusion["content"]["multipart/form-data"]["schema"]
+    assert form["required"] == ["image_target", "image_template"]

@@ -17,7 +17,7 @@ from faceport.tasks import TaskStatus
 from tests.support import images, seeds
 from tests.support.api_client import Api, call, new_account
 from tests.support.aws import AwsWorld, aws_world
-from tests.support.fakes import FakeEngine
+from tests.support.fakes import NO_FACE_MARKER, FakeEngine
 
 FACE = "data:image/jpeg;base64," + base64.b64encode(images.astronaut_jpeg()).decode()
 OTHER = "data:image/jpeg;base64," + base64.b64encode(images.grace_hopper_jpeg()).decode()
@@ -90,6 +90,15 @@ def test_mjproxy_on_aws_queues_the_bare_task_for_the_notify_hook(world: AwsWorld
     assert sent["id"] == task_id and sent["status"] == "SUCCESS" and "data" not in sent
     missing = call(api, "GET", "/mj/task/task_nothing/fetch")
     assert missing.status == 404 and missing.json()["code"] == 3
+    # a failed task: FAILURE with the reason, nothing charged
+    no_face = base64.b64encode(images.astronaut_jpeg() + NO_FACE_MARKER).decode()
+    failing = call(api, "POST", seeds.MJ_PATH, {"sourceBase64": no_face, "targetBase64": OTHER})
+    failed_id = failing.json()["result"]
+    world.wait_for_execution(failed_id)
+    failed = call(api, "GET", f"/mj/task/{failed_id}/fetch").json()
+    assert failed["status"] == "FAILURE" and "face" in failed["failReason"]
+    assert failed["imageUrl"] is None and failed["progress"] == ""
+    assert call(api, "GET", "/v1/account").json()["balance"] == 1000 - 4
 
 
 def test_heygen_video_is_refused_at_submit_with_no_hold(world: AwsWorld, api: Api) -> None:

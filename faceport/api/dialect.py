@@ -1,5 +1,6 @@
 """What every seed dialect's routes share: the caller, JSON answers, URL inputs, the
-dialect's own tasks, and the status a client mistake gets. Each dialect package
+dialect's own tasks and its result links (what their error renderers share is in
+`faceport.api.route_group`). Each dialect package
 (`faceport.api.<dialect>`) keeps its own schemas, views and envelope; see
 docs/ARCHITECTURE.md, "Dialects"."""
 

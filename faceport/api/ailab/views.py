@@ -7,7 +7,7 @@ from typing import Any
 
 from faceport.accounts import Caller
 from faceport.api.ailab import DIALECT
-from faceport.api.ailab.errors import envelope, error_body
+from faceport.api.ailab.errors import ProcessingFailure, envelope, error_body
 from faceport.api.ailab.schemas import FusionForm
 from faceport.errors import error_for_code
 from faceport.inputs import GivenInput
@@ -39,8 +39,9 @@ def task_answer(svc: Services, task: Task) -> tuple[int, dict[str, Any]]:
     if task.status is TaskStatus.SUCCEEDED and task.result_key:
         image = base64.b64encode(svc.blobs.get(task.result_key)).decode()
         return 200, {**envelope(200, "", "", ""), "data": {"image": image}}
-    code, message = (task.error.code, task.error.message) if task.error else ("", None)
-    return error_body(error_for_code(code, message))
+    if task.error is None:  # canceled while the request waited
+        return error_body(ProcessingFailure("The fusion was canceled."))
+    return error_body(error_for_code(task.error.code, task.error.message))
 
 
 def task_body(svc: Services, task: Task) -> dict[str, Any]:

@@ -82,3 +82,17 @@ def test_a_dialect_over_its_rate_answers_429_in_its_envelope(tmp_path: Path) -> 
 def _ended(runtime: LocalRuntime, task_id: str) -> bool:
     task = runtime.services.tasks.get(task_id)
     return task is not None and task.status.is_terminal
+
+
+def test_heygen_node_routes_are_the_same_executions(app: Api) -> None:
+    body = {
+        "node_type": "FaceswapNode",
+        "input": {"source_image_url": FACE, "target_video_url": "http://127.0.0.1:9/v.mp4"},
+    }
+    started = call(app, "POST", "/v1/nodes/executions", body, {"X-Api-Key": str(app.api_key)})
+    assert started.status == 200, started.body
+    execution_id = started.json()["data"]["execution_id"]
+    node = call(app, "GET", f"/v1/nodes/executions/{execution_id}").json()["data"]
+    workflow = call(app, "GET", f"/v1/workflows/executions/{execution_id}").json()["data"]
+    assert node["execution_id"] == workflow["execution_id"] == execution_id
+    assert node["status"] in ("submitted", "processing", "failed")

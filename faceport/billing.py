@@ -46,6 +46,22 @@ def price_of(settings: Settings, operation: str, *, video_seconds: float | None 
     return prices[operation]
 
 
+def hold_reason(settings: Settings, operation: str, price: int, seconds: float | None) -> str:
+    """Why a submit holds `price` credits, for the 402 message."""
+    if operation not in VIDEO_OPERATIONS:
+        return f"This {operation} task holds its price, {price} credits."
+    rate = f"{settings.price_video_per_second} per started second, at least "
+    rate += f"{settings.price_video_minimum}"
+    if seconds is not None:
+        return f"This video task holds {price} credits ({rate}) for its {seconds:.1f} s."
+    return (
+        f"This video task holds {price} credits ({rate}) for up to "
+        f"{settings.price_video_hold_s:g} s, the longest video accepted, because its "
+        "length cannot be read before it is fetched (send an MP4/MOV inline to be held "
+        "for its real length); what it does not use is released when it ends."
+    )
+
+
 def final_price(task: Task) -> int:
     """What a succeeded task is charged: its price. A video task is held for the longest
     video at submit; its prepare step lowers the price to the probed duration's, and the

@@ -17,14 +17,22 @@ from faceport.errors import (
     AccountNotFound,
     FaceportError,
     IdempotencyKeyInProgress,
+    InsufficientCredits,
+    InvalidBase64,
     InvalidIdempotencyKey,
     NotFound,
     NotifyUrlNotAllowed,
     TaskNotCancelable,
+    UnsupportedMedia,
     UrlFetchFailed,
     UrlNotAllowed,
 )
-from faceport.media import decode_base64, inspect_image, inspect_video
+from faceport.media import (
+    declared_video_seconds,
+    decode_base64,
+    inspect_image,
+    inspect_video,
+)
 from faceport.ports import (
     AccountStore,
     BlobStore,
@@ -122,9 +130,10 @@ def submit_video_face_swap(
     idempotency_key: str | None = None,
 ) -> Task:
     """Queue a video face swap (see `VideoFaceSwapRequest`). Only the size and container
-    are checked here; duration and resolution are probed by the workflow's prepare step,
-    which fails the task with the limit's code before any face work (and lowers the hold
-    to the video's real price)."""
+    are checked here, and an inline MP4/MOV's declared length prices the hold; duration
+    and resolution are probed by the workflow's prepare step, which fails the task with
+    the limit's code before any face work (and lowers the hold to the video's real
+    price)."""
     target_index = 0 if request.target_index is None else request.target_index
     inputs: dict[str, ImageInput | VideoInput] = {"source": request.source, "video": request.video}
     if request.reference_face is not None:
@@ -165,13 +174,21 @@ def _submit(
         _check_notify_url(svc, request.notify_url)
     claim = _idempotency_claim(svc, operation, request, idempotency_key)
     task_id = new_task_id()
-    inputs = {name: _accept_input(svc, task_id, name, image) for name, image in given.items()}
-    price = billing.price_of(svc.settings, operation)
+    inputs: dict[str, InputRef] = {}
+    seconds: float | None = None  # a video's length, when its header can be read now
+    for name, image in given.items():
+        inputs[name], declared = _accept_input(svc, task_id, name, image)
+        seconds = declared if declared is not None else seconds
+    price = billing.price_of(svc.settings, operation, video_seconds=seconds)
     hold = Hold(caller.account_id, task_id, operation, price, caller.key_id)
     try:
         owner = svc.ledger.reserve(
             hold, idempotency=claim, max_active=svc.settings.max_active_tasks_per_key
         )
+    except InsufficientCredits as exc:
+        _drop_inputs(svc, inputs)
+        reason = billing.hold_reason(svc.settings, operation, price, seconds)
+        raise InsufficientCredits(f"{reason} {exc.message}", **exc.details) from None
     except FaceportError:
         _drop_inputs(svc, inputs)
         raise
@@ -233,24 +250,30 @@ def _drop_inputs(svc: Services, inputs: dict[str, InputRef]) -> None:
 
 def _accept_input(
     svc: Services, task_id: str, name: str, given: ImageInput | VideoInput
-) -> InputRef:
+) -> tuple[InputRef, float | None]:
+    """The input checked and stored (a URL only checked), and a video's declared length."""
     if given.url is not None:
         svc.fetcher.check(given.url)  # refuse early; the fetch itself checks again
-        return InputRef(url=given.url)
+        return InputRef(url=given.url), None
     assert given.base64 is not None
     limits = svc.settings
-    if isinstance(given, VideoInput):
-        data = decode_base64(given.base64, limits.max_video_bytes)
-        media_type = inspect_video(data, max_bytes=limits.max_video_bytes)
-    else:
-        data = decode_base64(given.base64, limits.max_input_bytes)
-        info = inspect_image(
-            data, max_bytes=limits.max_input_bytes, max_pixels=limits.max_input_pixels
-        )
-        media_type = info.media_type
+    seconds = None
+    try:
+        if isinstance(given, VideoInput):
+            data = decode_base64(given.base64, limits.max_video_bytes)
+            media_type = inspect_video(data, max_bytes=limits.max_video_bytes)
+            seconds = declared_video_seconds(data)
+        else:
+            data = decode_base64(given.base64, limits.max_input_bytes)
+            info = inspect_image(
+                data, max_bytes=limits.max_input_bytes, max_pixels=limits.max_input_pixels
+            )
+            media_type = info.media_type
+    except (InvalidBase64, UnsupportedMedia) as exc:  # say which input
+        raise type(exc)(f"{name}: {exc.message}", **exc.details) from None
     key = input_key(task_id, name)
     svc.blobs.put(key, data, media_type)
-    return InputRef(blob=key)
+    return InputRef(blob=key), seconds
 
 
 def _check_notify_url(svc: Services, url: str) -> None:

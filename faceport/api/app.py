@@ -161,11 +161,10 @@ def build_app(svc: Services) -> APIGatewayRestResolver:
     def authenticated(
         app: APIGatewayRestResolver, next_middleware: NextMiddleware
     ) -> Response[Any]:
-        """Who the request acts for (the authorizer's verdict), and the key's rate limit."""
+        """Who the request acts for (the authorizer's verdict; the key's request rate is
+        counted before the resolver, in `api.headers.with_rate_limit`)."""
         if needs_api_key(app.current_event.path):
             caller = caller_from_event(app.current_event.raw_event)
-            if caller.key_id is not None:
-                svc.rate_limiter.acquire(caller.key_id)
             app.context["caller"] = caller  # cleared after every request
         return next_middleware(app)
 

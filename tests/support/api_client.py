@@ -10,6 +10,7 @@ from typing import Any, Protocol
 from faceport.adapters.local.gateway import with_authorizer
 from faceport.adapters.local.http_server import to_proxy_event
 from faceport.api.app import build_app, needs_api_key
+from faceport.api.headers import with_api_headers, with_rate_limit
 from faceport.ports import AccountStore, Ledger
 from faceport.service import Services
 
@@ -38,7 +39,8 @@ class Api:
 
     def __init__(self, services: Services, api_key: str | None) -> None:
         app = build_app(services)
-        self._gated = with_authorizer(app.resolve, services.accounts, needs_api_key)
+        limited = with_rate_limit(app.resolve, services.rate_limiter, needs_api_key)
+        self._gated = with_api_headers(with_authorizer(limited, services.accounts, needs_api_key))
         self.api_key = api_key
 
     def resolve(self, event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from faceport.adapters.local.file_blobs import FILES_PREFIX, FileBlobStore
+from faceport.api.headers import with_request_id
 from faceport.errors import FaceportError, InputTooLarge, LengthRequired
 
 logger = logging.getLogger(__name__)
@@ -157,6 +158,7 @@ def make_server(
             )
 
         def _send(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
+            headers = with_request_id(headers, self.headers.get("X-Request-Id"))
             self.send_response(status)
             for name, value in headers:
                 if name.lower() not in ("content-length", "connection"):

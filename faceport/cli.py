@@ -32,7 +32,7 @@ from faceport.cli_args import (
     target_selection,
     video_selection,
 )
-from faceport.errors import FaceportError, InputTooLarge, UnsupportedMedia
+from faceport.errors import FaceportError, InputTooLarge, UnreadableImage, UnsupportedMedia
 from faceport.tasks import OutputFormat
 
 
@@ -179,15 +179,23 @@ def _native_logs_hidden(*, unless: bool) -> Iterator[None]:
     os.dup2(devnull, 2)
     os.close(devnull)
     original = sys.stderr
-    sys.stderr = os.fdopen(os.dup(saved), "w", buffering=1)
+    if _writes_to_fd_2(original):  # else (a test's capture) it is not affected anyway
+        sys.stderr = os.fdopen(os.dup(saved), "w", buffering=1)
     try:
         yield
     finally:
-        sys.stderr.flush()
-        sys.stderr.close()
-        sys.stderr = original
+        if sys.stderr is not original:
+            sys.stderr.close()
+            sys.stderr = original
         os.dup2(saved, 2)
         os.close(saved)
+
+
+def _writes_to_fd_2(stream: Any) -> bool:
+    try:
+        return bool(stream.fileno() == 2)
+    except (AttributeError, OSError, ValueError):
+        return False
 
 
 def read_image_file(path: Path) -> bytes:
@@ -196,7 +204,7 @@ def read_image_file(path: Path) -> bytes:
 
     data = path.read_bytes()
     if sniff_media_type(data) is None:
-        raise UnsupportedMedia(f"{path}: not an image faceport reads (JPEG, PNG or WebP).")
+        raise UnreadableImage(f"{path}: not an image faceport reads (JPEG, PNG or WebP).")
     return data
 
 
@@ -234,8 +242,6 @@ def _engine_command(args: argparse.Namespace) -> int:
 @contextmanager
 def _naming(*paths: Path) -> Iterator[None]:
     """An image that sniffs right but does not decode: say which file(s) and what works."""
-    from faceport.errors import UnreadableImage
-
     try:
         yield
     except UnreadableImage as exc:

@@ -82,7 +82,9 @@ def add_remote_parser(commands: Any, common: argparse.ArgumentParser) -> None:
     detect.add_argument("image", help=f"image to look for faces in: {image_help}")
 
     tasks = action("tasks", "list tasks (ls), show one (get ID) or cancel one (cancel ID)")
-    tasks.add_argument("verb", nargs="?", choices=("ls", "get", "cancel"), default="ls")
+    tasks.add_argument(
+        "verb", nargs="?", choices=("ls", "get", "cancel"), default="ls", help="default ls"
+    )
     tasks.add_argument("task_id", nargs="?", help="the task (for get and cancel)")
     tasks.add_argument("--status", choices=_STATUSES, help="ls: only tasks in this status")
     tasks.add_argument("--limit", type=int, default=20, help="ls: at most N tasks (1..100)")
@@ -187,7 +189,10 @@ def _print_task_table(tasks: list[Any]) -> None:
         table.add_row(
             task.id, task.operation, str(task.status), f"{task.progress}%", created, str(task.price)
         )
-    Console(soft_wrap=True).print(table)
+    console = Console()
+    if not console.is_terminal:  # piped: whole ids, never cut to a guessed width
+        console = Console(width=200)
+    console.print(table)
 
 
 @contextmanager

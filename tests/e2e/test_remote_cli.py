@@ -110,8 +110,18 @@ def test_user_errors_are_one_line_and_exit_2(
 def test_options_after_the_action(live_server: Server) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("FACEPORT_API")}
     done = subprocess.run(
-        [sys.executable, "-m", "faceport.cli", "remote", "account"]
-        + ["--api-url", live_server.url, "--api-key", live_server.api_key, "--json"],
+        [
+            sys.executable,
+            "-m",
+            "faceport.cli",
+            "remote",
+            "account",
+            "--api-url",
+            live_server.url,
+            "--api-key",
+            live_server.api_key,
+            "--json",
+        ],
         capture_output=True,
         text=True,
         env=env,

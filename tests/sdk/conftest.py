@@ -17,8 +17,18 @@ from tests.e2e.test_serve import Server
 def new_key(server: Server, credits: int) -> str:
     """A fresh account's key, made as an operator would (`faceport admin`)."""
     out = subprocess.run(
-        [sys.executable, "-m", "faceport.cli", "admin", "create-account", "sdk-test"]
-        + ["--credits", str(credits), "--data-dir", str(server.data_dir)],
+        [
+            sys.executable,
+            "-m",
+            "faceport.cli",
+            "admin",
+            "create-account",
+            "sdk-test",
+            "--credits",
+            str(credits),
+            "--data-dir",
+            str(server.data_dir),
+        ],
         capture_output=True,
         check=True,
         text=True,

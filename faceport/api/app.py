@@ -28,6 +28,7 @@ from faceport.api.errors import error_response, from_validation_error, unexpecte
 from faceport.api.prefer import preferred_wait
 from faceport.auth import caller_from_event
 from faceport.errors import FaceportError, RouteNotFound, UnsupportedContentType
+from faceport.playground import is_playground_path, playground_router
 from faceport.schemas import (
     AccountView,
     DeliveryList,
@@ -53,7 +54,7 @@ PUBLIC_PATHS = frozenset({"/docs", "/openapi.json"})
 
 def needs_api_key(path: str) -> bool:
     """Whether the authorizer guards `path`."""
-    return path.rstrip("/") not in PUBLIC_PATHS
+    return path.rstrip("/") not in PUBLIC_PATHS and not is_playground_path(path)
 
 
 def _doc(description: str, model: type[BaseModel]) -> Any:
@@ -169,6 +170,7 @@ def build_app(svc: Services) -> APIGatewayRestResolver:
         return next_middleware(app)
 
     app.use(middlewares=[authenticated])
+    app.include_router(playground_router())
 
     def _caller() -> Caller:
         caller: Caller = app.context["caller"]

@@ -24,6 +24,7 @@ from pydantic import BaseModel
 
 from faceport import notify, service
 from faceport.accounts import Caller
+from faceport.api import reference
 from faceport.api.errors import error_response, from_validation_error, unexpected_error
 from faceport.api.prefer import preferred_wait
 from faceport.auth import caller_from_event
@@ -140,6 +141,13 @@ class ThreadSafeRestResolver(APIGatewayRestResolver):
     @context.setter
     def context(self, value: dict[str, Any]) -> None:
         self._per_thread.context = value
+
+    def get_openapi_schema(self, **kwargs: Any) -> Any:
+        # /openapi.json and /docs both: completed with examples, headers and error codes.
+        generated = super().get_openapi_schema(**kwargs)
+        return type(generated).model_validate(
+            reference.complete(generated.model_dump(by_alias=True, exclude_none=True))
+        )
 
     def _to_proxy_event(self, event: dict[str, Any]) -> BaseProxyEvent:
         # Where `resolve` makes the event it then keeps in `BaseRouter.current_event`.

@@ -26,9 +26,7 @@ _WHERE = ("data_dir", "stack", "accounts_table")
 
 
 def _where_options(defaults: Any) -> argparse.ArgumentParser:
-    """Which store: accepted before the action (`admin --data-dir D balance A`) and after
-    it (`admin balance A --data-dir D`); on the actions they default to "not given", so
-    they never undo what came before."""
+    """Which store (before or after the action: `cli_args.command_group`)."""
     where = argparse.ArgumentParser(add_help=False, argument_default=defaults)
     where.add_argument("--data-dir", type=Path, help="local store (default .data)")
     where.add_argument("--stack", help="deployed stack: its AccountsTableName output")
@@ -39,20 +37,10 @@ def _where_options(defaults: Any) -> argparse.ArgumentParser:
 
 def add_admin_parser(commands: Any, common: argparse.ArgumentParser) -> None:
     """The `admin` command and its subcommands, on the `faceport` parser."""
-    admin = commands.add_parser(
-        "admin",
-        help="accounts, API keys and credits (operators)",
-        description=__doc__,
-        parents=[common, _where_options(None)],
-    )
-    actions = admin.add_subparsers(dest="action", required=True, metavar="ACTION")
-    parents = [common, _where_options(argparse.SUPPRESS)]
+    from faceport.cli_args import command_group
 
-    def action(name: str, help_text: str) -> argparse.ArgumentParser:
-        parser: argparse.ArgumentParser = actions.add_parser(
-            name, help=help_text, description=help_text, parents=parents
-        )
-        return parser
+    help_text = "accounts, API keys and credits (operators)"
+    action = command_group(commands, "admin", help_text, __doc__, common, _where_options)
 
     create = action("create-account", "new account; prints its first key")
     create.add_argument("name", help="a name for the account (need not be unique)")

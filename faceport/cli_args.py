@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from faceport.errors import FaceportError
 from faceport.tasks import OutputFormat, TargetSelection
@@ -22,6 +24,33 @@ class UsageError(FaceportError):
 
     code = "usage_error"
     status = 400
+
+
+def command_group(
+    commands: Any,
+    name: str,
+    help_text: str,
+    description: str | None,
+    common: argparse.ArgumentParser,
+    group_options: Callable[[Any], argparse.ArgumentParser],
+) -> Callable[[str, str], argparse.ArgumentParser]:
+    """A command with actions (`admin ACTION`, `remote ACTION`) whose own options
+    (`group_options(default)`) are accepted before the action and after it. On the actions
+    they default to `SUPPRESS`, "not given", so a value given before is not undone.
+    Returns the function that adds one action."""
+    group = commands.add_parser(
+        name, help=help_text, description=description, parents=[common, group_options(None)]
+    )
+    actions = group.add_subparsers(dest="action", required=True, metavar="ACTION")
+    parents = [common, group_options(argparse.SUPPRESS)]
+
+    def action(action_name: str, action_help: str) -> argparse.ArgumentParser:
+        parser: argparse.ArgumentParser = actions.add_parser(
+            action_name, help=action_help, description=action_help, parents=parents
+        )
+        return parser
+
+    return action
 
 
 def output_format_for(output: Path, given: OutputFormat | None) -> OutputFormat:

@@ -16,6 +16,7 @@ from typing import Any
 from faceport.cli_args import (
     FORMATS,
     UsageError,
+    command_group,
     face_map,
     output_format_for,
     similarity,
@@ -27,7 +28,7 @@ _STATUSES = ("queued", "running", "succeeded", "failed", "canceled")
 
 
 def _connection(default: Any) -> argparse.ArgumentParser:
-    """Accepted before and after the action (as `admin`'s store options are)."""
+    """The server, the key, --json (before or after the action: `cli_args.command_group`)."""
     options = argparse.ArgumentParser(add_help=False, argument_default=default)
     options.add_argument("--api-url", help="the server (default: $FACEPORT_API_URL)")
     options.add_argument("--api-key", help="your API key (default: $FACEPORT_API_KEY)")
@@ -37,20 +38,8 @@ def _connection(default: Any) -> argparse.ArgumentParser:
 
 def add_remote_parser(commands: Any, common: argparse.ArgumentParser) -> None:
     """The `remote` command and its actions, on the `faceport` parser."""
-    remote = commands.add_parser(
-        "remote",
-        help="call a running faceport server (swap, fuse, detect, video, tasks, account)",
-        description=__doc__,
-        parents=[common, _connection(None)],
-    )
-    actions = remote.add_subparsers(dest="action", required=True, metavar="ACTION")
-    parents = [common, _connection(argparse.SUPPRESS)]
-
-    def action(name: str, help_text: str) -> argparse.ArgumentParser:
-        parser: argparse.ArgumentParser = actions.add_parser(
-            name, help=help_text, description=help_text, parents=parents
-        )
-        return parser
+    help_text = "call a running faceport server (swap, fuse, detect, video, tasks, account)"
+    action = command_group(commands, "remote", help_text, __doc__, common, _connection)
 
     image_help = "a file, or an http(s) URL the server fetches"
     swap = action("swap", "swap the face of SOURCE onto a face of TARGET")

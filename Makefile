@@ -17,7 +17,7 @@ $(UV):
 	python3 -m venv .tools
 	.tools/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
-$(SYNCED): pyproject.toml uv.lock | $(UV)
+$(SYNCED): pyproject.toml sdk/python/pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen
 	touch $@
 

@@ -5,6 +5,7 @@ Screenshots of each state go to build/playground/ (the README's come from there)
 
 from __future__ import annotations
 
+import base64
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -101,7 +102,8 @@ def test_swap_the_second_face_then_see_a_failure(
     page.check("input[name=mode][value=fusion]")
     expect(page.locator("#similarity-row")).to_be_visible()
     page.check("input[name=mode][value=swap]")
-    page.set_input_files("#source-file", str(photos["coffee"]))
+    drop_file(page, "#source-drop", photos["coffee"])  # dropped, not picked, this time
+    expect(page.locator("#source-preview")).to_be_visible()
     page.set_input_files("#target-file", str(photos["two"]))
     expect(faces).to_have_count(2, timeout=30_000)
     page.click("#run")
@@ -109,6 +111,47 @@ def test_swap_the_second_face_then_see_a_failure(
     expect(error).to_be_visible(timeout=60_000)
     expect(error).to_contain_text("no_face_in_source: No face was found in the source image")
     page.screenshot(path=str(SHOTS / "failure.png"))
+
+
+def drop_file(page: object, selector: str, path: Path) -> None:
+    """Drop `path` on the element as a user dragging it from their desktop would."""
+    from playwright.sync_api import Page
+
+    assert isinstance(page, Page)
+    transfer = page.evaluate_handle(
+        """([name, b64]) => {
+            const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+            const data = new DataTransfer();
+            data.items.add(new File([bytes], name, { type: "image/jpeg" }));
+            return data;
+        }""",
+        [path.name, base64.b64encode(path.read_bytes()).decode()],
+    )
+    page.dispatch_event(selector, "drop", {"dataTransfer": transfer})
+
+
+def test_a_video_swap_shows_the_result_video(
+    page: object, live_server: Server, photos: dict[str, Path], tmp_path: Path
+) -> None:
+    from playwright.sync_api import Page, expect
+
+    from faceport.api.example_media import HOPPER_CLIP_MP4_B64
+
+    assert isinstance(page, Page)
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(base64.b64decode(HOPPER_CLIP_MP4_B64))
+    page.goto(live_server.url + "/playground")
+    page.evaluate("key => sessionStorage.setItem('faceport-api-key', key)", live_server.api_key)
+    page.reload()
+    page.check("input[name=mode][value=video]")
+    page.set_input_files("#source-file", str(photos["hopper"]))
+    page.set_input_files("#target-file", str(clip))
+    expect(page.locator("#target-video")).to_be_visible()
+    page.click("#run")
+    result = page.locator("#after video#result")
+    expect(result).to_be_visible(timeout=60_000)
+    assert "/files/results/" in (result.get_attribute("src") or "")
+    expect(page.locator("#tasks tbody tr").first).to_contain_text("video_face_swap")
 
 
 def test_a_wrong_key_is_a_readable_message(page: object, live_server: Server) -> None:

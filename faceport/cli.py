@@ -16,7 +16,7 @@ import signal
 import sys
 import threading
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib.metadata import version
 from pathlib import Path
@@ -64,6 +64,25 @@ def _parser() -> argparse.ArgumentParser:
         "in DATA_DIR/dev-api-key)",
     )
 
+    _add_engine_commands(command)
+
+    engine_serve = command(
+        "engine-serve", "serve the engine on SageMaker's contract (/ping, /invocations)"
+    )
+    engine_serve.add_argument("--host", default="0.0.0.0", help="default 0.0.0.0")
+    engine_serve.add_argument("--port", type=int, default=8080, help="default 8080")
+    # SageMaker starts a container as `<image> serve`; the word is accepted and ignored.
+    engine_serve.add_argument("mode", nargs="?", choices=["serve"], help=argparse.SUPPRESS)
+
+    from faceport.remote import add_remote_parser
+
+    add_remote_parser(commands, common)
+    add_admin_parser(commands, common)
+    return parser
+
+
+def _add_engine_commands(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
+    """swap, fuse, swap-video and detect: the engine on files."""
     swap = command("swap", "swap the face of SOURCE onto a face of TARGET")
     swap.add_argument("source", type=Path, help="image with the face to use (JPEG, PNG, WebP)")
     swap.add_argument("target", type=Path, help="image with the face to replace")
@@ -107,20 +126,6 @@ def _parser() -> argparse.ArgumentParser:
 
     detect = command("detect", "print the faces of IMAGE as JSON")
     detect.add_argument("image", type=Path, help="image to look for faces in")
-
-    engine_serve = command(
-        "engine-serve", "serve the engine on SageMaker's contract (/ping, /invocations)"
-    )
-    engine_serve.add_argument("--host", default="0.0.0.0", help="default 0.0.0.0")
-    engine_serve.add_argument("--port", type=int, default=8080, help="default 8080")
-    # SageMaker starts a container as `<image> serve`; the word is accepted and ignored.
-    engine_serve.add_argument("mode", nargs="?", choices=["serve"], help=argparse.SUPPRESS)
-
-    from faceport.remote import add_remote_parser
-
-    add_remote_parser(commands, common)
-    add_admin_parser(commands, common)
-    return parser
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 
 import httpx
 
-from faceport.adapters.local.gateway import with_authorizer
+from faceport.adapters.local.gateway import local_edge
 from faceport.adapters.local.http_server import HttpLimits, make_server
 from faceport.adapters.local.runtime import LocalRuntime, build_local_runtime
 from faceport.api.app import build_app
@@ -46,7 +46,8 @@ def live_server(
     `fetcher`, the API checks URLs with that one (the workflow keeps the runtime's)."""
     runtime = build_local_runtime(settings, engine=engine)
     services = runtime.services if fetcher is None else replace(runtime.services, fetcher=fetcher)
-    handler = with_authorizer(build_app(services).resolve, runtime.accounts, ROUTE_GROUPS)
+    resolve = build_app(services).resolve
+    handler = local_edge(resolve, runtime.accounts, services.rate_limiter, ROUTE_GROUPS)
     server = make_server("127.0.0.1", 0, handler, runtime.blobs, max_body_bytes, limits=limits)
     runtime.start()
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})

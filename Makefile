@@ -11,13 +11,13 @@ CDK := node_modules/.bin/cdk
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_CLI_TELEMETRY := true
 
-.PHONY: run test lint format bench quality synth deploy destroy samples clean
+.PHONY: run test lint format bench quality synth deploy destroy samples clean chromium
 
 $(UV):
 	python3 -m venv .tools
 	.tools/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
-$(SYNCED): pyproject.toml uv.lock | $(UV)
+$(SYNCED): pyproject.toml sdk/python/pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen
 	touch $@
 
@@ -28,8 +28,21 @@ run: $(SYNCED) samples
 samples: $(SYNCED)
 	@test -f samples/grace_hopper.jpg || $(BIN)/python -m tests.support.write_samples samples
 
-test: lint
+test: lint chromium
 	$(BIN)/pytest
+
+# The playground's browser test drives the system's Chromium (Playwright cannot download
+# its own here). Installed when this runs as root with apt-get; else that test is skipped.
+CHROMIUM := /usr/bin/chromium
+chromium:
+	@test -x $(CHROMIUM) || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing chromium (apt-get) for the playground test"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	      || echo "could not install chromium: the playground browser test will be skipped"; \
+	  else \
+	    echo "no $(CHROMIUM) and no root/apt-get to install it: the playground browser test will be skipped"; \
+	  fi; }
 
 lint: $(SYNCED)
 	$(BIN)/ruff check .

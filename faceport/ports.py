@@ -19,6 +19,7 @@ from faceport.accounts import (
     IdempotencyClaim,
     IssuedKey,
     LedgerEntry,
+    RateQuota,
     Usage,
 )
 from faceport.tasks import OutputFormat, TargetSelection, Task, TaskStatus
@@ -256,6 +257,6 @@ class Accounts(AccountStore, Ledger, Protocol):
 
 
 class RateLimiter(Protocol):
-    def acquire(self, key_id: str) -> None:
-        """Count one request of the key; raise `RateLimited` (with a retry delay) over the
-        limit."""
+    def acquire(self, key_id: str) -> RateQuota:
+        """Count one request of the key and say what is left; raise `RateLimited` (with a
+        retry delay and the quota) over the limit."""

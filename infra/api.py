@@ -11,6 +11,7 @@ from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from faceport.api.headers import CORS_ALLOW_HEADERS, CORS_ALLOW_METHODS, CORS_MAX_AGE_S
 from faceport.api.native.errors import gateway_responses
 from infra.functions import python_function
 
@@ -49,9 +50,6 @@ DIALECT_ROUTES: tuple[tuple[str, str, RouteKind], ...] = (
 )
 # API Gateway passes these bodies to the Lambda base64-encoded, byte for byte.
 BINARY_MEDIA_TYPES = ["multipart/form-data"]
-
-# Headers browsers may send cross-origin: auth, waiting, idempotency.
-_CORS_HEADERS = ["Content-Type", "Authorization", "X-Api-Key", "Prefer", "Idempotency-Key"]
 
 
 class Api(Construct):
@@ -133,9 +131,9 @@ class Api(Construct):
             ),
             default_cors_preflight_options=apigw.CorsOptions(
                 allow_origins=list(cors_origins),
-                allow_headers=_CORS_HEADERS,
-                allow_methods=["GET", "POST", "OPTIONS"],
-                max_age=cdk.Duration.hours(1),
+                allow_headers=list(CORS_ALLOW_HEADERS),
+                allow_methods=list(CORS_ALLOW_METHODS),
+                max_age=cdk.Duration.seconds(CORS_MAX_AGE_S),
             ),
         )
         integration = apigw.LambdaIntegration(self.function)

@@ -1,5 +1,6 @@
 """The API's resolver: every route group's Router behind one Powertools REST resolver,
-the caller/key/rate middleware, and the error mapping (each group's own envelope).
+the caller and Prefer middlewares, the playground's pages, the completed OpenAPI
+reference (`faceport.api.reference`), and the error mapping (each group's own envelope).
 
 The same `build_app` runs inside the API Lambda and behind the local HTTP server; the only
 difference between the two is the `Services` it is given.
@@ -29,6 +30,7 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
 
 from faceport import bounds
+from faceport.api import reference
 from faceport.api.groups import ROUTE_GROUPS, RouteGroups
 from faceport.api.prefer import preferred_wait
 from faceport.auth import caller_from_event
@@ -40,6 +42,7 @@ from faceport.errors import (
     UnsupportedContentType,
     ValidationFailed,
 )
+from faceport.playground.router import playground_router
 from faceport.service import Services
 
 logger = logging.getLogger(__name__)
@@ -112,6 +115,13 @@ class ThreadSafeRestResolver(APIGatewayRestResolver):
                 return self._groups.render_error(path, refused).proxy()
         return super().resolve(event, context)
 
+    def get_openapi_schema(self, **kwargs: Any) -> Any:
+        # /openapi.json and /docs both: completed with examples, headers and error codes.
+        generated = super().get_openapi_schema(**kwargs)
+        return type(generated).model_validate(
+            reference.complete(generated.model_dump(by_alias=True, exclude_none=True))
+        )
+
     def _to_proxy_event(self, event: dict[str, Any]) -> BaseProxyEvent:
         # Where `resolve` makes the event it then keeps in `BaseRouter.current_event`;
         # the path's group may rewrite the raw event first (native multipart uploads).
@@ -137,11 +147,10 @@ def build_app(svc: Services, groups: RouteGroups = ROUTE_GROUPS) -> APIGatewayRe
     def authenticated(
         app: APIGatewayRestResolver, next_middleware: NextMiddleware
     ) -> Response[Any]:
-        """Who the request acts for (the authorizer's verdict), and the key's rate limit."""
+        """Who the request acts for (the authorizer's verdict; the key's request rate is
+        counted before the resolver, in `api.headers.with_rate_limit`)."""
         if groups.needs_api_key(app.current_event.path):
             caller = caller_from_event(app.current_event.raw_event)
-            if caller.key_id is not None:
-                svc.rate_limiter.acquire(caller.key_id)
             app.context["caller"] = caller  # cleared after every request
         return next_middleware(app)
 
@@ -165,6 +174,7 @@ def build_app(svc: Services, groups: RouteGroups = ROUTE_GROUPS) -> APIGatewayRe
         )
         return Response(200, content_types.APPLICATION_JSON, schema)
 
+    app.include_router(playground_router())
     for group in groups.groups:
         app.include_router(group.router(svc))
     return app

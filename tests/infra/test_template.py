@@ -300,13 +300,12 @@ def test_every_dialect_route_is_a_guarded_method_and_multipart_is_binary(
     for method, path, _kind in DIALECT_ROUTES:
         assert (method, path.rsplit("/", 1)[1]) in guarded, path
     # The table lists every documented dialect route of the resolver, and nothing else.
-    schema = build_app(runtime.services).get_openapi_schema()
+    schema = json.loads(build_app(runtime.services).get_openapi_json_schema())
     documented = {
         (method.upper(), path)
-        for path, ops in (schema.paths or {}).items()
+        for path, ops in schema["paths"].items()
         if ROUTE_GROUPS.for_path(path).name != "native"
-        for method in ("get", "post")
-        if getattr(ops, method, None) is not None
+        for method in ops
     }
     listed = {(m, p) for m, p, _ in DIALECT_ROUTES if not p.startswith("/mj-")}
     assert documented == listed

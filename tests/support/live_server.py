@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 
 import httpx
 
-from faceport.adapters.local.gateway import with_authorizer
+from faceport.adapters.local.gateway import local_edge
 from faceport.adapters.local.http_server import HttpLimits, make_server
 from faceport.adapters.local.runtime import LocalRuntime, build_local_runtime
 from faceport.api.app import build_app
@@ -60,7 +60,8 @@ def live_server(
     `settings.port` as `port` when result links must point at this server."""
     runtime = build_local_runtime(settings, engine=engine)
     services = runtime.services if fetcher is None else replace(runtime.services, fetcher=fetcher)
-    handler = with_authorizer(build_app(services).resolve, runtime.accounts, ROUTE_GROUPS)
+    resolve = build_app(services).resolve
+    handler = local_edge(resolve, runtime.accounts, services.rate_limiter, ROUTE_GROUPS)
     server = make_server("127.0.0.1", port, handler, runtime.blobs, max_body_bytes, limits=limits)
     runtime.start()
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from faceport.api import dialect
 from faceport.api.apiinone import DIALECT, views
-from faceport.api.apiinone.schemas import CreatedAnswer, FaceSwapRequest, TaskAnswer
+from faceport.api.apiinone.schemas import ApiInOneSwapRequest, CreatedAnswer, TaskAnswer
 from faceport.service import Services
 
 TAG = "API in One"
@@ -31,7 +31,7 @@ def router(svc: Services) -> APIGatewayRouter:
         responses=_doc(CreatedAnswer),
         tags=[TAG],
     )
-    def face_swap(request: FaceSwapRequest) -> Response[str]:
+    def face_swap(request: ApiInOneSwapRequest) -> Response[str]:
         caller = dialect.caller(router)
         task = views.submit_face_swap(svc, caller, request, dialect.idempotency_key(router))
         return dialect.answer(200, views.created(task))

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field, StrictInt
 from faceport.api.dialect import CallbackUrl, InputUrl, Lenient
 
 
-class FaceSwapRequest(Lenient):
+class ApiInOneSwapRequest(Lenient):
     """The seed's body; `callback_url` is the family's optional webhook."""
 
     model: Literal["face-swap"]

@@ -6,7 +6,7 @@ from typing import Any
 
 from faceport.accounts import Caller
 from faceport.api.apiinone import DIALECT
-from faceport.api.apiinone.schemas import FaceSwapRequest
+from faceport.api.apiinone.schemas import ApiInOneSwapRequest
 from faceport.api.dialect import failure, given_url, result_url
 from faceport.service import Services, Submission, submit
 from faceport.tasks import OutputFormat, Task, TaskParams, TaskStatus
@@ -15,7 +15,7 @@ MODEL = "face-swap"
 
 
 def submit_face_swap(
-    svc: Services, caller: Caller, request: FaceSwapRequest, idempotency_key: str | None
+    svc: Services, caller: Caller, request: ApiInOneSwapRequest, idempotency_key: str | None
 ) -> Task:
     """Queue the swap: `image` is the target, `face_image` the source."""
     output_format: OutputFormat = (

@@ -14,8 +14,8 @@ from faceport.api import dialect
 from faceport.api.mjproxy import DIALECT, MODE_PREFIXES, views
 from faceport.api.mjproxy.schemas import (
     IdsRequest,
+    MjQueryRequest,
     MjTask,
-    QueryRequest,
     SubmitResult,
     SwapFaceRequest,
     TaskPage,
@@ -122,6 +122,6 @@ def _list_routes(router: APIGatewayRouter, svc: Services, mode: str) -> None:
         return dialect.answer(200, [views.task_object(svc, t) for t in active])
 
     @router.post(f"{mode}/mj/task/query", **_kw(mode, "Paged query", TaskPage))
-    def query(request: QueryRequest) -> Response[str]:
+    def query(request: MjQueryRequest) -> Response[str]:
         account_id = dialect.caller(router).account_id
         return dialect.answer(200, views.query_page(svc, account_id, request))

@@ -29,7 +29,7 @@ class IdsRequest(Lenient):
     ids: list[str] | None = Field(default=None, max_length=100)
 
 
-class QueryRequest(Lenient):
+class MjQueryRequest(Lenient):
     """A paged query (Spring Pageable: 0-based `pageNumber`)."""
 
     pageNumber: int = Field(default=0, ge=0)

@@ -8,7 +8,7 @@ from typing import Any
 from faceport.accounts import Caller
 from faceport.api.dialect import dialect_tasks, epoch_ms, failure, given_url, result_url
 from faceport.api.mjproxy import DIALECT
-from faceport.api.mjproxy.schemas import QueryRequest, SwapFaceRequest
+from faceport.api.mjproxy.schemas import MjQueryRequest, SwapFaceRequest
 from faceport.errors import ValidationFailed
 from faceport.inputs import GivenInput
 from faceport.service import Services, Submission, submit
@@ -99,7 +99,7 @@ def task_object(svc: Services, task: Task) -> dict[str, Any]:
     }
 
 
-def _matches(view: dict[str, Any], query: QueryRequest) -> bool:
+def _matches(view: dict[str, Any], query: MjQueryRequest) -> bool:
     wanted: dict[str, Any] = {
         key: getattr(query, key)
         for key in ("id", "status", "action", "state", "description", "failReason")
@@ -112,7 +112,7 @@ def _matches(view: dict[str, Any], query: QueryRequest) -> bool:
     return query.statusSet is None or view["status"] in query.statusSet
 
 
-def query_page(svc: Services, account_id: str, query: QueryRequest) -> dict[str, Any]:
+def query_page(svc: Services, account_id: str, query: MjQueryRequest) -> dict[str, Any]:
     """A Spring Data page of the caller's tasks that match the query's filters."""
     views = [task_object(svc, t) for t in dialect_tasks(svc, account_id, DIALECT)]
     found = [view for view in views if _matches(view, query)]

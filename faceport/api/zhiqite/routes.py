@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from faceport import service
 from faceport.api import dialect
 from faceport.api.zhiqite import views
-from faceport.api.zhiqite.schemas import QueryRequest, RoopRequest, ToolTaskAnswer
+from faceport.api.zhiqite.schemas import RoopQueryRequest, RoopRequest, ToolTaskAnswer
 from faceport.service import Services
 
 TAG = "Zhiqite (roop)"
@@ -48,7 +48,7 @@ def router(svc: Services) -> APIGatewayRouter:
         responses=_ANSWER,
         tags=[TAG],
     )
-    def query_task(request: QueryRequest) -> Response[str]:
+    def query_task(request: RoopQueryRequest) -> Response[str]:
         account_id = dialect.caller(router).account_id
         task = views.find_task(svc, account_id, request.businessTaskId)
         return dialect.answer(200, views.record(svc, task))

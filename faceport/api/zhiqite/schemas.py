@@ -19,7 +19,7 @@ class RoopRequest(Lenient):
     callbackUrl: CallbackUrl | None = None
 
 
-class QueryRequest(Lenient):
+class RoopQueryRequest(Lenient):
     businessTaskId: str = BusinessTaskId
 
 

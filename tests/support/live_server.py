@@ -3,6 +3,7 @@ worker pool and webhook senders, with an engine of the test's choosing."""
 
 from __future__ import annotations
 
+import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -35,6 +36,13 @@ class Live:
         return new_account(self.runtime.accounts, self.runtime.accounts, credits=credits)
 
 
+def free_port() -> int:
+    """A loopback port nobody listens on now (for a server whose settings name its URL)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 @contextmanager
 def live_server(
     settings: Settings,
@@ -43,13 +51,14 @@ def live_server(
     limits: HttpLimits | None = None,
     max_body_bytes: int = 4 << 20,
     fetcher: Fetcher | None = None,
+    port: int = 0,
 ) -> Iterator[Live]:
     """A started runtime behind the real HTTP server on 127.0.0.1; stopped on exit. With
     `fetcher`, the API checks URLs with that one (the workflow keeps the runtime's)."""
     runtime = build_local_runtime(settings, engine=engine)
     services = runtime.services if fetcher is None else replace(runtime.services, fetcher=fetcher)
     handler = with_authorizer(build_app(services).resolve, runtime.accounts, ROUTE_GROUPS)
-    server = make_server("127.0.0.1", 0, handler, runtime.blobs, max_body_bytes, limits=limits)
+    server = make_server("127.0.0.1", port, handler, runtime.blobs, max_body_bytes, limits=limits)
     runtime.start()
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
     thread.start()

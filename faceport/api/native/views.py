@@ -10,6 +10,7 @@ from typing import Any
 from faceport.accounts import Account, Caller, Usage
 from faceport.api.native.schemas import (
     AccountView,
+    BackendView,
     DeliveryAttemptView,
     DeliveryList,
     DeliveryView,
@@ -142,6 +143,7 @@ def task_view(svc: Services, task: Task) -> TaskView:
         result=_result(svc, task),
         error=ErrorInfo(code=task.error.code, message=task.error.message) if task.error else None,
         video=task.video,
+        backend=task.backend and BackendView(name=task.backend.name, task_id=task.backend.task_id),
     )
 
 

@@ -63,6 +63,7 @@ class Waiting(Pending):
 
     remote_id: str
     poll_in_s: float
+    callback: bool = False  # the provider calls back: polls are a fallback
 
 
 # Output: done now; PENDING / Waiting: reported later; None: the task is no longer running.

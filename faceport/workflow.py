@@ -128,7 +128,7 @@ def prepare(deps: WorkflowDeps, task_id: str) -> Task | None:
         inputs[name] = InputRef(url=ref.url, blob=key)
     changes: dict[str, Any] = {"inputs": inputs, "progress": 25}
     first = candidates(deps.backends, task.operation, deps.settings.routes)[:1]
-    if first and not isinstance(first[0], PolledBackend):
+    if first and not first_is_provider(deps, task):
         changes["backend"] = BackendRef(name=first[0].name)
     video_input = next((i.name for i in spec.inputs if i.kind == "video"), None)
     if video_input is not None:
@@ -192,8 +192,9 @@ def start(
     task = _running_task(deps, task_id)
     if task is None:
         return None
-    if task.at_provider:  # a step run again: never submit twice
-        return None
+    if task.at_provider and task.backend and task.backend.task_id:
+        # A step run again after the provider took the task: never submit twice; poll.
+        return Waiting(task.backend.task_id, 0.0)
     refusal: ProviderRefused | None = None
     for backend in candidates(deps.backends, task.operation, deps.settings.routes):
         if providers_only and backend.name == ENGINE_NAME:
@@ -288,8 +289,15 @@ def poll(deps: WorkflowDeps, task_id: str) -> Output | Waiting | None:
         if left_s <= 0:
             backend.cancel(remote_id)
             raise ProviderTimeout(f"{backend.name} did not finish in {backend.timeout_s:g} s.")
-        return Waiting(remote_id, min(outcome.poll_in_s, left_s))
+        return Waiting(remote_id, min(outcome.poll_in_s, left_s), outcome.callback)
     return outcome
+
+
+def first_is_provider(deps: WorkflowDeps, task: Task) -> bool:
+    """Whether the task's first backend to try is an external provider (the state
+    machine's routing Choice: the provider branch, else Dispatch to the engine)."""
+    first = candidates(deps.backends, task.operation, deps.settings.routes)[:1]
+    return bool(first) and isinstance(first[0], PolledBackend)
 
 
 def cancel_at_provider(backends: Sequence[Backend], task: Task) -> None:

@@ -6,6 +6,7 @@ them per operation (`faceport.workflow.candidates`)."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 from faceport.ports import Fetcher
@@ -42,12 +43,13 @@ def auth_headers(kind: ProviderKind, key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
 
 
-def _key(config: ProviderConfig, read_secret: SecretReader | None) -> str:
+def _headers(config: ProviderConfig, read_secret: SecretReader | None) -> dict[str, str]:
+    key = config.api_key or ""
     if config.api_key_secret is not None:
         if read_secret is None:
             raise ValueError("api_key_secret needs the AWS shape (Secrets Manager)")
-        return read_secret(config.api_key_secret)
-    return config.api_key or ""
+        key = read_secret(config.api_key_secret)
+    return auth_headers(config.kind, key)
 
 
 def provider_backends(
@@ -56,7 +58,7 @@ def provider_backends(
     """A backend per entry of FACEPORT_PROVIDERS (none without it)."""
     backends = []
     for name, config in settings.providers.items():
-        headers = auth_headers(config.kind, _key(config, read_secret))
+        headers = functools.partial(_headers, config, read_secret)
         # One HTTP exchange never waits longer than the fetch timeout, except a
         # synchronous provider's, which is the whole work.
         per_call_s = config.timeout_s if config.kind == "ailabtools" else settings.fetch_timeout_s

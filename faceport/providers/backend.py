@@ -35,7 +35,7 @@ class ProviderBackend:
         settings: Settings,
     ) -> None:
         self.name = name
-        self.kind = config.kind
+        self.kind: str = config.kind
         self.poll_interval_s = config.poll_interval_s or provider.poll_interval_s
         self.timeout_s = config.timeout_s
         self.cost = config.cost
@@ -83,7 +83,7 @@ class ProviderBackend:
 
     def _settle(self, job: Job, remote_id: str, outcome: Outcome) -> Output | Waiting:
         if outcome.state == "running":
-            return Waiting(remote_id=remote_id, poll_in_s=self.poll_interval_s)
+            return Waiting(remote_id, self.poll_interval_s, callback=self.calls_back)
         if outcome.state == "failed":
             raise outcome.error or ProviderFailed()
         return self._store(job, outcome)

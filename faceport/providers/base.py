@@ -6,6 +6,7 @@ turns one into an implementation of the backend port. See docs/ARCHITECTURE.md,
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 import time
@@ -86,14 +87,16 @@ class ProviderHttp:
     "did not take it" (unreachable, 5xx, 429) into `ProviderRefused` and other 4xx into
     `ProviderFailed`; `poll` turns passing trouble into `PollTrouble`."""
 
-    def __init__(self, base_url: str, headers: dict[str, str], timeout_s: float) -> None:
+    def __init__(
+        self, base_url: str, headers: Callable[[], dict[str, str]], timeout_s: float
+    ) -> None:
         self._base = base_url.rstrip("/")
-        self._headers = headers
+        self._headers = functools.cache(headers)  # the key is read on first use (a secret)
         self._timeout = httpx.Timeout(timeout_s)
 
     def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         with httpx.Client(timeout=self._timeout, follow_redirects=False) as client:
-            return client.request(method, self._base + path, headers=self._headers, **kwargs)
+            return client.request(method, self._base + path, headers=self._headers(), **kwargs)
 
     def submit(
         self, method: str, path: str, *, accept: frozenset[int] = frozenset(), **kwargs: Any

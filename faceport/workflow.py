@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from faceport import billing
 from faceport.backends import (
@@ -180,15 +180,16 @@ def start(
     task_id: str,
     *,
     callback: str | None = None,
-    providers_only: bool = False,
+    branch: Literal["provider", "engine"] | None = None,
 ) -> Started:
     """Run the prepared task on the first of its `candidates` that takes it: its `Output`
     when the backend did the work at once (in-process, a synchronous provider), `PENDING`
     when it reports later through `callback` (SageMaker; the state machine's dispatch
     step), `Waiting` when an external provider took it, None when the task is gone. A
     provider that refuses before starting passes the task to the next candidate; any other
-    error ends the task. `providers_only` (the state machine's provider branch) stops at
-    the engine and answers `ENGINE_NEXT`: the engine has its own step."""
+    error ends the task. The state machine runs the two kinds in their own steps: its
+    provider `branch` stops at the engine and answers `ENGINE_NEXT`, its engine `branch`
+    (Dispatch) skips the providers."""
     task = _running_task(deps, task_id)
     if task is None:
         return None
@@ -197,8 +198,11 @@ def start(
         return Waiting(task.backend.task_id, 0.0)
     refusal: ProviderRefused | None = None
     for backend in candidates(deps.backends, task.operation, deps.settings.routes):
-        if providers_only and backend.name == ENGINE_NAME:
+        provider = isinstance(backend, PolledBackend)
+        if branch == "provider" and not provider:
             return ENGINE_NEXT
+        if branch == "engine" and provider:
+            continue
         try:
             return _start_on(deps, task_id, backend, callback)
         except ProviderRefused as refused:

@@ -5,10 +5,12 @@ polling, fallback, cancel, labels and charges."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -49,15 +51,17 @@ class World:
 
     def get(self, task_id: str) -> dict[str, Any]:
         with self.client() as client:
-            task: dict[str, Any] = client.get(f"/v1/tasks/{task_id}").json()
+            reply = client.get(f"/v1/tasks/{task_id}")
+        assert reply.status_code == 200, reply.text
+        task: dict[str, Any] = reply.json()
         return task
 
     def wait(self, task_id: str, timeout_s: float = 20) -> dict[str, Any]:
-        return wait_until(
-            lambda: (t := self.get(task_id))["status"] in ("succeeded", "failed", "canceled") and t,
-            timeout_s,
-            f"task {task_id} to end",
-        )
+        """The task as the client sees it once it ended (read from the store meanwhile:
+        the key's rate limit is the API's)."""
+        ended = self.services.tasks.wait_until_done(task_id, timeout_s)
+        assert ended is not None and ended.status.is_terminal, f"task {task_id} still going"
+        return self.get(task_id)
 
     def account(self) -> dict[str, Any]:
         with self.client() as client:
@@ -65,9 +69,13 @@ class World:
         return account
 
     def settled(self) -> dict[str, Any]:
-        return wait_until(
-            lambda: (a := self.account())["reserved"] == 0 and a, 10, "charges settled"
-        )
+        def account_once_settled() -> dict[str, Any] | None:
+            time.sleep(0.1)  # under the key's rate limit
+            account = self.account()
+            return account if account["reserved"] == 0 else None
+
+        settled: dict[str, Any] = wait_until(account_once_settled, 10, "charges settled")
+        return settled
 
     def stored(self, task_id: str) -> Any:
         return self.services.tasks.get(task_id)
@@ -125,7 +133,10 @@ def callback_of(fake: FakeProvider) -> str:
 
 
 def test_poll_success_copies_the_result_labels_it_and_charges_once(world: WorldMaker) -> None:
-    with fake_provider("apiinone") as fake, world({"aio": fake}, {"face_swap": ["aio"]}) as w:
+    with (
+        fake_provider("apiinone") as fake,
+        world({"aio": fake}, {"face_swap": ["aio"]}, aio={"poll_interval_s": 0.5}) as w,
+    ):
         task = w.submit()
         done = w.wait(task["id"])
         assert done["status"] == "succeeded", done
@@ -139,3 +150,138 @@ def test_poll_success_copies_the_result_labels_it_and_charges_once(world: WorldM
         assert fake.submits() == 1 and fake.polls() >= 1
         account = w.settled()
         assert (account["balance"], account["reserved"]) == (1_000_000 - done["price"], 0)
+
+
+def test_callback_success_completes_long_before_the_fallback_poll(world: WorldMaker) -> None:
+    # mj-proxy calls back; its fallback poll comes after 30 s, so only the callback can
+    # end this task within the wait below.
+    with (
+        fake_provider("mjproxy") as fake,
+        world({"mj": fake}, {"face_swap": ["mj"]}, mj={"poll_interval_s": 30}) as w,
+    ):
+        done = w.wait(w.submit()["id"], timeout_s=15)
+        assert done["status"] == "succeeded", done
+        assert done["backend"]["name"] == "mj"
+        job = next(iter(fake.jobs.values()))
+        assert job.callbacks_sent == 1 and job.state == done["id"]
+        assert fake.url not in done["result"]["url"]
+        assert (
+            read_digital_source_type(download(done["result"]["url"])) == TRAINED_ALGORITHMIC_MEDIA
+        )
+
+
+def test_a_provider_failure_fails_the_task_with_its_code_and_costs_nothing(
+    world: WorldMaker,
+) -> None:
+    failing = Behaviour(fail=True, fail_message="no face detected in the target image")
+    with (
+        fake_provider("apiinone", failing) as fake,
+        world({"aio": fake}, {"face_swap": ["aio", "engine"]}, aio={"poll_interval_s": 0.5}) as w,
+    ):
+        done = w.wait(w.submit()["id"])
+        assert done["status"] == "failed"
+        assert done["error"]["code"] == "no_face_in_target"
+        assert done["backend"]["name"] == "aio"  # no fallback after the provider started
+        account = w.settled()
+        assert (account["balance"], account["reserved"]) == (1_000_000, 0)
+        fake.behaviour.fail_message = "model crashed"
+        other = w.wait(w.submit()["id"])
+        assert other["error"]["code"] == "provider_failed"
+
+
+def test_a_provider_that_never_finishes_times_out_and_costs_nothing(world: WorldMaker) -> None:
+    slow = Behaviour(work_s=120)
+    with (
+        fake_provider("apiinone", slow) as fake,
+        world(
+            {"aio": fake}, {"face_swap": ["aio"]}, aio={"poll_interval_s": 1, "timeout_s": 2}
+        ) as w,
+    ):
+        done = w.wait(w.submit()["id"])
+        assert done["status"] == "failed" and done["error"]["code"] == "provider_timeout"
+        assert w.settled()["balance"] == 1_000_000
+
+
+@pytest.mark.parametrize("status", [503, 429])
+def test_a_refusal_at_submit_falls_back_to_the_next_backend(
+    world: WorldMaker, fake_engine: FakeEngine, status: int
+) -> None:
+    with (
+        fake_provider("apiinone", Behaviour(submit_status=status)) as refusing,
+        world({"aio": refusing}, {"face_swap": ["aio", "engine"]}) as w,
+    ):
+        done = w.wait(w.submit()["id"])
+        assert done["status"] == "succeeded", done
+        assert done["backend"] == {"name": "engine", "task_id": None}
+        assert refusing.submits() == 1 and not refusing.jobs
+        assert w.settled()["balance"] == 1_000_000 - done["price"]
+
+
+def test_an_unreachable_provider_falls_back_and_refusal_everywhere_fails(
+    world: WorldMaker,
+) -> None:
+    with (
+        fake_provider("apiinone") as fake,
+        fake_provider("zhiqite", Behaviour(submit_status=500)) as refusing,
+    ):
+        fake.url = "http://127.0.0.1:9"  # nobody listens there
+        with world({"aio": fake, "zq": refusing}, {"face_swap": ["aio", "zq"]}) as w:
+            done = w.wait(w.submit()["id"])
+            assert done["status"] == "failed" and done["error"]["code"] == "provider_refused"
+            assert w.settled()["balance"] == 1_000_000
+
+
+def test_cancel_during_a_poll_cancels_at_the_provider(world: WorldMaker) -> None:
+    with (
+        fake_provider("mjproxy", Behaviour(work_s=60)) as fake,
+        world({"mj": fake}, {"face_swap": ["mj"]}, mj={"poll_interval_s": 1}) as w,
+    ):
+        task = w.submit()
+        wait_until(lambda: w.stored(task["id"]).at_provider, 10, "the provider's id")
+        with w.client() as client:
+            assert client.post(f"/v1/tasks/{task['id']}/cancel").status_code == 200
+        job = next(iter(fake.jobs.values()))
+        assert job.canceled
+        time.sleep(1.5)  # a poll would have come by now
+        assert w.get(task["id"])["status"] == "canceled"
+        assert w.settled()["balance"] == 1_000_000
+
+
+def test_forged_callbacks_are_refused_and_a_duplicate_is_harmless(world: WorldMaker) -> None:
+    with (
+        fake_provider("mjproxy", Behaviour(drop_callback=True)) as fake,
+        world({"mj": fake}, {"face_swap": ["mj"]}, mj={"poll_interval_s": 30}) as w,
+    ):
+        task = w.submit()
+        wait_until(lambda: fake.jobs, 10, "the provider's job")
+        genuine = callback_of(fake)
+        query = parse_qs(urlsplit(genuine).query)
+        assert query["task"] == [task["id"]]
+        forged = [
+            genuine.replace(query["token"][0], "x" * len(query["token"][0])),
+            genuine.replace(query["token"][0], ""),
+            f"{w.url}/v1/provider-callback?task=task_nope&token={query['token'][0]}",
+        ]
+        for url in forged:
+            assert httpx.post(url, json={}).status_code == 404
+        assert w.get(task["id"])["status"] == "running"  # nothing moved it on
+        time.sleep(0.3)  # the fake's work is done; its callback was dropped
+        for _ in range(2):  # the same callback twice
+            assert httpx.post(genuine, json={"status": "SUCCESS"}).status_code == 204
+        done = w.wait(task["id"], timeout_s=15)
+        assert done["status"] == "succeeded"
+        assert httpx.post(genuine, json={}).status_code == 204  # after the end: nothing
+        account = w.settled()
+        assert account["balance"] == 1_000_000 - done["price"]  # charged exactly once
+        entries = [e for e in ledger_of(w) if e.ref == task["id"] and e.balance_delta]
+        assert len(entries) == 1
+
+
+def ledger_of(w: World) -> list[Any]:
+    account_id = w.stored(next(iter(_task_ids(w)))).account_id
+    return list(w.services.ledger.entries(account_id))
+
+
+def _task_ids(w: World) -> list[str]:
+    with w.client() as client:
+        return [t["id"] for t in client.get("/v1/tasks").json()["data"]]

@@ -78,7 +78,7 @@ def _provider_answer(started: Started) -> dict[str, Any]:
 
 
 def _provider_submit(runtime: AwsRuntime, event: dict[str, Any]) -> dict[str, Any]:
-    started = workflow.start(runtime.workflow, event["task_id"], providers_only=True)
+    started = workflow.start(runtime.workflow, event["task_id"], branch="provider")
     return _provider_answer(started)
 
 
@@ -96,7 +96,7 @@ def _provider_poll(runtime: AwsRuntime, event: dict[str, Any]) -> dict[str, Any]
 
 def _dispatch(runtime: AwsRuntime, event: dict[str, Any]) -> dict[str, Any]:
     task_id, token = event["task_id"], event["task_token"]
-    if workflow.start(runtime.workflow, task_id, callback=token) is None:
+    if workflow.start(runtime.workflow, task_id, callback=token, branch="engine") is None:
         # Canceled meanwhile: nothing will call back, so end the wait here.
         runtime.clients.stepfunctions.send_task_success(taskToken=token, output="{}")
     return {}

@@ -34,6 +34,7 @@ class Output:
 
     result_key: str | None = None
     result_data: dict[str, Any] | None = None
+    remote_id: str | None = None  # a synchronous provider's own id for the call
 
 
 @dataclass(frozen=True)

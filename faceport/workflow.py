@@ -234,7 +234,7 @@ def _start_on(deps: WorkflowDeps, task_id: str, backend: Backend, callback: str 
     if isinstance(backend, PolledBackend):
         taken = ref.model_copy(
             update={
-                "task_id": started.remote_id if isinstance(started, Waiting) else None,
+                "task_id": started.remote_id if isinstance(started, Waiting | Output) else None,
                 "cost": getattr(backend, "cost", 0.0),
                 "submitted_at": utcnow(),
             }

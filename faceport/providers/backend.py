@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 from faceport.backends import Job, Output, Waiting, input_blob
@@ -86,7 +87,7 @@ class ProviderBackend:
             return Waiting(remote_id, self.poll_interval_s, callback=self.calls_back)
         if outcome.state == "failed":
             raise outcome.error or ProviderFailed()
-        return self._store(job, outcome)
+        return replace(self._store(job, outcome), remote_id=remote_id or None)
 
     def _store(self, job: Job, outcome: Outcome) -> Output:
         """Copy the provider's result into faceport's storage, labelled."""

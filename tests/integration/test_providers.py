@@ -9,13 +9,18 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 
-from faceport.provenance import TRAINED_ALGORITHMIC_MEDIA, read_digital_source_type
+from faceport.provenance import (
+    TRAINED_ALGORITHMIC_MEDIA,
+    mp4_digital_source_type,
+    read_digital_source_type,
+)
 from faceport.service import Services
 from faceport.settings import Settings
 from tests.conftest import b64
@@ -285,3 +290,68 @@ def ledger_of(w: World) -> list[Any]:
 def _task_ids(w: World) -> list[str]:
     with w.client() as client:
         return [t["id"] for t in client.get("/v1/tasks").json()["data"]]
+
+
+def test_a_synchronous_provider_answers_within_the_submit_step(world: WorldMaker) -> None:
+    with fake_provider("ailabtools") as fake, world({"ai": fake}, {"face_fusion": ["ai"]}) as w:
+        done = w.wait(w.submit("/v1/face-fusion", similarity=0.7)["id"])
+        assert done["status"] == "succeeded", done
+        assert done["backend"] == {"name": "ai", "task_id": next(iter(fake.jobs))}
+        assert fake.polls() == 0
+        result = download(done["result"]["url"])
+        assert read_digital_source_type(result) == TRAINED_ALGORITHMIC_MEDIA
+        fake.behaviour.fail = True
+        failed = w.wait(w.submit("/v1/face-fusion", similarity=0.7)["id"])
+        assert failed["error"]["code"] == "no_face_in_target"
+
+
+@pytest.fixture
+def local_world(settings: Settings, fake_engine: FakeEngine) -> WorldMaker:
+    @contextmanager
+    def make(
+        providers: dict[str, FakeProvider], routes: dict[str, list[str]], **extra: Any
+    ) -> Iterator[World]:
+        port = free_port()
+        configured = provider_settings(settings, port, providers, routes, **extra)
+        with live_server(configured, fake_engine, port=port) as live:
+            yield World(live.url, live.api_key, live.runtime.services)
+
+    return make
+
+
+def test_zhiqite_is_polled_by_its_business_id(local_world: WorldMaker) -> None:
+    with (
+        fake_provider("zhiqite") as fake,
+        local_world({"zq": fake}, {"face_swap": ["zq"]}, zq={"poll_interval_s": 0.3}) as w,
+    ):
+        done = w.wait(w.submit()["id"])
+        assert done["status"] == "succeeded", done
+        job = next(iter(fake.jobs.values()))
+        assert job.business_id == done["id"] and done["backend"]["task_id"] == done["id"]
+        assert ("POST", "/AIGCImgOpenServ/saas/tool/roop/queryTask") in fake.calls
+        # Options its API cannot honour are not sent there: refused before it starts.
+        other = w.wait(w.submit(output_format="jpg")["id"])
+        assert other["status"] == "failed" and other["error"]["code"] == "provider_refused"
+
+
+def test_a_video_provider_result_is_labelled_as_an_mp4(
+    local_world: WorldMaker, tmp_path: Path
+) -> None:
+    from tests.support.video import ClipSpec, write_clip
+
+    video = write_clip(tmp_path / "in.mp4", ClipSpec(width=96, height=64, frames=6, audio=False))
+    with (
+        fake_provider("heygen") as fake,
+        local_world({"hg": fake}, {"video_face_swap": ["hg"]}, hg={"poll_interval_s": 0.3}) as w,
+    ):
+        body = {"source": {"base64": b64(IMG)}, "video": {"base64": b64(video.read_bytes())}}
+        with w.client() as client:
+            reply = client.post("/v1/video-face-swap", json=body)
+        assert reply.status_code == 202, reply.text
+        done = w.wait(reply.json()["id"])
+        assert done["status"] == "succeeded", done
+        assert done["result"]["content_type"] == "video/mp4"
+        result = download(done["result"]["url"])
+        assert mp4_digital_source_type(video.read_bytes()) is None
+        assert mp4_digital_source_type(result) == TRAINED_ALGORITHMIC_MEDIA
+        assert result.startswith(video.read_bytes()[:8])  # the provider's file, plus a box

@@ -78,6 +78,18 @@ class Provider(Protocol):
     def cancel(self, http: ProviderHttp, remote_id: str) -> None: ...
 
 
+def is_plain_png_swap(task: Task) -> bool:
+    """A face swap of the largest target face into a PNG: all that the roop-style APIs
+    (Zhiqite, mj-proxy) take."""
+    params = task.params
+    return (
+        task.operation == "face_swap"
+        and params.target_index == 0
+        and params.face_map is None
+        and params.output_format == "png"
+    )
+
+
 class PollTrouble(Exception):
     """A poll that got no usable answer (unreachable, 5xx): look again later."""
 

@@ -15,6 +15,7 @@ from faceport.providers.base import (
     ProviderHttp,
     Submitted,
     failure,
+    is_plain_png_swap,
     json_of,
 )
 from faceport.tasks import Task
@@ -33,13 +34,7 @@ class MjProxy:
     calls_back = True
 
     def supports(self, task: Task) -> bool:
-        params = task.params
-        return (
-            task.operation == "face_swap"
-            and params.target_index == 0
-            and params.face_map is None
-            and params.output_format == "png"
-        )
+        return is_plain_png_swap(task)
 
     def submit(self, http: ProviderHttp, call: Call) -> Submitted:
         body = {

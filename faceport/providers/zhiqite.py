@@ -14,6 +14,7 @@ from faceport.providers.base import (
     ProviderHttp,
     Submitted,
     failure,
+    is_plain_png_swap,
     json_of,
 )
 from faceport.tasks import Task
@@ -41,13 +42,7 @@ class Zhiqite:
     calls_back = False
 
     def supports(self, task: Task) -> bool:
-        params = task.params
-        return (
-            task.operation == "face_swap"
-            and params.target_index == 0
-            and params.face_map is None
-            and params.output_format == "png"  # its results are PNG
-        )
+        return is_plain_png_swap(task)
 
     def submit(self, http: ProviderHttp, call: Call) -> Submitted:
         body = {

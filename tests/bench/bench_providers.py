@@ -25,11 +25,10 @@ from typing import Any
 import boto3
 import pytest
 
-from tests.integration.test_providers import World, provider_settings
-from tests.support.aws import REGION, aws_world_served
+from tests.integration.test_providers import World, open_world
+from tests.support.aws import REGION
 from tests.support.fake_providers import Behaviour, FakeProvider, fake_provider
 from tests.support.fakes import FakeEngine
-from tests.support.live_server import free_port, live_server
 
 WORK_S = 1.0
 RUNS = 5
@@ -41,20 +40,14 @@ def shape(
 ) -> Iterator[World]:
     from faceport.settings import Settings
 
+    patch = pytest.MonkeyPatch()
     with tempfile.TemporaryDirectory() as folder:
         base = Settings(data_dir=Path(folder), allow_private_urls=True, rate_limit_per_s=1000.0)
-        port = free_port()
-        configured = provider_settings(base, port, providers, routes, **extra)
-        if name == "local":
-            with live_server(configured, FakeEngine(), port=port) as live:
-                yield World(live.url, live.api_key, live.runtime.services)
-        else:
-            patch = pytest.MonkeyPatch()
-            try:
-                with aws_world_served(patch, FakeEngine(), configured, port) as served:
-                    yield served
-            finally:
-                patch.undo()
+        try:
+            with open_world(name, base, FakeEngine(), patch, providers, routes, **extra) as world:
+                yield world
+        finally:
+            patch.undo()
 
 
 def overheads(world: World, runs: int) -> list[float]:

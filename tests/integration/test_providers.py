@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -106,6 +107,29 @@ def provider_settings(
     )
 
 
+@contextmanager
+def open_world(
+    name: str,
+    settings: Settings,
+    engine: FakeEngine,
+    monkeypatch: pytest.MonkeyPatch,
+    providers: dict[str, FakeProvider],
+    routes: dict[str, list[str]],
+    **extra: Any,
+) -> Iterator[World]:
+    """The shape `name` with `providers` configured and `routes`, behind the HTTP server."""
+    port = free_port()
+    configured = provider_settings(settings, port, providers, routes, **extra)
+    if name == "local":
+        with live_server(configured, engine, port=port) as live:
+            yield World(live.url, live.api_key, live.runtime.services)
+    else:
+        from tests.support.aws import aws_world_served
+
+        with aws_world_served(monkeypatch, engine, configured, port) as served:
+            yield served
+
+
 @pytest.fixture(params=["local", "aws"])
 def world(
     request: pytest.FixtureRequest,
@@ -113,22 +137,14 @@ def world(
     fake_engine: FakeEngine,
     monkeypatch: pytest.MonkeyPatch,
 ) -> WorldMaker:
-    @contextmanager
-    def make(
-        providers: dict[str, FakeProvider], routes: dict[str, list[str]], **extra: Any
-    ) -> Iterator[World]:
-        port = free_port()
-        configured = provider_settings(settings, port, providers, routes, **extra)
-        if request.param == "local":
-            with live_server(configured, fake_engine, port=port) as live:
-                yield World(live.url, live.api_key, live.runtime.services)
-        else:
-            from tests.support.aws import aws_world_served
+    return partial(open_world, request.param, settings, fake_engine, monkeypatch)
 
-            with aws_world_served(monkeypatch, fake_engine, configured, port) as served:
-                yield served
 
-    return make
+@pytest.fixture
+def local_world(
+    settings: Settings, fake_engine: FakeEngine, monkeypatch: pytest.MonkeyPatch
+) -> WorldMaker:
+    return partial(open_world, "local", settings, fake_engine, monkeypatch)
 
 
 def callback_of(fake: FakeProvider) -> str:
@@ -303,20 +319,6 @@ def test_a_synchronous_provider_answers_within_the_submit_step(world: WorldMaker
         fake.behaviour.fail = True
         failed = w.wait(w.submit("/v1/face-fusion", similarity=0.7)["id"])
         assert failed["error"]["code"] == "no_face_in_target"
-
-
-@pytest.fixture
-def local_world(settings: Settings, fake_engine: FakeEngine) -> WorldMaker:
-    @contextmanager
-    def make(
-        providers: dict[str, FakeProvider], routes: dict[str, list[str]], **extra: Any
-    ) -> Iterator[World]:
-        port = free_port()
-        configured = provider_settings(settings, port, providers, routes, **extra)
-        with live_server(configured, fake_engine, port=port) as live:
-            yield World(live.url, live.api_key, live.runtime.services)
-
-    return make
 
 
 def test_zhiqite_is_polled_by_its_business_id(local_world: WorldMaker) -> None:

@@ -155,12 +155,12 @@ class WorkerPool:
 
     def _defer(self, task_id: str, delay_s: float) -> None:
         """Let the task go until `delay_s` from now: no worker holds it meanwhile."""
-        with self._in_flight_lock:
-            self._in_flight.discard(task_id)  # the heartbeat no longer renews its lease
+        with self._in_flight_lock:  # the heartbeat renews under it: no renewal after this
+            self._in_flight.discard(task_id)
             if task_id in self._again:
                 self._again.discard(task_id)
                 delay_s = 0.0
-        self._store.defer(task_id, delay_s)
+            self._store.defer(task_id, delay_s)
         with self._wake:
             heapq.heappush(self._due, time.monotonic() + delay_s)
 
@@ -178,10 +178,10 @@ class WorkerPool:
     def _heartbeat(self) -> None:
         while not self._stopping.wait(min(self._lease_s / 3, _SUPERVISE_S)):
             self._replace_dead_workers()
-            with self._in_flight_lock:
-                running = list(self._in_flight)
             try:
-                self._store.renew_leases(running, self._lease_s)
+                # Under the lock: a task deferred meanwhile keeps its deferral (`_defer`).
+                with self._in_flight_lock:
+                    self._store.renew_leases(list(self._in_flight), self._lease_s)
             except Exception:
                 logger.exception("could not renew task leases")
 

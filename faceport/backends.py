@@ -162,6 +162,7 @@ class InProcessBackend:
                 reference_face=reference_face,
                 progress=job.progress,
                 should_stop=job.should_stop,
+                enhance=task.params.enhance,
             )
             label_mp4(output)  # the synthetic-media label, as images carry it
             blobs.put_file(key, output, "video/mp4")

@@ -75,7 +75,7 @@ OPERATIONS: dict[str, OperationSpec] = {
         OperationSpec(
             name="face_swap",
             inputs=_IMAGE_PAIR,
-            options=frozenset({"target_index", "face_map", "output_format"}),
+            options=frozenset({"target_index", "face_map", "output_format", "enhance"}),
             price=lambda settings, _seconds: settings.price_face_swap,
             result="image",
             backends=_ENGINES | {APIINONE, ZHIQITE, MJPROXY, FACEPORT},
@@ -103,7 +103,7 @@ OPERATIONS: dict[str, OperationSpec] = {
                 InputSpec("video", "video"),
                 InputSpec("reference_face", "image", required=False),
             ),
-            options=frozenset({"target_index"}),
+            options=frozenset({"target_index", "enhance"}),
             price=_video_price,
             result="video",
             # The SageMaker container takes inline images only (EngineRequest).

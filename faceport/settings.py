@@ -59,6 +59,15 @@ class Settings(BaseSettings):
     )
     workers: int = Field(default=2, ge=1, description="Worker threads running tasks.")
 
+    # the face engine: the bundled classic one, or the neural backend on the operator's
+    # ONNX models (see README, "Bringing models")
+    engine: Literal["classic", "onnx"] = Field(
+        default="classic", description="classic, or onnx (needs model_dir)."
+    )
+    model_dir: Path | None = Field(
+        default=None, description="Where the onnx engine's model files are (checked at start)."
+    )
+
     # inputs
     allow_private_urls: bool = Field(
         default=False, description="Let input URLs point at loopback/private addresses (dev only)."

@@ -10,13 +10,12 @@ from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from faceport.api.headers import CORS_ALLOW_HEADERS, CORS_ALLOW_METHODS, CORS_MAX_AGE_S
 from faceport.api.native.errors import gateway_responses
 from infra.functions import python_function
 
-# Headers browsers may send cross-origin: auth, waiting, idempotency.
 # The API's one stage (its URL path prefix).
 STAGE = "v1"
-_CORS_HEADERS = ["Content-Type", "Authorization", "X-Api-Key", "Prefer", "Idempotency-Key"]
 
 
 class Api(Construct):
@@ -97,9 +96,9 @@ class Api(Construct):
             ),
             default_cors_preflight_options=apigw.CorsOptions(
                 allow_origins=list(cors_origins),
-                allow_headers=_CORS_HEADERS,
-                allow_methods=["GET", "POST", "OPTIONS"],
-                max_age=cdk.Duration.hours(1),
+                allow_headers=list(CORS_ALLOW_HEADERS),
+                allow_methods=list(CORS_ALLOW_METHODS),
+                max_age=cdk.Duration.seconds(CORS_MAX_AGE_S),
             ),
         )
         integration = apigw.LambdaIntegration(self.function)

@@ -8,13 +8,20 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
 from faceport.api.app import build_app
+from faceport.api.groups import ROUTE_GROUPS
+from faceport.api.headers import ProxyHandler, with_api_headers, with_rate_limit
 from faceport.service import Services
 from faceport.settings import Settings
 
 
 @cache
+def _services() -> Services:
+    return services_for(Settings())
+
+
+@cache
 def _app() -> APIGatewayRestResolver:
-    return build_app(services_for(Settings()))
+    return build_app(_services())
 
 
 def services_for(settings: Settings) -> Services:
@@ -25,6 +32,13 @@ def services_for(settings: Settings) -> Services:
     return build_aws_runtime(settings).services
 
 
+@cache
+def _handler() -> ProxyHandler:
+    # API Gateway ran the authorizer (and answered any CORS preflight) already.
+    limited = with_rate_limit(_app().resolve, _services().rate_limiter, ROUTE_GROUPS)
+    return with_api_headers(limited)
+
+
 def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Resolve one API Gateway proxy event."""
-    return _app().resolve(event, context)
+    return _handler()(event, context)

@@ -338,7 +338,7 @@ def aws_world_served(
     is on AWS), so that external providers can call back; yields a World of
     tests/integration/test_providers.py."""
     from faceport.adapters.local.file_blobs import FileBlobStore
-    from faceport.adapters.local.gateway import with_authorizer
+    from faceport.adapters.local.gateway import local_edge
     from faceport.adapters.local.http_server import make_server
     from faceport.api.app import build_app
     from faceport.api.groups import ROUTE_GROUPS
@@ -347,7 +347,8 @@ def aws_world_served(
 
     with aws_world(monkeypatch, engine, heartbeat_s=5, settings=settings) as world:
         services = world.runtime.services
-        handler = with_authorizer(build_app(services).resolve, services.accounts, ROUTE_GROUPS)
+        resolve = build_app(services).resolve
+        handler = local_edge(resolve, services.accounts, services.rate_limiter, ROUTE_GROUPS)
         unused = FileBlobStore(settings.data_dir / "unused", "http://unused", b"x" * 32)
         server = make_server("127.0.0.1", port, handler, unused, 4 << 20)
         thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import partial
 
 from faceport import billing, notify, workflow
-from faceport.adapters.local.engine import InProcessEngine
+from faceport.adapters.local.engine import in_process_engine
 from faceport.adapters.local.file_blobs import FileBlobStore, load_or_create_secret
 from faceport.adapters.local.rate_limit import TokenBucketLimiter
 from faceport.adapters.local.sqlite_accounts import SqliteAccounts
@@ -47,7 +47,9 @@ class LocalRuntime:
 def build_local_runtime(
     settings: Settings, engine: Engine | None = None, accounts: Accounts | None = None
 ) -> LocalRuntime:
-    """Everything `faceport serve` needs, rooted at `settings.data_dir`."""
+    """Everything `faceport serve` needs, rooted at `settings.data_dir`. The engine the
+    settings choose is checked first (a bad model directory stops the start)."""
+    engine = engine or in_process_engine(settings)
     data = settings.data_dir
 
     def queue_final_event(db: sqlite3.Connection, task: Task) -> None:
@@ -63,7 +65,7 @@ def build_local_runtime(
     blobs = FileBlobStore(data / "blobs", settings.base_url, load_or_create_secret(data / "secret"))
     fetcher = HttpFetcher.from_settings(settings)
     backends: tuple[Backend, ...] = (
-        InProcessBackend(engine or InProcessEngine()),
+        InProcessBackend(engine),
         *provider_backends(settings, fetcher),
     )
     deps = workflow.WorkflowDeps(

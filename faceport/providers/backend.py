@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import tempfile
+import threading
 from dataclasses import replace
 from pathlib import Path
 
@@ -46,11 +47,19 @@ class ProviderBackend:
         self._fetcher = fetcher
         self._settings = settings
         self._circuit = Circuit()
+        # Calls this process has open there (`max_concurrency`: one process, the local
+        # shape; each Lambda on AWS counts only its own).
+        self._open: set[str] = set()
+        self._open_lock = threading.Lock()
+        self._max_open = config.max_concurrency
 
     def start(self, job: Job) -> Output | Waiting:
         """Submit; `ProviderRefused` when it did not take the work (nothing started)."""
         if not self._provider.supports(job.task):
             raise ProviderRefused(f"{self.name} does not do this task as asked.")
+        with self._open_lock:
+            if self._max_open is not None and len(self._open) >= self._max_open:
+                raise ProviderRefused(f"{self.name} has {len(self._open)} calls open already.")
         self._circuit.check()
         try:
             submitted = self._provider.submit(self._http, self._call(job))
@@ -68,6 +77,8 @@ class ProviderBackend:
         return self._settle(job, remote_id, outcome)
 
     def cancel(self, remote_id: str) -> None:
+        with self._open_lock:
+            self._open.discard(remote_id)
         # Best effort: the task is canceled on our side either way.
         with contextlib.suppress(FaceportError, PollTrouble):
             self._provider.cancel(self._http, remote_id)
@@ -83,6 +94,11 @@ class ProviderBackend:
         )
 
     def _settle(self, job: Job, remote_id: str, outcome: Outcome) -> Output | Waiting:
+        with self._open_lock:
+            if outcome.state == "running":
+                self._open.add(remote_id)
+            else:
+                self._open.discard(remote_id)
         if outcome.state == "running":
             return Waiting(remote_id, self.poll_interval_s, callback=self.calls_back)
         if outcome.state == "failed":

@@ -357,3 +357,21 @@ def test_a_video_provider_result_is_labelled_as_an_mp4(
         assert mp4_digital_source_type(video.read_bytes()) is None
         assert mp4_digital_source_type(result) == TRAINED_ALGORITHMIC_MEDIA
         assert result.startswith(video.read_bytes()[:8])  # the provider's file, plus a box
+
+
+def test_over_max_concurrency_the_next_backend_takes_the_task(
+    local_world: WorldMaker, fake_engine: FakeEngine
+) -> None:
+    with (
+        fake_provider("apiinone", Behaviour(work_s=3)) as fake,
+        local_world(
+            {"aio": fake},
+            {"face_swap": ["aio", "engine"]},
+            aio={"max_concurrency": 1, "poll_interval_s": 0.3},
+        ) as w,
+    ):
+        first = w.submit()
+        wait_until(lambda: w.stored(first["id"]).at_provider, 10, "the provider's id")
+        second = w.wait(w.submit()["id"])
+        assert second["backend"]["name"] == "engine" and fake_engine.calls == 1
+        assert w.wait(first["id"])["backend"]["name"] == "aio"

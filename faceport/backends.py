@@ -91,6 +91,7 @@ class PolledBackend(Backend, Protocol):
 
     poll_interval_s: float
     timeout_s: float
+    cost: float  # what one call costs the operator (recorded on the task)
 
     def poll(self, job: Job, remote_id: str) -> Output | Waiting:
         """The job's result once the provider is done (stored, labelled), else `Waiting`;

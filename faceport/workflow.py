@@ -235,19 +235,15 @@ def _start_on(deps: WorkflowDeps, task_id: str, backend: Backend, callback: str 
         taken = ref.model_copy(
             update={
                 "task_id": started.remote_id if isinstance(started, Waiting | Output) else None,
-                "cost": getattr(backend, "cost", 0.0),
+                "cost": backend.cost,
                 "submitted_at": utcnow(),
             }
         )
         if deps.tasks.update_if(task_id, RUNNING, backend=taken) is None:
-            _cancel_at(backend, started)  # canceled while it was being submitted
+            if isinstance(started, Waiting):  # canceled while it was being submitted
+                backend.cancel(started.remote_id)
             return None
     return started
-
-
-def _cancel_at(backend: PolledBackend, started: Started) -> None:
-    if isinstance(started, Waiting):
-        backend.cancel(started.remote_id)
 
 
 def _sha256(token: str) -> str:

@@ -61,7 +61,11 @@ def provider_backends(
         headers = functools.partial(_headers, config, read_secret)
         # One HTTP exchange never waits longer than the fetch timeout, except a
         # synchronous provider's, which is the whole work.
-        per_call_s = config.timeout_s if config.kind == "ailabtools" else settings.fetch_timeout_s
+        per_call_s = (
+            config.timeout_s
+            if config.kind == "ailabtools"
+            else min(settings.fetch_timeout_s, config.timeout_s)
+        )
         http = ProviderHttp(config.base_url, headers, per_call_s)
         backends.append(
             ProviderBackend(

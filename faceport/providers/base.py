@@ -96,8 +96,9 @@ class PollTrouble(Exception):
 
 class ProviderHttp:
     """An HTTP client on the provider's `base_url` with its auth headers. `submit` turns
-    "did not take it" (unreachable, 5xx, 429) into `ProviderRefused` and other 4xx into
-    `ProviderFailed`; `poll` turns passing trouble into `PollTrouble`."""
+    "did not take it" (unreachable, 5xx, 429) into `ProviderRefused`, and other 4xx or no
+    answer once the request went out into `ProviderFailed`; `poll` turns passing trouble
+    into `PollTrouble`."""
 
     def __init__(
         self, base_url: str, headers: Callable[[], dict[str, str]], timeout_s: float
@@ -116,8 +117,12 @@ class ProviderHttp:
         """Send a submit; a 4xx in `accept` comes back for the kind to read."""
         try:
             reply = self._send(method, path, **kwargs)
-        except httpx.TransportError as exc:
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             raise ProviderRefused(f"The provider could not be reached: {exc}.") from exc
+        except httpx.TransportError as exc:
+            # The request went out: the provider may have started, so no other backend
+            # may take the task (nothing is paid twice).
+            raise ProviderFailed(f"The provider did not answer the submit: {exc}.") from exc
         if reply.status_code >= 500 or reply.status_code == 429:
             raise ProviderRefused(f"The provider answered {reply.status_code} at submit.")
         if reply.status_code >= 400 and reply.status_code not in accept:

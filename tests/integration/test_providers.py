@@ -375,3 +375,18 @@ def test_over_max_concurrency_the_next_backend_takes_the_task(
         second = w.wait(w.submit()["id"])
         assert second["backend"]["name"] == "engine" and fake_engine.calls == 1
         assert w.wait(first["id"])["backend"]["name"] == "aio"
+
+
+def test_a_submit_answered_too_slowly_fails_without_a_second_backend(
+    local_world: WorldMaker, fake_engine: FakeEngine
+) -> None:
+    # The request reached the provider, which may have started: no fallback, no charge.
+    slow = Behaviour(submit_delay_s=3)
+    with (
+        fake_provider("apiinone", slow) as fake,
+        local_world({"aio": fake}, {"face_swap": ["aio", "engine"]}, aio={"timeout_s": 1}) as w,
+    ):
+        done = w.wait(w.submit()["id"])
+        assert done["status"] == "failed" and done["error"]["code"] == "provider_failed"
+        assert fake_engine.calls == 0
+        assert w.settled()["balance"] == 1_000_000

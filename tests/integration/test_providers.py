@@ -336,15 +336,13 @@ def test_zhiqite_is_polled_by_its_business_id(local_world: WorldMaker) -> None:
         assert other["status"] == "failed" and other["error"]["code"] == "provider_refused"
 
 
-def test_a_video_provider_result_is_labelled_as_an_mp4(
-    local_world: WorldMaker, tmp_path: Path
-) -> None:
+def test_a_video_provider_result_is_labelled_as_an_mp4(world: WorldMaker, tmp_path: Path) -> None:
     from tests.support.video import ClipSpec, write_clip
 
     video = write_clip(tmp_path / "in.mp4", ClipSpec(width=96, height=64, frames=6, audio=False))
     with (
         fake_provider("heygen") as fake,
-        local_world({"hg": fake}, {"video_face_swap": ["hg"]}, hg={"poll_interval_s": 0.3}) as w,
+        world({"hg": fake}, {"video_face_swap": ["hg"]}, hg={"poll_interval_s": 0.3}) as w,
     ):
         body = {"source": {"base64": b64(IMG)}, "video": {"base64": b64(video.read_bytes())}}
         with w.client() as client:

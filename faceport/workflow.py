@@ -88,8 +88,7 @@ def candidates(
     before refused the work before starting it (`ProviderRefused`), see `start`."""
     able = spec_of(operation).backends
     names = routes.get(operation, [ENGINE_NAME])
-    by_name = {backend.name: backend for backend in backends if backend.kind in able}
-    return [by_name[name] for name in names if name in by_name]
+    return [b for name in names for b in backends if b.name == name and b.kind in able]
 
 
 def route(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
@@ -45,7 +46,20 @@ class Providers(Construct):
             if config.api_key_secret is not None
         ]
 
-    def wire(self, *, api: lambda_.Function, workflow: lambda_.Function, api_url: str) -> None:
+    def wire(
+        self,
+        *,
+        api: lambda_.Function,
+        workflow: lambda_.Function,
+        state_machine_arn: str,
+        api_url: str,
+    ) -> None:
+        if not self.settings.providers:
+            return  # nothing to wire: the stack is as without providers
+        # The callback route (the API Lambda) completes the AwaitCallback step it wakes.
+        iam.Grant.add_to_principal(
+            grantee=api, actions=["states:SendTaskSuccess"], resource_arns=[state_machine_arn]
+        )
         for function in (api, workflow):
             for name, value in self.environment.items():
                 function.add_environment(name, value)

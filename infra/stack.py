@@ -156,7 +156,10 @@ class FaceportStack(cdk.Stack):
             self, "Providers", providers=config.providers, routes=config.routes
         )
         self.providers.wire(
-            api=api.function, workflow=workflow.function, api_url=api.url_for_callbacks
+            api=api.function,
+            workflow=workflow.function,
+            state_machine_arn=workflow.state_machine_arn,
+            api_url=api.url_for_callbacks,
         )
 
         self.storage, self.api, self.workflow, self.inference = storage, api, workflow, inference

@@ -307,6 +307,8 @@ def test_providers_from_context_reach_the_lambdas_with_their_secrets_only() -> N
     reads = [s for s in _statements(template) if "secretsmanager:GetSecretValue" in s["Action"]]
     assert len(reads) == 2  # the workflow's and the API's, on that one secret
     assert "faceport/heygen" in json.dumps(reads[0]["Resource"])
+    # The callback route wakes the AwaitCallback step: the API may complete steps, only here.
+    assert any(s["Action"] == "states:SendTaskSuccess" for s in _statements(template))
     plain = {"heygen": {**providers["heygen"], "api_key": "sk-1"}}
     del plain["heygen"]["api_key_secret"]
     with pytest.raises(ValueError, match="api_key_secret"):

@@ -361,7 +361,7 @@ def test_over_max_concurrency_the_next_backend_takes_the_task(
     local_world: WorldMaker, fake_engine: FakeEngine
 ) -> None:
     with (
-        fake_provider("apiinone", Behaviour(work_s=3)) as fake,
+        fake_provider("apiinone", Behaviour(work_s=1.5)) as fake,
         local_world(
             {"aio": fake},
             {"face_swap": ["aio", "engine"]},

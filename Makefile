@@ -61,6 +61,7 @@ bench: $(SYNCED)
 	$(BIN)/python -m tests.bench.bench_video
 	$(BIN)/python -m tests.bench.bench_auth
 	$(BIN)/python -m tests.bench.bench_dialects
+	$(BIN)/python -m tests.bench.bench_providers
 
 # The engine over sample pairs and harder variants: identity, pose and glasses scores,
 # and a contact sheet in build/quality/ (slow: not part of `make test`).

@@ -15,7 +15,7 @@ from typing import Any
 from faceport.accounts import LedgerEntry
 from faceport.auth import authenticate
 from faceport.errors import AccountNotFound, Unauthenticated, ValidationFailed
-from faceport.ports import Accounts
+from faceport.ports import Accounts, TaskStore
 
 DEV_KEY_FILE = "dev-api-key"
 
@@ -30,6 +30,7 @@ def _where_options(defaults: Any) -> argparse.ArgumentParser:
     where.add_argument("--stack", help="deployed stack: its AccountsTableName output")
     where.add_argument("--accounts-table", help="deployed accounts table (DynamoDB)")
     where.add_argument("--idempotency-table", help="deployed idempotency table (DynamoDB)")
+    where.add_argument("--tasks-table", help="deployed tasks table (DynamoDB; provider-costs)")
     return where
 
 
@@ -59,6 +60,9 @@ def add_admin_parser(commands: Any, common: argparse.ArgumentParser) -> None:
     ledger.add_argument("account", help="account id (acct_...)")
     ledger.add_argument("--limit", type=int, default=1000, help="the last N entries")
     ledger.add_argument("--json", action="store_true", help="one JSON object per line")
+    costs = action("provider-costs", "ACCOUNT's tasks run by external providers, their cost")
+    costs.add_argument("account", help="account id (acct_...)")
+    costs.add_argument("--limit", type=int, default=1000, help="the last N such tasks")
 
 
 def _credits(text: str) -> int:
@@ -129,10 +133,52 @@ def _run_action(args: argparse.Namespace, store: Accounts) -> int:
         _print({"account_id": args.account, "reference": reference, "added": added})
     elif args.action == "balance":
         _print(_balance(store, args.account))
+    elif args.action == "provider-costs":
+        _balance(store, args.account)
+        _print(provider_costs(open_tasks(args), args.account, args.limit))
     else:
         _balance(store, args.account)  # an unknown account is an error, not an empty table
         _print_ledger(store.entries(args.account, args.limit), as_json=args.json)
     return 0
+
+
+def open_tasks(args: argparse.Namespace) -> TaskStore:
+    """The task store the flags select (DynamoDB with --tasks-table, else SQLite)."""
+    if getattr(args, "tasks_table", None):
+        from faceport.adapters.aws.clients import AwsClients
+        from faceport.adapters.aws.dynamodb_tasks import DynamoDbTaskStore
+
+        return DynamoDbTaskStore(args.tasks_table, AwsClients())
+    from faceport.adapters.local.sqlite_tasks import SqliteTaskStore
+    from faceport.settings import Settings
+
+    return SqliteTaskStore((args.data_dir or Settings().data_dir) / "faceport.sqlite3")
+
+
+def provider_costs(tasks: TaskStore, account_id: str, limit: int) -> dict[str, Any]:
+    """What the operator paid providers for the account's tasks (newest first), and the
+    total: one row per task a provider took (a refusal costs nothing)."""
+    rows: list[dict[str, Any]] = []
+    cursor: str | None = None
+    while len(rows) < limit:
+        page = tasks.list(account_id, status=None, limit=100, cursor=cursor)
+        for task in page.tasks:
+            ref = task.backend
+            if ref is not None and ref.submitted_at is not None:
+                rows.append(
+                    {
+                        "task_id": task.id,
+                        "provider": ref.name,
+                        "provider_task_id": ref.task_id,
+                        "status": task.status.value,
+                        "cost": ref.cost,
+                    }
+                )
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    rows = rows[:limit]
+    return {"account_id": account_id, "total_cost": sum(r["cost"] for r in rows), "tasks": rows}
 
 
 def _balance(store: Accounts, account_id: str) -> dict[str, Any]:

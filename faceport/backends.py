@@ -1,11 +1,13 @@
 """The backend port: "run this prepared task somewhere".
 
 A backend is started with a `Job`. The in-process engine does the work at once and
-returns the task's `Output`; a remote one (the SageMaker async endpoint, later an external
-provider) answers `PENDING` and reports the outcome later, by calling back (a Step
-Functions task token in `Job.callback`) so that the workflow's collect step stores what it
-made. Which backend runs a task is decided in one place, `workflow.route`, from the
-operations table. See docs/ARCHITECTURE.md, "Backend port".
+returns the task's `Output`; the SageMaker async endpoint answers `PENDING` and reports
+the outcome later, by calling back (a Step Functions task token in `Job.callback`) so that
+the workflow's collect step stores what it made; an external provider
+(`faceport.providers`) answers `Waiting`: the workflow polls it (`PolledBackend.poll`)
+after the delay, or sooner when the provider calls `Job.callback_url`. Which backends may
+run a task, in which order, is decided in one place, `workflow.candidates`, from the
+operations table and FACEPORT_ROUTES. See docs/ARCHITECTURE.md, "Backend port".
 """
 
 from __future__ import annotations
@@ -15,12 +17,14 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final, Protocol
+from typing import Any, Final, Protocol, runtime_checkable
 
 from faceport.engine_protocol import EngineRequest, EngineResult, run_engine
 from faceport.errors import FaceportError, InvalidFaceSelection
 from faceport.operations import IN_PROCESS, result_key, result_media, spec_of
 from faceport.ports import BlobStore, Engine
+from faceport.provenance import label_mp4
+from faceport.settings import ENGINE
 from faceport.tasks import Task
 
 
@@ -30,6 +34,7 @@ class Output:
 
     result_key: str | None = None
     result_data: dict[str, Any] | None = None
+    remote_id: str | None = None  # a synchronous provider's own id for the call
 
 
 @dataclass(frozen=True)
@@ -41,6 +46,8 @@ class Job:
     progress: Callable[[float], None]  # fraction done, 0..1
     should_stop: Callable[[], bool]  # True once the task was canceled
     callback: str | None = None  # where a remote backend reports (a task token)
+    # Where an external provider may call back (faceport's callback route, per-task token).
+    callback_url: str | None = None
 
 
 class Pending:
@@ -48,16 +55,50 @@ class Pending:
 
 
 PENDING: Final = Pending()
-# Output: done now; PENDING: reported later; None: the task is no longer running.
+
+
+@dataclass(frozen=True)
+class Waiting(Pending):
+    """An external provider took the job as `remote_id`: poll it after `poll_in_s` (or
+    when its callback arrives)."""
+
+    remote_id: str
+    poll_in_s: float
+    callback: bool = False  # the provider calls back: polls are a fallback
+
+
+# Output: done now; PENDING / Waiting: reported later; None: the task is no longer running.
 Started = Output | Pending | None
+
+# The name FACEPORT_ROUTES gives the deployment's own engine.
+ENGINE_NAME: Final = ENGINE
 
 
 class Backend(Protocol):
+    # "engine" or the provider's name in FACEPORT_PROVIDERS (what FACEPORT_ROUTES lists).
+    name: str
     # One of the backend kinds of the operations table (`operations.IN_PROCESS`, ...).
     kind: str
 
     def start(self, job: Job) -> Started:
-        """Run or start the job's work; a `FaceportError` ends the task failed."""
+        """Run or start the job's work; a `FaceportError` ends the task failed, except
+        `ProviderRefused`: nothing was started, the next backend may take it."""
+
+
+@runtime_checkable
+class PolledBackend(Backend, Protocol):
+    """A backend whose work is looked at later (an external provider)."""
+
+    poll_interval_s: float
+    timeout_s: float
+    cost: float  # what one call costs the operator (recorded on the task)
+
+    def poll(self, job: Job, remote_id: str) -> Output | Waiting:
+        """The job's result once the provider is done (stored, labelled), else `Waiting`;
+        a `FaceportError` when the provider failed it."""
+
+    def cancel(self, remote_id: str) -> None:
+        """Stop the work at the provider where it can be stopped (best effort)."""
 
 
 def input_blob(task: Task, name: str) -> str:
@@ -90,6 +131,7 @@ class InProcessBackend:
     """The engine in this process (the local shape): the work is done inside `start`."""
 
     kind = IN_PROCESS
+    name = ENGINE_NAME
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
@@ -123,5 +165,6 @@ class InProcessBackend:
                 should_stop=job.should_stop,
                 enhance=task.params.enhance,
             )
+            label_mp4(output)  # the synthetic-media label, as images carry it
             blobs.put_file(key, output, "video/mp4")
         return Output(result_key=key, result_data={"video": report})

@@ -308,6 +308,30 @@ class EngineFailed(FaceportError):
     default_message = "The engine failed on this task."
 
 
+# --- external providers (faceport/providers/) -------------------------------------------
+
+
+class ProviderRefused(FaceportError):
+    """The provider did not take the work (unreachable, 5xx or 429 at submit, circuit
+    open, operation not supported): nothing started there, so the next backend may try."""
+
+    code = "provider_refused"
+    status = 503
+    default_message = "The provider this task was routed to did not take it."
+
+
+class ProviderFailed(FaceportError):
+    code = "provider_failed"
+    status = 502
+    default_message = "The provider failed on this task."
+
+
+class ProviderTimeout(FaceportError):
+    code = "provider_timeout"
+    status = 504
+    default_message = "The provider did not finish this task in time."
+
+
 class OperationNotAvailable(FaceportError):
     """No backend of this deployment runs the operation: refused at submit, nothing held."""
 

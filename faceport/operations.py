@@ -22,6 +22,16 @@ ResultKind = Literal["image", "video", "data"]
 # The kinds of backend the workflow knows how to drive (faceport.backends).
 IN_PROCESS = "in_process"
 SAGEMAKER_ASYNC = "sagemaker_async"
+# External providers' kinds (FACEPORT_PROVIDERS `kind`, faceport/providers/): each runs
+# what its seed page offers; `faceport` (another deployment) runs everything.
+APIINONE, ZHIQITE, MJPROXY, HEYGEN, AILABTOOLS, FACEPORT = (
+    "apiinone",
+    "zhiqite",
+    "mjproxy",
+    "heygen",
+    "ailabtools",
+    "faceport",
+)
 
 # price(settings, video_seconds): video_seconds is None until a video has been probed
 PriceRule = Callable[[Settings, float | None], int]
@@ -57,7 +67,7 @@ def _video_price(settings: Settings, seconds: float | None) -> int:
 
 
 _IMAGE_PAIR = (InputSpec("source", "image"), InputSpec("target", "image"))
-_IMAGE_BACKENDS = frozenset({IN_PROCESS, SAGEMAKER_ASYNC})
+_ENGINES = frozenset({IN_PROCESS, SAGEMAKER_ASYNC})
 
 OPERATIONS: dict[str, OperationSpec] = {
     spec.name: spec
@@ -68,7 +78,7 @@ OPERATIONS: dict[str, OperationSpec] = {
             options=frozenset({"target_index", "face_map", "output_format", "enhance"}),
             price=lambda settings, _seconds: settings.price_face_swap,
             result="image",
-            backends=_IMAGE_BACKENDS,
+            backends=_ENGINES | {APIINONE, ZHIQITE, MJPROXY, FACEPORT},
         ),
         OperationSpec(
             name="face_fusion",
@@ -76,7 +86,7 @@ OPERATIONS: dict[str, OperationSpec] = {
             options=frozenset({"similarity", "output_format"}),
             price=lambda settings, _seconds: settings.price_face_fusion,
             result="image",
-            backends=_IMAGE_BACKENDS,
+            backends=_ENGINES | {AILABTOOLS, FACEPORT},
         ),
         OperationSpec(
             name="face_detect",
@@ -84,7 +94,7 @@ OPERATIONS: dict[str, OperationSpec] = {
             options=frozenset(),
             price=lambda settings, _seconds: settings.price_face_detect,
             result="data",
-            backends=_IMAGE_BACKENDS,
+            backends=_ENGINES | {FACEPORT},
         ),
         OperationSpec(
             name="video_face_swap",
@@ -97,7 +107,7 @@ OPERATIONS: dict[str, OperationSpec] = {
             price=_video_price,
             result="video",
             # The SageMaker container takes inline images only (EngineRequest).
-            backends=frozenset({IN_PROCESS}),
+            backends=frozenset({IN_PROCESS, HEYGEN, FACEPORT}),
         ),
     )
 }

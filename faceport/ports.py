@@ -85,6 +85,10 @@ class Orchestrator(Protocol):
     def cancel(self, task_id: str) -> None:
         """Stop the task's workflow as soon as possible (its status is already `canceled`)."""
 
+    def resume(self, task_id: str) -> None:
+        """The task's provider called back: look at the task now instead of at its next
+        poll (nothing happens for a task that is not waiting at a provider)."""
+
 
 class Engine(Protocol):
     """The face work. Every method raises a `FaceportError` (e.g. `NoFaceInSource`) when the

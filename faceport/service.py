@@ -52,7 +52,7 @@ from faceport.tasks import (
     new_task_id,
     utcnow,
 )
-from faceport.workflow import route
+from faceport.workflow import callback_is_genuine, cancel_at_provider, route
 
 # A task as its dialect renders it (status answers, webhook event data); the route groups
 # provide it (faceport.api.groups), so the core knows no wire format.
@@ -105,7 +105,7 @@ def submit(
     nothing more. An inline MP4/MOV is held for the length its header declares; any other
     video for the longest accepted until the workflow's prepare step probes it."""
     operation = submission.operation
-    route(svc.backends, operation)
+    route(svc.backends, operation, svc.settings.routes)
     if submission.notify_url is not None:
         _check_notify_url(svc, submission.notify_url)
     claim = _idempotency_claim(svc, operation, submission.asked, idempotency_key)
@@ -244,7 +244,17 @@ def cancel_task(svc: Services, account_id: str, task_id: str) -> Task:
         raise TaskNotCancelable()
     billing.settle(svc.ledger, canceled)
     svc.orchestrator.cancel(task_id)
+    cancel_at_provider(svc.backends, canceled)
     return canceled
+
+
+def provider_callback(svc: Services, task_id: str, token: str) -> None:
+    """A provider says the task's work moved on: with the task's own token, look at it
+    now (the callback's body is not trusted: the task is read back from the provider).
+    A wrong token or task is a 404, whatever exists."""
+    if not callback_is_genuine(svc.tasks.get(task_id), token):
+        raise NotFound("No such callback.")
+    svc.orchestrator.resume(task_id)
 
 
 def get_account(svc: Services, caller: Caller) -> tuple[Account, dict[str, Usage]]:

@@ -6,12 +6,43 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from faceport.tasks import Operation
 from faceport.webhooks import RetryPolicy
 
 MiB = 1024 * 1024
+
+
+ProviderKind = Literal["apiinone", "zhiqite", "mjproxy", "heygen", "ailabtools", "faceport"]
+# The name FACEPORT_ROUTES gives the deployment's own engine (in-process or SageMaker).
+ENGINE = "engine"
+# faceport's route where a provider calls back (`?task=<id>&token=<per-task token>`); no
+# API key: the token is the proof (faceport.workflow.callback_is_genuine).
+PROVIDER_CALLBACK_PATH = "/v1/provider-callback"
+
+
+class ProviderConfig(BaseModel):
+    """One external provider (an entry of FACEPORT_PROVIDERS); see faceport/providers/."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: ProviderKind
+    base_url: str = Field(pattern=r"^https?://[^/?#]+(/[^?#]*)?$")
+    api_key: str | None = Field(default=None, repr=False)
+    # On AWS: the Secrets Manager secret holding the key (never a plain variable there).
+    api_key_secret: str | None = None
+    timeout_s: float = Field(default=900.0, gt=0, description="Give up on a call after this.")
+    poll_interval_s: float | None = Field(default=None, gt=0)
+    max_concurrency: int | None = Field(default=None, ge=1)
+    cost: float = Field(default=0.0, ge=0, description="What one call costs the operator.")
+
+    @model_validator(mode="after")
+    def _one_key_source(self) -> ProviderConfig:
+        if self.api_key is not None and self.api_key_secret is not None:
+            raise ValueError("give api_key or api_key_secret, not both")
+        return self
 
 
 class Settings(BaseSettings):
@@ -104,6 +135,21 @@ class Settings(BaseSettings):
     engine_timeout_s: int = Field(
         default=3600, ge=1, description="An engine call still running after this long fails."
     )
+
+    # external providers (faceport/providers/) and which backends each operation tries,
+    # in order: {"face_swap": ["engine", "apiinone"]}. Without them: the engine only.
+    providers: dict[str, ProviderConfig] = Field(default_factory=dict)
+    routes: dict[Operation, list[str]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _routes_name_backends(self) -> Settings:
+        if ENGINE in self.providers:
+            raise ValueError(f"{ENGINE!r} names the built-in engine, not a provider")
+        for operation, names in self.routes.items():
+            unknown = [n for n in names if n != ENGINE and n not in self.providers]
+            if unknown or not names:
+                raise ValueError(f"routes[{operation}] names no such backend: {unknown}")
+        return self
 
     # prices in credits; a task is charged only when it succeeds
     price_face_swap: int = Field(default=4, ge=0)

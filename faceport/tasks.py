@@ -85,6 +85,21 @@ class TaskParams(BaseModel):
     enhance: bool = False  # the neural backend's face restorer (native API only)
 
 
+class BackendRef(BaseModel):
+    """Which backend runs the task: "engine" or an external provider's name (see
+    faceport/providers/), with the provider's own task id once it took the work."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    task_id: str | None = None
+    cost: float = Field(default=0.0, description="What the call cost the operator.")
+    submitted_at: datetime | None = None
+    # SHA-256 of the per-task token in the provider's callback URL (the token itself is
+    # only in that URL).
+    callback_sha256: str | None = None
+
+
 class Task(BaseModel):
     """One unit of work, as stored. Immutable: changes make a new copy."""
 
@@ -113,6 +128,16 @@ class Task(BaseModel):
     video: VideoInfo | None = Field(
         default=None, description="The input video as probed (video tasks; billing uses it)."
     )
+    backend: BackendRef | None = None
+
+    @property
+    def at_provider(self) -> bool:
+        """Running at an external provider that took it: polled or called back, not run."""
+        return (
+            self.status is TaskStatus.RUNNING
+            and self.backend is not None
+            and self.backend.task_id is not None
+        )
 
 
 def new_task_id() -> str:

@@ -50,6 +50,8 @@ DIALECT_ROUTES: tuple[tuple[str, str, RouteKind], ...] = (
 )
 # API Gateway passes these bodies to the Lambda base64-encoded, byte for byte.
 BINARY_MEDIA_TYPES = ["multipart/form-data"]
+# The API's one stage (its URL path prefix).
+STAGE = "v1"
 
 
 class Api(Construct):
@@ -110,7 +112,7 @@ class Api(Construct):
             endpoint_types=[apigw.EndpointType.REGIONAL],
             binary_media_types=BINARY_MEDIA_TYPES,
             deploy_options=apigw.StageOptions(
-                stage_name="v1",
+                stage_name=STAGE,
                 throttling_rate_limit=rate_limit,
                 throttling_burst_limit=burst_limit,
                 access_log_destination=apigw.LogGroupLogDestination(access_logs),
@@ -152,6 +154,22 @@ class Api(Construct):
             "GET", integration
         )
         self.rest_api.root.add_resource("openapi.json").add_method("GET", integration)
+        # An external provider's callback carries no API key: its per-task token is checked
+        # by the API Lambda (faceport.service.provider_callback).
+        # The API's URL built from its id, not from the stage: the workflow Lambda needs it
+        # for callback links, and the stage depends (through the API Lambda's grants) on
+        # the workflow, so `rest_api.url` would make a cycle.
+        stack = cdk.Stack.of(self)
+        self.url_for_callbacks = cdk.Fn.join(
+            "",
+            ["https://", self.rest_api.rest_api_id, ".execute-api.", stack.region, ".",
+             stack.url_suffix, f"/{STAGE}"],
+        )  # fmt: skip
+        self.provider_callback = (
+            self.rest_api.root.add_resource("v1")
+            .add_resource("provider-callback")
+            .add_method("POST", integration)
+        )
         # API Gateway's own answers in our error envelope (the authorizer's refusals with
         # their stable code): faceport.api.native.errors decides how they look.
         for name, answer in gateway_responses().items():

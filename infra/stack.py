@@ -3,6 +3,7 @@ webhooks, monitoring), each in its own module, and grants each Lambda what it us
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +14,7 @@ from infra.api import Api
 from infra.inference import OUTPUTS_PREFIX, REQUESTS_PREFIX, Inference
 from infra.monitoring import Monitoring
 from infra.nag import acknowledge_findings
+from infra.providers import Providers
 from infra.storage import Storage
 from infra.webhooks import Webhooks
 from infra.workflow import Workflow
@@ -33,6 +35,9 @@ class FaceportConfig:
     cors_origins: tuple[str, ...] = ("*",)
     alarm_email: str | None = None
     retain_data: bool = True
+    # external providers: JSON, as FACEPORT_PROVIDERS and FACEPORT_ROUTES (infra/providers.py)
+    providers: str = ""
+    routes: str = ""
 
     @classmethod
     def from_context(cls, scope: Construct) -> FaceportConfig:
@@ -48,7 +53,7 @@ class FaceportConfig:
             elif isinstance(default, tuple):
                 values[name] = tuple(str(raw).split(",")) if isinstance(raw, str) else tuple(raw)
             else:
-                values[name] = str(raw)
+                values[name] = json.dumps(raw) if isinstance(raw, dict) else str(raw)
         return cls(**values)
 
 
@@ -145,6 +150,17 @@ class FaceportStack(cdk.Stack):
         for function in (api.function, workflow.function):
             storage.tables["webhooks"].grant_read_write_data(function)
             storage.webhook_queue.grant_send_messages(function)
+
+        # External providers: their settings and keys for the API (cancel) and the workflow.
+        self.providers = Providers(
+            self, "Providers", providers=config.providers, routes=config.routes
+        )
+        self.providers.wire(
+            api=api.function,
+            workflow=workflow.function,
+            state_machine_arn=workflow.state_machine_arn,
+            api_url=api.url_for_callbacks,
+        )
 
         self.storage, self.api, self.workflow, self.inference = storage, api, workflow, inference
         self.webhooks = webhooks

@@ -139,7 +139,10 @@ def test_every_route_but_the_docs_needs_the_key_authorizer(template: Template) -
     guarded = [m for m in methods if m["AuthorizationType"] == "CUSTOM"]
     open_ = [m for m in methods if m["AuthorizationType"] == "NONE"]
     assert all(m["AuthorizerId"] == {"Ref": authorizer_id} for m in guarded)
-    assert guarded and all(m["HttpMethod"] in ("GET", "OPTIONS") for m in open_)
+    # Open: the docs (GET), CORS preflights, and the providers' token-checked callback.
+    callbacks = [m for m in open_ if m["HttpMethod"] == "POST"]
+    assert len(callbacks) == 1
+    assert guarded and all(m["HttpMethod"] in ("GET", "OPTIONS", "POST") for m in open_)
     denied = [
         r["Properties"]
         for r in resources(template, "AWS::ApiGateway::GatewayResponse").values()
@@ -185,7 +188,8 @@ def test_the_state_machine_is_the_asl_file_with_logging_and_tracing(template: Te
     assert dispatch["HeartbeatSecondsPath"] and dispatch["TimeoutSecondsPath"]
     for name, state in definition["States"].items():
         if state["Type"] == "Task" and name != "MarkFailed":
-            assert state["Catch"][0]["Next"] == "MarkFailed"
+            assert state["Catch"][-1] == {**state["Catch"][-1], "Next": "MarkFailed"}
+            assert state["Catch"][-1]["ErrorEquals"] == ["States.ALL"]
             assert "TransientError" in state["Retry"][0]["ErrorEquals"]
 
 
@@ -309,3 +313,35 @@ def test_every_dialect_route_is_a_guarded_method_and_multipart_is_binary(
     }
     listed = {(m, p) for m, p, _ in DIALECT_ROUTES if not p.startswith("/mj-")}
     assert documented == listed
+
+
+def test_providers_from_context_reach_the_lambdas_with_their_secrets_only() -> None:
+    import pytest
+    from aws_cdk.assertions import Template
+
+    from app import build_app
+
+    providers = {"heygen": {"kind": "heygen", "base_url": "https://api.heygen.com",
+                            "api_key_secret": "faceport/heygen"}}  # fmt: skip
+    context = {
+        "aws:cdk:bundling-stacks": [],
+        "faceport:providers": providers,
+        "faceport:routes": '{"video_face_swap": ["heygen"]}',
+    }
+    _app, stack = build_app(context)
+    template = Template.from_stack(stack)
+    functions = resources(template, "AWS::Lambda::Function").values()
+    workflow = next(f for f in functions if "workflow" in f["Properties"]["Handler"])
+    env = workflow["Properties"]["Environment"]["Variables"]
+    assert json.loads(env["FACEPORT_PROVIDERS"]) == providers
+    assert json.loads(env["FACEPORT_ROUTES"]) == {"video_face_swap": ["heygen"]}
+    assert "FACEPORT_PUBLIC_URL" in env
+    reads = [s for s in _statements(template) if "secretsmanager:GetSecretValue" in s["Action"]]
+    assert len(reads) == 2  # the workflow's and the API's, on that one secret
+    assert "faceport/heygen" in json.dumps(reads[0]["Resource"])
+    # The callback route wakes the AwaitCallback step: the API may complete steps, only here.
+    assert any(s["Action"] == "states:SendTaskSuccess" for s in _statements(template))
+    plain = {"heygen": {**providers["heygen"], "api_key": "sk-1"}}
+    del plain["heygen"]["api_key_secret"]
+    with pytest.raises(ValueError, match="api_key_secret"):
+        build_app({**context, "faceport:providers": plain})

@@ -78,7 +78,7 @@ def test_a_real_swap_succeeds_end_to_end_with_its_result_in_s3(
         view = views.task_view(world.runtime.services, done)
         assert view.result is not None and "X-Amz-Signature" in view.result.url
         assert states_entered(world, execution) == [
-            "Prepare", "StillWanted", "Dispatch", "Collect", "Finalize", "Done"
+            "Prepare", "StillWanted", "ChooseBackend", "Dispatch", "Collect", "Finalize", "Done"
         ]  # fmt: skip
     assert Image.open(io.BytesIO(result)).size == Image.open(io.BytesIO(target)).size
     # The astronaut's face is now on Grace Hopper's photo.

@@ -229,8 +229,10 @@ def aws_world(
     *,
     heartbeat_s: int = 30,
     timeout_s: int = 60,
+    settings: Settings | None = None,
 ) -> Iterator[AwsWorld]:
-    """The whole AWS flow under moto, with `engine` behind the fake endpoint."""
+    """The whole AWS flow under moto, with `engine` behind the fake endpoint. From
+    `settings`, the providers, routes and public URL are taken."""
     for name, value in {
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
@@ -242,7 +244,7 @@ def aws_world(
     threading.Thread(target=engine_server.serve_forever, daemon=True).start()
     config: Any = {"stepfunctions": {"execute_state_machine": True}}
     with mock_aws(config=config):
-        world = _build(monkeypatch, engine_server, heartbeat_s, timeout_s)
+        world = _build(monkeypatch, engine_server, heartbeat_s, timeout_s, settings)
         try:
             yield world
         finally:
@@ -257,6 +259,7 @@ def _build(
     engine_server: ThreadingHTTPServer,
     heartbeat_s: int,
     timeout_s: int,
+    given: Settings | None = None,
 ) -> AwsWorld:
     tables = create_tables()
     s3 = boto3.client("s3", region_name=REGION)
@@ -304,6 +307,14 @@ def _build(
         allow_private_urls=True,
         max_wait_s=20,
     )
+    if given is not None:
+        settings = settings.model_copy(
+            update={
+                "providers": given.providers,
+                "routes": given.routes,
+                "public_url": given.public_url,
+            }
+        )
     address = engine_server.server_address
     endpoint = FakeAsyncEndpoint(
         (str(address[0]), int(address[1])), "faceport-results", success, error
@@ -317,3 +328,35 @@ def _build(
         },
     )
     return AwsWorld(runtime=runtime, endpoint=endpoint, settings=settings)
+
+
+@contextmanager
+def aws_world_served(
+    monkeypatch: pytest.MonkeyPatch, engine: Engine, settings: Settings, port: int
+) -> Iterator[Any]:
+    """`aws_world` with the API behind the local HTTP server on `port` (what API Gateway
+    is on AWS), so that external providers can call back; yields a World of
+    tests/integration/test_providers.py."""
+    from faceport.adapters.local.file_blobs import FileBlobStore
+    from faceport.adapters.local.gateway import local_edge
+    from faceport.adapters.local.http_server import make_server
+    from faceport.api.app import build_app
+    from faceport.api.groups import ROUTE_GROUPS
+    from tests.integration.test_providers import World
+    from tests.support.api_client import new_account
+
+    with aws_world(monkeypatch, engine, heartbeat_s=5, settings=settings) as world:
+        services = world.runtime.services
+        resolve = build_app(services).resolve
+        handler = local_edge(resolve, services.accounts, services.rate_limiter, ROUTE_GROUPS)
+        unused = FileBlobStore(settings.data_dir / "unused", "http://unused", b"x" * 32)
+        server = make_server("127.0.0.1", port, handler, unused, 4 << 20)
+        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+        thread.start()
+        try:
+            key = new_account(services.accounts, services.ledger, credits=1_000_000)
+            yield World(f"http://127.0.0.1:{port}", key, services)
+        finally:
+            server.shutdown()
+            server.server_close()
+            thread.join(10)

@@ -27,6 +27,7 @@ from faceport.workflow import route
 @dataclass
 class Named:
     kind: str
+    name: str = "engine"
 
     def start(self, job: Job) -> Started:
         raise AssertionError("routing never starts a backend")
@@ -68,13 +69,17 @@ def test_price_rules_read_the_settings() -> None:
 
 def test_route_takes_the_first_backend_that_can_run_the_operation() -> None:
     local, sagemaker = Named(IN_PROCESS), Named(SAGEMAKER_ASYNC)
-    assert route([sagemaker, local], "face_swap") is sagemaker
-    assert route([sagemaker, local], "video_face_swap") is local
+    assert route([sagemaker, local], "face_swap", {}) is sagemaker
+    assert route([sagemaker, local], "video_face_swap", {}) is local
     with pytest.raises(OperationNotAvailable) as refused:
-        route([sagemaker], "video_face_swap")
+        route([sagemaker], "video_face_swap", {})
     assert 400 <= refused.value.status < 500
     with pytest.raises(OperationNotAvailable):
-        route([], "face_detect")
+        route([], "face_detect", {})
+    # FACEPORT_ROUTES orders by name; a provider that cannot do the operation is skipped.
+    heygen = Named("heygen", name="hg")
+    assert route([sagemaker, heygen], "video_face_swap", {"video_face_swap": ["hg"]}) is heygen
+    assert route([sagemaker, heygen], "face_swap", {"face_swap": ["hg", "engine"]}) is sagemaker
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,7 @@ _SERVICES = {
     "sagemaker_runtime": "sagemaker-runtime",
     "sqs": "sqs",
     "cloudformation": "cloudformation",
+    "secretsmanager": "secretsmanager",
 }
 
 # AWS error codes that mean "try again later", whichever service says them.
@@ -84,6 +85,10 @@ class AwsClients:
     def cloudformation(self) -> Any:
         return self._client("cloudformation")
 
+    @property
+    def secretsmanager(self) -> Any:
+        return self._client("secretsmanager")
+
 
 def error_code(exc: BaseException) -> str | None:
     """The AWS error code of a botocore `ClientError` (None for anything else)."""
@@ -92,3 +97,9 @@ def error_code(exc: BaseException) -> str | None:
         return None
     code = response.get("Error", {}).get("Code")
     return str(code) if code is not None else None
+
+
+def read_secret(clients: AwsClients, name: str) -> str:
+    """A secret's string value (a provider's API key: FACEPORT_PROVIDERS api_key_secret)."""
+    value: str = clients.secretsmanager.get_secret_value(SecretId=name)["SecretString"]
+    return value

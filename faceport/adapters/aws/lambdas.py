@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
@@ -20,7 +21,7 @@ from faceport.adapters.aws.clients import TRANSIENT_CODES, error_code
 from faceport.adapters.aws.runtime import AwsRuntime
 from faceport.adapters.aws.s3_blobs import read_object, split_s3_uri
 from faceport.adapters.aws.sagemaker import ERROR_PREFIX
-from faceport.backends import Output
+from faceport.backends import Output, Started, Waiting
 from faceport.engine_protocol import (
     EngineResult,
     error_document,
@@ -54,13 +55,48 @@ def handle_step(runtime: AwsRuntime, event: dict[str, Any]) -> dict[str, Any]:
 
 def _prepare(runtime: AwsRuntime, event: dict[str, Any]) -> dict[str, Any]:
     deps, task_id = runtime.workflow, event["task_id"]
-    run = workflow.begin(deps, task_id) is not None and workflow.prepare(deps, task_id) is not None
-    return {"run": run}
+    prepared = workflow.begin(deps, task_id) and workflow.prepare(deps, task_id)
+    provider = prepared is not None and workflow.first_is_provider(deps, prepared)
+    return {"run": prepared is not None, "route": "provider" if provider else "engine"}
+
+
+# -- the provider branch (see docs/ARCHITECTURE.md, "External providers") ---------------
+
+
+def _provider_answer(started: Started) -> dict[str, Any]:
+    """What the branch's Choice reads: the engine next, done (the output to finalize),
+    wait for the callback or wait and poll (`wait_s`), or the task is gone."""
+    answer: dict[str, Any] = {"next": "gone", "wait_s": 1, "output": None}
+    if started is workflow.ENGINE_NEXT:
+        answer["next"] = "engine"
+    elif isinstance(started, Waiting):
+        answer["next"] = "callback" if started.callback else "poll"
+        answer["wait_s"] = max(1, math.ceil(started.poll_in_s))
+    elif isinstance(started, Output):
+        answer.update(next="done", output=asdict(started))
+    return answer
+
+
+def _provider_submit(runtime: AwsRuntime, event: dict[str, Any]) -> dict[str, Any]:
+    started = workflow.start(runtime.workflow, event["task_id"], branch="provider")
+    return _provider_answer(started)
+
+
+def _provider_await(runtime: AwsRuntime, event: dict[str, Any]) -> dict[str, Any]:
+    task_id, token = event["task_id"], event["task_token"]
+    if not runtime.orchestrator.await_callback(task_id, token):
+        # The task ended meanwhile: nothing will call back, so end the wait here.
+        runtime.clients.stepfunctions.send_task_success(taskToken=token, output="{}")
+    return {}
+
+
+def _provider_poll(runtime: AwsRuntime, event: dict[str, Any]) -> dict[str, Any]:
+    return _provider_answer(workflow.poll(runtime.workflow, event["task_id"]))
 
 
 def _dispatch(runtime: AwsRuntime, event: dict[str, Any]) -> dict[str, Any]:
     task_id, token = event["task_id"], event["task_token"]
-    if workflow.start(runtime.workflow, task_id, callback=token) is None:
+    if workflow.start(runtime.workflow, task_id, callback=token, branch="engine") is None:
         # Canceled meanwhile: nothing will call back, so end the wait here.
         runtime.clients.stepfunctions.send_task_success(taskToken=token, output="{}")
     return {}
@@ -92,6 +128,9 @@ _STEPS: dict[str, Callable[[AwsRuntime, dict[str, Any]], dict[str, Any]]] = {
     "prepare": _prepare,
     "dispatch": _dispatch,
     "collect": _collect,
+    "provider_submit": _provider_submit,
+    "provider_await": _provider_await,
+    "provider_poll": _provider_poll,
     "finalize": _finalize,
     "fail": _fail,
 }

@@ -4,10 +4,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 
 from faceport import notify, workflow
-from faceport.adapters.aws.clients import AwsClients
+from faceport.adapters.aws.clients import AwsClients, read_secret
 from faceport.adapters.aws.dynamo_accounts import DynamoAccounts, DynamoRateLimiter
 from faceport.adapters.aws.dynamodb_tasks import DynamoDbTaskStore
 from faceport.adapters.aws.s3_blobs import S3BlobStore
@@ -15,7 +15,9 @@ from faceport.adapters.aws.sagemaker import SageMakerAsyncEngine
 from faceport.adapters.aws.stepfunctions import StepFunctionsOrchestrator
 from faceport.adapters.aws.webhooks import DynamoWebhookStore, SqsWebhookQueue
 from faceport.api.groups import ROUTE_GROUPS
+from faceport.backends import Backend
 from faceport.fetch import HttpFetcher
+from faceport.providers import provider_backends
 from faceport.service import Services
 from faceport.settings import Settings
 from faceport.tasks import Task
@@ -27,6 +29,7 @@ class AwsRuntime:
     services: Services
     workflow: workflow.WorkflowDeps
     engine: SageMakerAsyncEngine
+    orchestrator: StepFunctionsOrchestrator
 
 
 def build_aws_runtime(settings: Settings, clients: AwsClients | None = None) -> AwsRuntime:
@@ -50,6 +53,7 @@ def build_aws_runtime(settings: Settings, clients: AwsClients | None = None) -> 
         settings.state_machine_arn,
         clients,
         {"heartbeat_s": settings.engine_heartbeat_s, "timeout_s": settings.engine_timeout_s},
+        tasks_table=settings.tasks_table,
     )
     engine = SageMakerAsyncEngine(
         settings.engine_endpoint,
@@ -57,6 +61,10 @@ def build_aws_runtime(settings: Settings, clients: AwsClients | None = None) -> 
         requests_bucket=settings.inputs_bucket,
         clients=clients,
         timeout_s=settings.engine_timeout_s,
+    )
+    backends: tuple[Backend, ...] = (
+        engine,
+        *provider_backends(settings, fetcher, partial(read_secret, clients)),
     )
     accounts = DynamoAccounts(settings.accounts_table, settings.idempotency_table, clients)
     services = Services(
@@ -72,7 +80,7 @@ def build_aws_runtime(settings: Settings, clients: AwsClients | None = None) -> 
         rate_limiter=DynamoRateLimiter(
             settings.idempotency_table, settings.rate_limit_per_s, clients
         ),
-        backends=(engine,),
+        backends=backends,
         render_task=ROUTE_GROUPS.render_task,
         bare_events=ROUTE_GROUPS.bare_events,
     )
@@ -82,9 +90,15 @@ def build_aws_runtime(settings: Settings, clients: AwsClients | None = None) -> 
         blobs=blobs,
         fetcher=fetcher,
         ledger=accounts,
-        backends=(engine,),
+        backends=backends,
     )
-    return AwsRuntime(clients=clients, services=services, workflow=deps, engine=engine)
+    return AwsRuntime(
+        clients=clients,
+        services=services,
+        workflow=deps,
+        engine=engine,
+        orchestrator=orchestrator,
+    )
 
 
 @cache

@@ -19,7 +19,7 @@ from typing import Any
 
 from faceport.adapters.aws.clients import AwsClients, error_code
 from faceport.adapters.aws.s3_blobs import read_object, split_s3_uri
-from faceport.backends import PENDING, Job, Started, engine_request
+from faceport.backends import ENGINE_NAME, PENDING, Job, Started, engine_request
 from faceport.engine_protocol import JSON, EngineRequest, error_from_document
 from faceport.errors import EngineFailed, FaceportError, NotFound
 from faceport.operations import SAGEMAKER_ASYNC
@@ -46,6 +46,7 @@ class SageMakerAsyncEngine:
     as a notification that completes the job's callback (a Step Functions task token)."""
 
     kind = SAGEMAKER_ASYNC
+    name = ENGINE_NAME
 
     def __init__(
         self,

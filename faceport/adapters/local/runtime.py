@@ -16,9 +16,10 @@ from faceport.adapters.local.sqlite_webhooks import SqliteWebhookStore
 from faceport.adapters.local.webhook_sender import WebhookSender
 from faceport.adapters.local.worker_pool import WorkerPool
 from faceport.api.groups import ROUTE_GROUPS
-from faceport.backends import InProcessBackend
+from faceport.backends import Backend, InProcessBackend
 from faceport.fetch import HttpFetcher
 from faceport.ports import Accounts, Engine
+from faceport.providers import provider_backends
 from faceport.service import Services
 from faceport.settings import Settings
 from faceport.tasks import Task
@@ -63,7 +64,10 @@ def build_local_runtime(
     accounts = accounts or SqliteAccounts(data / "faceport.sqlite3")
     blobs = FileBlobStore(data / "blobs", settings.base_url, load_or_create_secret(data / "secret"))
     fetcher = HttpFetcher.from_settings(settings)
-    backends = (InProcessBackend(engine),)
+    backends: tuple[Backend, ...] = (
+        InProcessBackend(engine),
+        *provider_backends(settings, fetcher),
+    )
     deps = workflow.WorkflowDeps(
         settings=settings,
         tasks=tasks,

@@ -159,7 +159,8 @@ class SqliteTaskStore:
                 update={
                     "status": TaskStatus.RUNNING,
                     "started_at": task.started_at or utcnow(),
-                    "attempts": task.attempts + 1,
+                    # A poll of a task waiting at its provider is not another attempt.
+                    "attempts": task.attempts + (0 if task.at_provider else 1),
                 }
             )
             db.execute(
@@ -176,6 +177,27 @@ class SqliteTaskStore:
             db.execute(
                 f"UPDATE tasks SET lease_until = ? WHERE status = 'running' AND id IN ({marks})",
                 (time.time() + lease_s, *task_ids),
+            )
+
+    def defer(self, task_id: str, delay_s: float) -> None:
+        """Let a running task's lease run out in `delay_s` (it waits at a provider)."""
+        with self._write() as db:
+            db.execute(
+                "UPDATE tasks SET lease_until = ? WHERE status = 'running' AND id = ?",
+                (time.time() + delay_s, task_id),
+            )
+
+    def make_due(self, task_id: str) -> bool:
+        """Make a task that waits at a provider claimable now; False if it is not waiting
+        (not deferred: a worker holds it, or it ended)."""
+        with self._write() as db:
+            return (
+                db.execute(
+                    "UPDATE tasks SET lease_until = 0 WHERE status = 'running' AND id = ?"
+                    " AND lease_until > ? AND json_extract(body, '$.backend.task_id') IS NOT NULL",
+                    (task_id, time.time()),
+                ).rowcount
+                == 1
             )
 
     def expire_leases(self) -> int:

@@ -4,6 +4,11 @@ Durability comes from the store, not from memory: a task is claimed with a lease
 heartbeat renews; if the process dies, the lease runs out (or is expired at the next
 start) and another worker runs the task again, up to `max_attempts` times.
 
+A task waiting at an external provider holds no worker: `run_task` answers when it
+wants to be polled again, the task's lease is set to run out then (`defer`), and the
+worker goes on; when the lease runs out, a worker claims it and polls once. A provider's
+callback makes it due at once (`resume`).
+
 Supervision: no error ends a worker. One raised while a task runs is logged with the
 task's id and fails that task (`internal_error`); one raised while claiming (the
 database) is logged and retried after a pause; a task the store cannot read comes back
@@ -13,8 +18,10 @@ worker thread that died anyway (a BaseException).
 
 from __future__ import annotations
 
+import heapq
 import logging
 import threading
+import time
 from collections.abc import Callable
 
 from faceport.adapters.local.sqlite_tasks import SqliteTaskStore
@@ -33,7 +40,7 @@ class WorkerPool:
     def __init__(
         self,
         store: SqliteTaskStore,
-        run_task: Callable[[str], None],
+        run_task: Callable[[str], float | None],
         fail_task: Callable[[str, FaceportError], object],
         *,
         workers: int,
@@ -53,6 +60,8 @@ class WorkerPool:
         self._in_flight_lock = threading.Lock()
         self._threads: list[threading.Thread] = []
         self._workers_alive: list[threading.Thread] = []
+        self._again: set[str] = set()  # called back while a worker held them
+        self._due: list[float] = []  # when deferred tasks want polling (monotonic), a heap
 
     # -- Orchestrator port -------------------------------------------------------------
 
@@ -65,6 +74,18 @@ class WorkerPool:
         # The store already says `canceled`; each step checks it and the final write is
         # conditional, so there is nothing to interrupt for image tasks.
         return None
+
+    def resume(self, task_id: str) -> None:
+        """A task waiting at a provider is due now (its callback came). One a worker of
+        ours holds (submitting, polling) is polled again as soon as that worker lets go."""
+        with self._in_flight_lock:
+            if task_id in self._in_flight:
+                self._again.add(task_id)
+                return
+        if self._store.make_due(task_id):
+            with self._wake:
+                self._pending += 1
+                self._wake.notify()
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -118,7 +139,9 @@ class WorkerPool:
             elif task.attempts > self._max_attempts:
                 self._fail_task(task.id, WorkerLost())
             else:
-                self._run_task(task.id)
+                poll_in_s = self._run_task(task.id)
+                if poll_in_s is not None:
+                    self._defer(task.id, poll_in_s)
         except Exception:
             logger.exception("task %s failed unexpectedly in its worker", task.id)
             try:
@@ -128,20 +151,37 @@ class WorkerPool:
         finally:
             with self._in_flight_lock:
                 self._in_flight.discard(task.id)
+                self._again.discard(task.id)
+
+    def _defer(self, task_id: str, delay_s: float) -> None:
+        """Let the task go until `delay_s` from now: no worker holds it meanwhile."""
+        with self._in_flight_lock:  # the heartbeat renews under it: no renewal after this
+            self._in_flight.discard(task_id)
+            if task_id in self._again:
+                self._again.discard(task_id)
+                delay_s = 0.0
+            self._store.defer(task_id, delay_s)
+        with self._wake:
+            heapq.heappush(self._due, time.monotonic() + delay_s)
 
     def _sleep_until_woken(self) -> None:
         with self._wake:
             # The timeout also picks up leases that ran out and tasks another process wrote.
-            self._wake.wait_for(lambda: self._pending > 0 or self._stopping.is_set(), 1.0)
+            now = time.monotonic()
+            while self._due and self._due[0] <= now:
+                heapq.heappop(self._due)
+                self._pending += 1
+            wait_s = min(1.0, self._due[0] - now) if self._due else 1.0
+            self._wake.wait_for(lambda: self._pending > 0 or self._stopping.is_set(), wait_s)
             self._pending = max(0, self._pending - 1)
 
     def _heartbeat(self) -> None:
         while not self._stopping.wait(min(self._lease_s / 3, _SUPERVISE_S)):
             self._replace_dead_workers()
-            with self._in_flight_lock:
-                running = list(self._in_flight)
             try:
-                self._store.renew_leases(running, self._lease_s)
+                # Under the lock: a task deferred meanwhile keeps its deferral (`_defer`).
+                with self._in_flight_lock:
+                    self._store.renew_leases(list(self._in_flight), self._lease_s)
             except Exception:
                 logger.exception("could not renew task leases")
 

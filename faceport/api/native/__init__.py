@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from faceport.api.native import errors
 from faceport.api.route_group import RouteGroup
+from faceport.settings import PROVIDER_CALLBACK_PATH
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler.router import APIGatewayRouter
@@ -42,4 +43,5 @@ GROUP = RouteGroup(
     # API Gateway's gateway responses speak this envelope (infra/api.py).
     gateway_denies=True,
     prepare_event=_prepare_event,
+    public_paths=frozenset({PROVIDER_CALLBACK_PATH}),
 )

@@ -31,6 +31,7 @@ from faceport.api.native.schemas import (
     VideoFaceSwapRequest,
 )
 from faceport.service import Services
+from faceport.settings import PROVIDER_CALLBACK_PATH
 from faceport.tasks import Task, TaskStatus
 
 
@@ -114,6 +115,7 @@ def router(svc: Services) -> APIGatewayRouter:
         _video_and_detect_routes,
         _delivery_routes,
         _secret_routes,
+        _provider_callback_route,
     ):
         add_routes(native)
     return native.router
@@ -338,3 +340,25 @@ def _secret_routes(native: _Native) -> None:
             svc.signing_secrets, native.caller().account_id, timedelta(seconds=grace)
         )
         return _json(200, views.secrets_view(secrets))
+
+
+def _provider_callback_route(native: _Native) -> None:
+    router, svc = native.router, native.svc
+
+    @router.post(
+        PROVIDER_CALLBACK_PATH,
+        summary="An external provider's callback",
+        description=(
+            "Where a provider this deployment routes work to says a task moved on. No API "
+            "key: the per-task token of the link the provider was given is the proof. The "
+            "body is not read; the task is looked up at the provider."
+        ),
+        responses={204: {"description": "Taken"}, 404: _doc("No such callback", ErrorBody)},
+        tags=["providers"],
+    )
+    def provider_callback(
+        task: Annotated[str, Query(max_length=64)],
+        token: Annotated[str, Query(max_length=128)],
+    ) -> Response[str]:
+        service.provider_callback(svc, task, token)
+        return Response(status_code=204, body="")

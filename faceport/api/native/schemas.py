@@ -215,6 +215,11 @@ class Timings(BaseModel):
     total_ms: int | None = None
 
 
+class BackendView(BaseModel):
+    name: str = Field(description='"engine", or the name of the provider that ran it.')
+    task_id: str | None = Field(description="The provider's own id for the task.")
+
+
 class TaskView(BaseModel):
     """A task as clients see it."""
 
@@ -234,6 +239,9 @@ class TaskView(BaseModel):
     error: ErrorInfo | None
     video: VideoInfo | None = Field(
         default=None, description="Video tasks: the input video as probed (duration, size)."
+    )
+    backend: BackendView | None = Field(
+        default=None, description="Which backend runs the task, once it started."
     )
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from faceport.accounts import Account, Caller, Usage
 from faceport.api.native.schemas import (
     AccountView,
+    BackendView,
     DeliveryAttemptView,
     DeliveryList,
     DeliveryView,
@@ -143,7 +144,13 @@ def task_view(svc: Services, task: Task) -> TaskView:
         result=_result(svc, task),
         error=ErrorInfo(code=task.error.code, message=task.error.message) if task.error else None,
         video=task.video,
+        backend=_backend(task),
     )
+
+
+def _backend(task: Task) -> BackendView | None:
+    ref = task.backend
+    return None if ref is None else BackendView(name=ref.name, task_id=ref.task_id)
 
 
 def render_task(svc: Services, task: Task) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from faceport import service
 from faceport.errors import NothingToRedeliver, UrlFetchFailed, UrlNotAllowed
 from faceport.fetch import FetchPolicy, post_url
 from faceport.ports import SigningSecretStore, WebhookOutbox, WebhookQueue
-from faceport.service import Services
+from faceport.service import Queries, Services
 from faceport.settings import Settings
 from faceport.tasks import Task, utcnow
 from faceport.webhooks import (
@@ -96,7 +96,7 @@ def rotate_secret(
 # --- queueing ----------------------------------------------------------------------------
 
 
-def final_event_of(svc: Services, task: Task) -> WebhookEvent | None:
+def final_event_of(svc: Queries, task: Task) -> WebhookEvent | None:
     """The event of a task that ended, carrying the task as its dialect's status answer
     renders it now (`GET /v1/tasks/{id}` for a native task); None, without rendering
     anything, for a task that sends none. Both runtimes' "task ended" hooks call it on
@@ -109,7 +109,7 @@ def final_event_of(svc: Services, task: Task) -> WebhookEvent | None:
 # --- the API's side ----------------------------------------------------------------------
 
 
-def list_deliveries(svc: Services, account_id: str, task_id: str) -> list[Delivery]:
+def list_deliveries(svc: Queries, account_id: str, task_id: str) -> list[Delivery]:
     """`GET /v1/tasks/{id}/deliveries`: every event of the task and every try."""
     service.get_task(svc, account_id, task_id)
     return svc.webhooks.deliveries(task_id)

@@ -1,5 +1,8 @@
-"""API: API Gateway (REST) -> the API Lambda (the same Powertools resolver the local server
-runs), with throttling, JSON access logs, CORS and the API-key REQUEST authorizer."""
+"""API: API Gateway (REST) -> two API Lambdas running the Powertools resolver the local
+server runs: the submit Lambda (every route that creates or changes work, and the docs)
+and the status Lambda (task queries), with throttling, JSON access logs, CORS and the
+API-key REQUEST authorizer. Which route goes where is each route group's declaration
+(`RouteGroup.routes`); see docs/ARCHITECTURE.md, "Two API Lambdas"."""
 
 from __future__ import annotations
 
@@ -10,11 +13,21 @@ from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from faceport.api.groups import ROUTE_GROUPS
 from faceport.api.native.errors import gateway_responses
+from faceport.api.route_group import ApiRoute, RouteKind
 from infra.functions import python_function
 
 # Headers browsers may send cross-origin: auth, waiting, idempotency.
 _CORS_HEADERS = ["Content-Type", "Authorization", "X-Api-Key", "Prefer", "Idempotency-Key"]
+# Bodies API Gateway passes on base64-encoded (Powertools decodes them): uploads of the
+# dialects that take files. JSON stays text.
+BINARY_MEDIA_TYPES = ["multipart/form-data", "application/octet-stream", "image/*", "video/*"]
+
+
+def api_routes() -> tuple[ApiRoute, ...]:
+    """Every route of every route group, with the Lambda kind that answers it."""
+    return tuple(route for group in ROUTE_GROUPS.groups for route in group.routes)
 
 
 class Api(Construct):
@@ -24,20 +37,30 @@ class Api(Construct):
         construct_id: str,
         *,
         environment: dict[str, str],
+        submit_environment: dict[str, str],
         rate_limit: int,
         burst_limit: int,
         cors_origins: Sequence[str],
     ) -> None:
         super().__init__(scope, construct_id)
-        self.function = python_function(
+        # API Gateway gives up after 29 s; `Prefer: wait` stays below that.
+        self.submit_function = python_function(
             self,
-            "Handler",
-            handler="functions.api.handler.lambda_handler",
-            description="faceport API: the /v1 Powertools resolver",
-            # API Gateway gives up after 29 s; `Prefer: wait` stays below that.
-            environment={**environment, "FACEPORT_MAX_WAIT_S": "25"},
+            "Submit",
+            handler="functions.submit.handler.lambda_handler",
+            description="faceport submit: every route that creates or changes work, the docs",
+            environment=submit_environment,
             timeout=cdk.Duration.seconds(29),
             memory_mb=1024,
+        )
+        self.status_function = python_function(
+            self,
+            "Status",
+            handler="functions.status.handler.lambda_handler",
+            description="faceport status: task, list, delivery and account queries",
+            environment=environment,
+            timeout=cdk.Duration.seconds(10),
+            memory_mb=512,
         )
         access_logs = logs.LogGroup(
             self,
@@ -64,15 +87,14 @@ class Api(Construct):
             identity_sources=[],
             results_cache_ttl=cdk.Duration.seconds(0),
         )
-        self.rest_api = apigw.LambdaRestApi(
+        self.rest_api = apigw.RestApi(
             self,
             "RestApi",
-            handler=self.function,
-            proxy=False,
             description="faceport face-swap API",
             cloud_watch_role=True,
             cloud_watch_role_removal_policy=cdk.RemovalPolicy.DESTROY,
             endpoint_types=[apigw.EndpointType.REGIONAL],
+            binary_media_types=BINARY_MEDIA_TYPES,
             deploy_options=apigw.StageOptions(
                 stage_name="v1",
                 throttling_rate_limit=rate_limit,
@@ -100,21 +122,7 @@ class Api(Construct):
                 max_age=cdk.Duration.hours(1),
             ),
         )
-        integration = apigw.LambdaIntegration(self.function)
-        # Everything goes through the authorizer except the API's own documentation. (A proxy
-        # under the root adds its methods to the root too, with the options given here.)
-        self.rest_api.root.add_proxy(default_integration=integration, any_method=False).add_method(
-            "ANY",
-            integration,
-            authorizer=self.authorizer,
-            authorization_type=apigw.AuthorizationType.CUSTOM,
-        )
-        docs = self.rest_api.root.add_resource("docs")
-        docs.add_method("GET", integration)
-        docs.add_proxy(default_integration=integration, any_method=False).add_method(
-            "GET", integration
-        )
-        self.rest_api.root.add_resource("openapi.json").add_method("GET", integration)
+        self._add_routes()
         # API Gateway's own answers in our error envelope (the authorizer's refusals with
         # their stable code): faceport.api.native.errors decides how they look.
         for name, answer in gateway_responses().items():
@@ -126,3 +134,40 @@ class Api(Construct):
                 templates={"application/json": answer.body},
                 response_headers=headers or None,
             )
+
+    def _add_routes(self) -> None:
+        """Each declared route to its Lambda, behind the authorizer. Every other method and
+        path (unknown routes answered in the group's envelope) goes to the status Lambda,
+        which changes nothing; the documentation is public and describes every route, so
+        the submit Lambda (which has them all) serves it."""
+        integrations: dict[RouteKind, apigw.LambdaIntegration] = {
+            "submit": apigw.LambdaIntegration(self.submit_function),
+            "query": apigw.LambdaIntegration(self.status_function),
+        }
+        root = self.rest_api.root
+
+        def guarded(resource: apigw.IResource, method: str, kind: RouteKind) -> None:
+            resource.add_method(
+                method,
+                integrations[kind],
+                authorizer=self.authorizer,
+                authorization_type=apigw.AuthorizationType.CUSTOM,
+            )
+
+        guarded(root, "ANY", "query")
+        guarded(root.add_resource("{proxy+}"), "ANY", "query")
+        resources: dict[str, apigw.IResource] = {}
+        for route in api_routes():
+            guarded(root.resource_for_path(route.path), route.method, route.kind)
+            parts = route.path.strip("/").split("/")
+            for depth in range(1, len(parts) + 1):
+                path = "/" + "/".join(parts[:depth])
+                resources[path] = root.resource_for_path(path)
+        # A known path with another method is not matched by the greedy proxy.
+        for resource in resources.values():
+            guarded(resource, "ANY", "query")
+        docs_integration = integrations["submit"]
+        docs = root.add_resource("docs")
+        docs.add_method("GET", docs_integration)
+        docs.add_resource("{proxy+}").add_method("GET", docs_integration)
+        root.add_resource("openapi.json").add_method("GET", docs_integration)

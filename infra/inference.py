@@ -24,6 +24,11 @@ OUTPUTS_PREFIX = "engine/outputs/"
 FAILURES_PREFIX = "engine/failures/"
 
 
+def endpoint_name(stack: cdk.Stack) -> str:
+    """A lower-case name of our own: IAM matches endpoint ARNs in lower case."""
+    return f"{stack.stack_name}-engine".lower()
+
+
 class Inference(Construct):
     def __init__(
         self,
@@ -119,8 +124,7 @@ class Inference(Construct):
                 ),
             ),
         )
-        # A lower-case name of our own: IAM matches endpoint ARNs in lower case.
-        self.endpoint_name = f"{cdk.Stack.of(self).stack_name}-engine".lower()
+        self.endpoint_name = endpoint_name(cdk.Stack.of(self))
         self.endpoint = sagemaker.CfnEndpoint(
             self,
             "Endpoint",

@@ -37,7 +37,7 @@ from faceport.errors import (
     UnsupportedContentType,
     ValidationFailed,
 )
-from faceport.service import Services
+from faceport.service import Queries, Services
 
 logger = logging.getLogger(__name__)
 
@@ -94,6 +94,34 @@ class ThreadSafeRestResolver(APIGatewayRestResolver):
 
 def build_app(svc: Services, groups: RouteGroups = ROUTE_GROUPS) -> APIGatewayRestResolver:
     """The resolver with every route group's routes, bound to one set of services."""
+    app = _resolver(svc, groups)
+
+    @app.get("/openapi.json", include_in_schema=False)
+    def openapi() -> Response[str]:
+        schema = app.get_openapi_json_schema(
+            title=API_TITLE,
+            version=API_VERSION,
+            security_schemes=_SECURITY_SCHEMES,
+            security=_SECURITY,
+        )
+        return Response(200, content_types.APPLICATION_JSON, schema)
+
+    for group in groups.groups:
+        app.include_router(group.router(svc))
+    return app
+
+
+def build_query_app(queries: Queries, groups: RouteGroups = ROUTE_GROUPS) -> APIGatewayRestResolver:
+    """The resolver with only the groups' query routes (the status Lambda)."""
+    app = _resolver(queries, groups)
+    for group in groups.groups:
+        if group.query_router is not None:
+            app.include_router(group.query_router(queries))
+    return app
+
+
+def _resolver(svc: Queries, groups: RouteGroups) -> APIGatewayRestResolver:
+    """A resolver with the docs, the middlewares and the error mapping, and no route yet."""
     # Bodies are parsed as strict, bounded JSON objects (faceport.bounds), in both shapes.
     app = ThreadSafeRestResolver(
         enable_validation=True, json_body_deserializer=bounds.loads_request_body
@@ -126,19 +154,6 @@ def build_app(svc: Services, groups: RouteGroups = ROUTE_GROUPS) -> APIGatewayRe
 
     app.use(middlewares=[authenticated, preferences])
     _map_errors(app, groups)
-
-    @app.get("/openapi.json", include_in_schema=False)
-    def openapi() -> Response[str]:
-        schema = app.get_openapi_json_schema(
-            title=API_TITLE,
-            version=API_VERSION,
-            security_schemes=_SECURITY_SCHEMES,
-            security=_SECURITY,
-        )
-        return Response(200, content_types.APPLICATION_JSON, schema)
-
-    for group in groups.groups:
-        app.include_router(group.router(svc))
     return app
 
 

@@ -13,7 +13,7 @@ from faceport.api.route_group import ErrorAnswer, RouteGroup
 from faceport.errors import FaceportError
 
 if TYPE_CHECKING:
-    from faceport.service import Services
+    from faceport.service import Queries
     from faceport.tasks import Task
 
 # Paths anyone may call (the API's documentation); every other path needs an API key.
@@ -54,7 +54,7 @@ class RouteGroups:
         """Whether API Gateway's ACCESS_DENIED response may answer a refused key on `path`."""
         return self.for_path(path).gateway_denies
 
-    def render_task(self, svc: Services, task: Task) -> dict[str, Any]:
+    def render_task(self, svc: Queries, task: Task) -> dict[str, Any]:
         """The task as its own dialect renders it (status answers, webhook event data)."""
         return self.named(task.dialect).render_task(svc, task)
 

@@ -1,4 +1,6 @@
-"""The API resolver as a Lambda handler, built on the first call and kept warm after."""
+"""The resolvers as Lambda handlers, built on the first call and kept warm after: the
+submit Lambda (every route; it also serves the docs, which describe them all) and the
+status Lambda (the query routes only, on the ports a query needs)."""
 
 from __future__ import annotations
 
@@ -7,24 +9,29 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
-from faceport.api.app import build_app
-from faceport.service import Services
-from faceport.settings import Settings
+from faceport.api.app import build_app, build_query_app
+from faceport.settings import AwsSettings
 
 
 @cache
 def _app() -> APIGatewayRestResolver:
-    return build_app(services_for(Settings()))
+    from faceport.adapters.aws.runtime import build_services
+
+    return build_app(build_services(AwsSettings.from_environment()))
 
 
-def services_for(settings: Settings) -> Services:
-    """The services of the AWS shape (DynamoDB, S3, Step Functions); the local server
-    builds its own from the local runtime."""
-    from faceport.adapters.aws.runtime import build_aws_runtime
+@cache
+def _query_app() -> APIGatewayRestResolver:
+    from faceport.adapters.aws.runtime import build_queries
 
-    return build_aws_runtime(settings).services
+    return build_query_app(build_queries(AwsSettings.from_environment()))
 
 
 def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Resolve one API Gateway proxy event."""
+    """Resolve one API Gateway proxy event on the submit Lambda."""
     return _app().resolve(event, context)
+
+
+def handle_query(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Resolve one API Gateway proxy event on the status Lambda."""
+    return _query_app().resolve(event, context)

@@ -1,4 +1,5 @@
-"""API Lambda entry point: thin on purpose; the resolver and the logic live in faceport."""
+"""Submit Lambda entry point: every route that creates or changes work (and the docs).
+Thin on purpose; the resolver and the logic live in faceport."""
 
 from __future__ import annotations
 

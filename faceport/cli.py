@@ -278,7 +278,11 @@ def _engine_serve(args: argparse.Namespace) -> int:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     engine.detect_faces_in_image(_warm_up_image())  # load the models before /ping says ok
-    server = make_engine_server(args.host, args.port, InProcessEngine())
+    from faceport.adapters.aws.engine_container import video_runner
+    from faceport.settings import Settings
+
+    engine_ = InProcessEngine()
+    server = make_engine_server(args.host, args.port, engine_, video_runner(Settings(), engine_))
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
     print(f"faceport engine listening on {args.host}:{args.port}", flush=True)
     try:

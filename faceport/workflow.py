@@ -140,14 +140,27 @@ def start(deps: WorkflowDeps, task_id: str, *, callback: str | None = None) -> S
     task = _running_task(deps, task_id)
     if task is None:
         return None
-    job = Job(
+    job = job_of(task, deps.tasks, deps.blobs, deps.settings, callback=callback)
+    return route(deps.backends, task.operation).start(job)
+
+
+def job_of(
+    task: Task,
+    tasks: TaskStore,
+    blobs: BlobStore,
+    settings: Settings,
+    *,
+    callback: str | None = None,
+) -> Job:
+    """A running task as a backend's `Job`: progress written to the task, a stop once it
+    is canceled (also the SageMaker container's, for a video)."""
+    return Job(
         task=task,
-        blobs=deps.blobs,
-        progress=_progress_writer(deps, task.id, start=task.progress),
-        should_stop=_cancel_poller(deps, task.id),
+        blobs=blobs,
+        progress=_progress_writer(tasks, settings, task.id, start=task.progress),
+        should_stop=_cancel_poller(tasks, task.id),
         callback=callback,
     )
-    return route(deps.backends, task.operation).start(job)
 
 
 def collect(deps: WorkflowDeps, task_id: str, result: EngineResult) -> Output | None:
@@ -163,10 +176,12 @@ def collect(deps: WorkflowDeps, task_id: str, result: EngineResult) -> Output | 
 CANCEL_POLL_INTERVAL_S = 0.5
 
 
-def _progress_writer(deps: WorkflowDeps, task_id: str, *, start: int) -> Callable[[float], None]:
+def _progress_writer(
+    tasks: TaskStore, settings: Settings, task_id: str, *, start: int
+) -> Callable[[float], None]:
     """Map the engine's fraction done onto start..99 on the task, at most once every
     `progress_interval_s`."""
-    interval_s = deps.settings.progress_interval_s
+    interval_s = settings.progress_interval_s
     last = {"at": 0.0, "value": start}
 
     def write(fraction: float) -> None:
@@ -174,12 +189,12 @@ def _progress_writer(deps: WorkflowDeps, task_id: str, *, start: int) -> Callabl
         now = time.monotonic()
         if value > last["value"] and now - last["at"] >= interval_s:
             last.update(at=now, value=value)
-            deps.tasks.update_if(task_id, RUNNING, progress=value)
+            tasks.update_if(task_id, RUNNING, progress=value)
 
     return write
 
 
-def _cancel_poller(deps: WorkflowDeps, task_id: str) -> Callable[[], bool]:
+def _cancel_poller(tasks: TaskStore, task_id: str) -> Callable[[], bool]:
     """True once the task is no longer running (canceled); reads the store twice a second."""
     state = {"at": 0.0, "stop": False}
 
@@ -187,7 +202,7 @@ def _cancel_poller(deps: WorkflowDeps, task_id: str) -> Callable[[], bool]:
         now = time.monotonic()
         if not state["stop"] and now - state["at"] >= CANCEL_POLL_INTERVAL_S:
             state["at"] = now
-            current = deps.tasks.get(task_id)
+            current = tasks.get(task_id)
             state["stop"] = current is None or current.status is not TaskStatus.RUNNING
         return bool(state["stop"])
 

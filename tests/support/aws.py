@@ -28,6 +28,7 @@ from moto.awslambda.models import LambdaFunction
 from faceport.accounts import Caller
 from faceport.adapters.aws import task_stream
 from faceport.adapters.aws.clients import AwsClients
+from faceport.adapters.aws.engine_container import video_runner
 from faceport.adapters.aws.lambdas import handle_engine_notifications, handle_step
 from faceport.adapters.aws.runtime import AwsRuntime, build_aws_runtime, build_task_stream
 from faceport.engine_serving import make_engine_server
@@ -252,6 +253,8 @@ class AwsWorld:
     endpoint: FakeAsyncEndpoint
     settings: Settings
     stream: StreamPump
+    engine_server: ThreadingHTTPServer
+    container_clients: AwsClients  # the engine container's own (its role's) clients
 
     def funded_caller(self, credits: int = 100) -> Caller:
         """A new account in the accounts table with `credits`, as the authorizer names it."""
@@ -300,26 +303,21 @@ def aws_world(
         "AWS_DEFAULT_REGION": REGION,
     }.items():
         monkeypatch.setenv(name, value)
-    engine_server = make_engine_server("127.0.0.1", 0, engine)
-    threading.Thread(target=engine_server.serve_forever, daemon=True).start()
     config: Any = {"stepfunctions": {"execute_state_machine": True}}
     with mock_aws(config=config):
-        world = _build(monkeypatch, engine_server, heartbeat_s, timeout_s)
+        world = _build(monkeypatch, engine, heartbeat_s, timeout_s)
         try:
             yield world
         finally:
             world.stream.stopped.set()
             for thread in world.endpoint.threads:
                 thread.join(10)
-            engine_server.shutdown()
-            engine_server.server_close()
+            world.engine_server.shutdown()
+            world.engine_server.server_close()
 
 
 def _build(
-    monkeypatch: pytest.MonkeyPatch,
-    engine_server: ThreadingHTTPServer,
-    heartbeat_s: int,
-    timeout_s: int,
+    monkeypatch: pytest.MonkeyPatch, engine: Engine, heartbeat_s: int, timeout_s: int
 ) -> AwsWorld:
     tables = create_tables()
     s3 = boto3.client("s3", region_name=REGION)
@@ -366,7 +364,15 @@ def _build(
         engine_timeout_s=timeout_s,
         allow_private_urls=True,
         max_wait_s=20,
+        progress_interval_s=0.1,  # short clips still show progress moving
     )
+    # The container: image requests on the engine, video tasks against the moto world (its
+    # own clients, as the container has its own process and role).
+    container = AwsClients(region=REGION)
+    engine_server = make_engine_server(
+        "127.0.0.1", 0, engine, video_runner(settings, engine, container)
+    )
+    threading.Thread(target=engine_server.serve_forever, daemon=True).start()
     address = engine_server.server_address
     endpoint = FakeAsyncEndpoint(
         (str(address[0]), int(address[1])), "faceport-results", success, error
@@ -381,4 +387,11 @@ def _build(
     )
     outbox = build_task_stream(settings, runtime.clients)
     pump = StreamPump(tables["tasks"], lambda event: task_stream.process(outbox, event))
-    return AwsWorld(runtime=runtime, endpoint=endpoint, settings=settings, stream=pump.start())
+    return AwsWorld(
+        runtime=runtime,
+        endpoint=endpoint,
+        settings=settings,
+        stream=pump.start(),
+        engine_server=engine_server,
+        container_clients=container,
+    )

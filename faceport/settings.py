@@ -121,6 +121,17 @@ class Settings(BaseSettings):
         default=1000, ge=0, description="Credits of the account `faceport serve --dev` creates."
     )
 
+    @classmethod
+    def environment(cls, **values: str | int | float) -> dict[str, str]:
+        """The FACEPORT_* variables that give these settings, checked against the model
+        (an unknown name, a bad value, or for AwsSettings a missing required name, is an
+        error here: at synth, for the stack)."""
+        unknown = set(values) - set(cls.model_fields)
+        if unknown:
+            raise ValueError(f"not faceport settings: {sorted(unknown)}")
+        cls.model_validate(values)
+        return {_variable(name): str(value) for name, value in values.items()}
+
     @cached_property
     def base_url(self) -> str:
         """Where result links point: `public_url`, or the local server's own address."""
@@ -156,16 +167,6 @@ class AwsSettings(Settings):
                 f"faceport on AWS cannot start: {', '.join(names)} must be set "
                 "(the stack sets them; see infra/stack.py)"
             ) from None
-
-    @classmethod
-    def environment(cls, **values: str | int | float) -> dict[str, str]:
-        """The FACEPORT_* variables that give these settings, checked against the model
-        (an unknown name or a missing required one is an error here, at synth)."""
-        unknown = set(values) - set(cls.model_fields)
-        if unknown:
-            raise ValueError(f"not faceport settings: {sorted(unknown)}")
-        cls.model_validate(values)
-        return {_variable(name): str(value) for name, value in values.items()}
 
 
 def _variable(field_name: str) -> str:

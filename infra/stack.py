@@ -20,6 +20,15 @@ from infra.storage import Storage
 from infra.webhooks import Webhooks
 from infra.workflow import Workflow, state_machine_arn
 
+# What the engine container reads (a video task's table, buckets and step timing).
+ENGINE_SETTINGS = (
+    "tasks_table",
+    "inputs_bucket",
+    "results_bucket",
+    "engine_heartbeat_s",
+    "engine_timeout_s",
+)
+
 
 @dataclass(frozen=True)
 class FaceportConfig:
@@ -91,7 +100,10 @@ class FaceportStack(cdk.Stack):
             "Inference",
             inputs=storage.inputs,
             results=storage.results,
+            tasks=storage.tables["tasks"],
+            state_machine_arn=state_machine_arn(self),
             environment=environment,
+            engine_settings={name: settings[name] for name in ENGINE_SETTINGS},
             instance_type=config.engine_instance_type,
             max_instances=config.engine_max_instances,
         )

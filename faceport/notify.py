@@ -187,26 +187,28 @@ def queue_first_try(queue: WebhookQueue, delivery: Delivery) -> None:
     queue.send(_next_try(delivery, utcnow()), 0)
 
 
-def handle_queued_try(deps: WebhookDeps, queue: WebhookQueue, queued: QueuedTry) -> None:
+def handle_queued_try(deps: WebhookDeps, queue: WebhookQueue, queued: QueuedTry) -> Delivery | None:
     """The sender Lambda's work for one message. Stale messages (the try was made, or a
     redelivery superseded it) are dropped; early ones go back on the queue (SQS delays are
     capped at 15 minutes, the schedule reaches hours); due ones get one try, and a retry
     goes back on the queue with its delay. Raises only if the stores fail, so the message
-    is retried and in the end dead-lettered by the queue's redrive policy."""
+    is retried and in the end dead-lettered by the queue's redrive policy. Returns the
+    delivery after its try, None when no try was made."""
     delivery = deps.outbox.get(queued.task_id, queued.event_id)
     if (
         delivery is None
         or delivery.status is not DeliveryStatus.PENDING
         or delivery.attempts + 1 != queued.attempt
     ):
-        return
+        return None
     now = utcnow()
     if queued.not_before > now:
         queue.send(queued, (queued.not_before - now).total_seconds())
-        return
+        return None
     done = attempt(deps, delivery)
     if done is not None and done.status is DeliveryStatus.PENDING:
         queue.send(_next_try(done, now), (_due(done, now) - now).total_seconds())
+    return done
 
 
 def _due(delivery: Delivery, now: datetime) -> datetime:

@@ -7,6 +7,7 @@ sender Lambda on the SQS queue, a real receiver on loopback verifying the signat
 from __future__ import annotations
 
 import copy
+import json
 import time
 from typing import Any
 
@@ -63,8 +64,14 @@ def die_after_the_ending_write(dynamodb: Any) -> None:
     dynamodb.meta.events.register("after-call.dynamodb.UpdateItem", die)
 
 
+def metrics(out: str) -> list[dict[str, Any]]:
+    """The EMF lines (CloudWatch embedded metric format) a Lambda printed."""
+    lines = [json.loads(line) for line in out.splitlines() if line.startswith('{"_aws"')]
+    return [line for line in lines if "CloudWatchMetrics" in line["_aws"]]
+
+
 def test_the_event_is_delivered_when_the_writer_dies_after_ending_the_task(
-    monkeypatch: pytest.MonkeyPatch, fake_engine: FakeEngine
+    monkeypatch: pytest.MonkeyPatch, fake_engine: FakeEngine, capsys: pytest.CaptureFixture[str]
 ) -> None:
     with webhook_receiver() as receiver, aws_world(monkeypatch, fake_engine) as world:
         die_after_the_ending_write(world.runtime.clients.dynamodb)
@@ -80,6 +87,14 @@ def test_the_event_is_delivered_when_the_writer_dies_after_ending_the_task(
     event = received.verify(secret[0].secret)
     assert event["type"] == "task.succeeded" and event["data"]["id"] == task.id
     assert received.webhook_id == notify.final_event_of(world.runtime.services, done).id  # type: ignore[union-attr]
+    # The stream Lambda counted the ended task once and its charge; the sender, its try.
+    published = metrics(capsys.readouterr().out)
+    tasks = [m for m in published if "Tasks" in m]
+    assert [(m["operation"], m["status"], m["Tasks"]) for m in tasks] == [
+        ("face_swap", "succeeded", [1.0])
+    ]
+    assert [m["CreditsCharged"] for m in published if "CreditsCharged" in m] == [[done.price]]
+    assert [m["outcome"] for m in published if "WebhookTries" in m] == ["delivered"]
 
 
 def test_only_the_write_that_ends_a_task_queues_and_a_replay_queues_the_same_event(

@@ -22,9 +22,10 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 
 from faceport import notify
 from faceport.adapters.aws.dynamodb_tasks import task_of_item
+from faceport.adapters.aws.observability import publish, with_task
 from faceport.adapters.aws.runtime import TaskStreamRuntime, build_task_stream
 from faceport.settings import AwsSettings
-from faceport.tasks import TaskStatus
+from faceport.tasks import Task, TaskStatus
 
 
 def ended(record: dict[str, Any]) -> bool:
@@ -37,6 +38,17 @@ def ended(record: dict[str, Any]) -> bool:
     return TaskStatus(new["status"]["S"]).is_terminal and not (was and was.is_terminal)
 
 
+def task_ended(task: Task) -> None:
+    """The metrics of an ended task (docs: `observability.py`)."""
+    operation = task.operation
+    publish("Tasks", 1, operation=operation, status=task.status.value)
+    if task.status is TaskStatus.SUCCEEDED:
+        publish("CreditsCharged", task.price, operation=operation)
+        if task.started_at and task.finished_at:
+            seconds = (task.finished_at - task.started_at).total_seconds()
+            publish("TaskSeconds", seconds, "Seconds", operation=operation)
+
+
 def process(
     runtime: TaskStreamRuntime, event: dict[str, Any], context: Any = None
 ) -> dict[str, Any]:
@@ -47,6 +59,8 @@ def process(
         if not ended(record.raw_event):
             return
         task = task_of_item(record.raw_event["dynamodb"]["NewImage"])
+        with_task(task.id)
+        task_ended(task)
         final = notify.final_event_of(runtime.queries, task)
         if final is not None:
             runtime.webhooks.enqueue(final)

@@ -11,7 +11,7 @@ CDK := node_modules/.bin/cdk
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_CLI_TELEMETRY := true
 
-.PHONY: run test lint format bench quality synth deploy destroy samples clean
+.PHONY: run test lint format bench quality cost smoke synth deploy destroy samples clean
 
 $(UV):
 	python3 -m venv .tools
@@ -51,6 +51,11 @@ bench: $(SYNCED)
 # and a contact sheet in build/quality/ (slow: not part of `make test`).
 quality: $(SYNCED)
 	$(BIN)/python -m tests.quality.run_quality
+
+# Dollars per task on AWS at 1, 100 and 10,000 tasks/h: engine time measured here, list
+# prices and assumptions in infra/costs.py.
+cost: $(SYNCED)
+	$(BIN)/python -m tests.bench.bench_cost
 
 $(CDK): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error

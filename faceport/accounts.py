@@ -140,6 +140,16 @@ class ApiKeyRecord(BaseModel):
     revoked_at: datetime | None = None
 
 
+@dataclass(frozen=True)
+class RateQuota:
+    """Where a key stands against its request rate, for the `RateLimit-*` headers: `limit`
+    requests, `remaining` of them now, all back after `reset_s` seconds."""
+
+    limit: int
+    remaining: int
+    reset_s: int
+
+
 class Usage(BaseModel):
     """Successful (charged) tasks of one operation."""
 

@@ -14,40 +14,50 @@ from typing import Any
 
 from faceport.accounts import LedgerEntry
 from faceport.auth import authenticate
-from faceport.errors import AccountNotFound, Unauthenticated
+from faceport.errors import AccountNotFound, Unauthenticated, ValidationFailed
 from faceport.ports import Accounts
 
 DEV_KEY_FILE = "dev-api-key"
 
 
-def add_admin_parser(commands: Any) -> None:
-    """The `admin` command and its subcommands, on the `faceport` parser."""
-    admin = commands.add_parser("admin", help="accounts, API keys and credits (operators)")
-    where = admin.add_mutually_exclusive_group()
+_WHERE = ("data_dir", "stack", "accounts_table")
+
+
+def _where_options(defaults: Any) -> argparse.ArgumentParser:
+    """Which store (before or after the action: `cli_args.command_group`)."""
+    where = argparse.ArgumentParser(add_help=False, argument_default=defaults)
     where.add_argument("--data-dir", type=Path, help="local store (default .data)")
     where.add_argument("--stack", help="deployed stack: its AccountsTableName output")
     where.add_argument("--accounts-table", help="deployed accounts table (DynamoDB)")
-    admin.add_argument("--idempotency-table", help="deployed idempotency table (DynamoDB)")
-    actions = admin.add_subparsers(dest="action", required=True)
+    where.add_argument("--idempotency-table", help="deployed idempotency table (DynamoDB)")
+    return where
 
-    create = actions.add_parser("create-account", help="new account; prints its first key")
-    create.add_argument("name")
-    create.add_argument("--credits", type=_credits, default=0)
-    issue = actions.add_parser("issue-key", help="another key for ACCOUNT (printed once)")
-    issue.add_argument("account")
-    revoke = actions.add_parser("revoke-key", help="revoke a key by its id (fpk_...)")
-    revoke.add_argument("key_id")
-    top_up = actions.add_parser("top-up", help="add credits to ACCOUNT")
-    top_up.add_argument("account")
-    top_up.add_argument("credits", type=_credits)
+
+def add_admin_parser(commands: Any, common: argparse.ArgumentParser) -> None:
+    """The `admin` command and its subcommands, on the `faceport` parser."""
+    from faceport.cli_args import command_group
+
+    help_text = "accounts, API keys and credits (operators)"
+    action = command_group(commands, "admin", help_text, __doc__, common, _where_options)
+
+    create = action("create-account", "new account; prints its first key")
+    create.add_argument("name", help="a name for the account (need not be unique)")
+    create.add_argument("--credits", type=_credits, default=0, help="credits to start with")
+    issue = action("issue-key", "another key for ACCOUNT (printed once)")
+    issue.add_argument("account", help="account id (acct_...)")
+    revoke = action("revoke-key", "revoke a key by its id (fpk_...)")
+    revoke.add_argument("key_id", help="the key's id: its first 20 characters")
+    top_up = action("top-up", "add credits to ACCOUNT")
+    top_up.add_argument("account", help="account id (acct_...)")
+    top_up.add_argument("credits", type=_credits, help="how many credits to add")
     top_up.add_argument(
         "--reference", help="once per reference (e.g. an invoice id): repeats add nothing"
     )
-    balance = actions.add_parser("balance", help="credits and usage of ACCOUNT")
-    balance.add_argument("account")
-    ledger = actions.add_parser("ledger", help="ACCOUNT's ledger with running totals")
-    ledger.add_argument("account")
-    ledger.add_argument("--limit", type=int, default=1000)
+    balance = action("balance", "credits and usage of ACCOUNT")
+    balance.add_argument("account", help="account id (acct_...)")
+    ledger = action("ledger", "ACCOUNT's ledger with running totals")
+    ledger.add_argument("account", help="account id (acct_...)")
+    ledger.add_argument("--limit", type=int, default=1000, help="the last N entries")
     ledger.add_argument("--json", action="store_true", help="one JSON object per line")
 
 
@@ -63,16 +73,21 @@ def _credits(text: str) -> int:
 
 def open_store(args: argparse.Namespace) -> Accounts:
     """The store the flags select: DynamoDB for a deployed stack, else SQLite."""
+    given = [f"--{name.replace('_', '-')}" for name in _WHERE if getattr(args, name, None)]
+    if len(given) > 1:
+        raise ValidationFailed(f"Give one of --data-dir, --stack, --accounts-table, not {given}.")
     if args.stack or args.accounts_table:
         from faceport.adapters.aws.clients import AwsClients
         from faceport.adapters.aws.dynamo_accounts import DynamoAccounts, tables_of_stack
+        from faceport.adapters.aws.setup_errors import aws_errors_explained
 
-        clients = AwsClients()
-        table, idempotency = args.accounts_table, args.idempotency_table
-        if args.stack:
-            table, found = tables_of_stack(args.stack, clients)
-            idempotency = idempotency or found
-        return DynamoAccounts(table, idempotency, clients)
+        with aws_errors_explained():
+            clients = AwsClients()
+            table, idempotency = args.accounts_table, args.idempotency_table
+            if args.stack:
+                table, found = tables_of_stack(args.stack, clients)
+                idempotency = idempotency or found
+            return DynamoAccounts(table, idempotency, clients)
     from faceport.adapters.local.sqlite_accounts import SqliteAccounts
     from faceport.settings import Settings
 
@@ -83,6 +98,15 @@ def open_store(args: argparse.Namespace) -> Accounts:
 def run_admin(args: argparse.Namespace, store: Accounts | None = None) -> int:
     """Run one admin command; errors are `FaceportError`s (the CLI prints them)."""
     store = store or open_store(args)
+    if args.stack or args.accounts_table:
+        from faceport.adapters.aws.setup_errors import aws_errors_explained
+
+        with aws_errors_explained():
+            return _run_action(args, store)
+    return _run_action(args, store)
+
+
+def _run_action(args: argparse.Namespace, store: Accounts) -> int:
     if args.action == "create-account":
         account = store.create_account(args.name)
         if args.credits:

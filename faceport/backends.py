@@ -130,6 +130,7 @@ class InProcessBackend:
                 reference_face=reference_face,
                 progress=job.progress,
                 should_stop=job.should_stop,
+                enhance=task.params.enhance,
             )
             blobs.put_file(key, output, "video/mp4")
         return Output(result_key=key, result_data={"video": report})

@@ -27,9 +27,26 @@ logger = logging.getLogger(__name__)
 def price_of(settings: Settings, operation: str, *, video_seconds: float | None = None) -> int:
     """Credits a task of `operation` is accepted at (and reserved for): the operations
     table's price rule. A video is held for `price_video_hold_s` seconds, the longest
-    accepted, until its prepare step probes it and lowers the price to its real duration;
-    a success is charged the task's price and the rest of the hold is released."""
+    accepted, until its prepare step probes it and lowers the price to its real duration
+    (an inline MP4/MOV is held for the length its header declares); a success is charged
+    the task's price and the rest of the hold is released."""
     return spec_of(operation).price(settings, video_seconds)
+
+
+def hold_reason(settings: Settings, operation: str, price: int, seconds: float | None) -> str:
+    """Why a submit holds `price` credits, for the 402 message."""
+    if spec_of(operation).result != "video":
+        return f"This {operation} task holds its price, {price} credits."
+    rate = f"{settings.price_video_per_second} per started second, at least "
+    rate += f"{settings.price_video_minimum}"
+    if seconds is not None:
+        return f"This video task holds {price} credits ({rate}) for its {seconds:.1f} s."
+    return (
+        f"This video task holds {price} credits ({rate}) for up to "
+        f"{settings.price_video_hold_s:g} s, the longest video accepted, because its "
+        "length cannot be read before it is fetched (send an MP4/MOV inline to be held "
+        "for its real length); what it does not use is released when it ends."
+    )
 
 
 def fingerprint(operation: str, request: BaseModel | dict[str, Any]) -> str:

@@ -79,6 +79,7 @@ def _swap(engine: Engine, request: EngineRequest) -> EngineResult:
         target_index=params.target_index,
         face_map=face_map or None,
         output_format=params.output_format,
+        enhance=params.enhance,
     )
     return EngineResult(MEDIA_TYPES[params.output_format], image)
 

@@ -7,7 +7,10 @@ step that raises one ends its task `failed` with the same code and message.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from faceport.accounts import RateQuota
 
 
 class FaceportError(Exception):
@@ -141,12 +144,19 @@ class MissingApiKey(Unauthenticated):
 
 class InvalidApiKey(Unauthenticated):
     code = "invalid_api_key"
-    default_message = "The API key is not valid."
+    default_message = (
+        "The API key is not valid. Keys look like fpk_<id>_<secret>; an operator issues "
+        "them (`faceport admin issue-key ACCOUNT`), and a local `faceport serve --dev` "
+        "keeps one in DATA_DIR/dev-api-key."
+    )
 
 
 class RevokedApiKey(Unauthenticated):
     code = "revoked_api_key"
-    default_message = "The API key has been revoked."
+    default_message = (
+        "The API key has been revoked; ask the operator for a new one "
+        "(`faceport admin issue-key ACCOUNT`)."
+    )
 
 
 class InsufficientCredits(FaceportError):
@@ -174,15 +184,23 @@ class InvalidIdempotencyKey(FaceportError):
 
 
 class RateLimited(FaceportError):
-    """429; `retry_after_s` becomes the `Retry-After` header."""
+    """429; `retry_after_s` becomes the `Retry-After` header, `quota` (from the rate
+    limiter) the `RateLimit-*` headers."""
 
     code = "rate_limited"
     status = 429
     default_message = "Too many requests for this API key; slow down."
 
-    def __init__(self, message: str | None = None, *, retry_after_s: int = 1) -> None:
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        retry_after_s: int = 1,
+        quota: RateQuota | None = None,
+    ) -> None:
         super().__init__(message)
         self.retry_after_s = retry_after_s
+        self.quota = quota
 
 
 class TooManyConcurrentTasks(RateLimited):
@@ -201,7 +219,10 @@ class AccountNotFound(NotFound):
 class UnreadableImage(FaceportError):
     code = "unreadable_image"
     status = 422
-    default_message = "The image could not be decoded."
+    default_message = (
+        "The image could not be decoded (it looks like a JPEG, PNG or WebP but its data is "
+        "damaged or truncated); send a JPEG, PNG or WebP that opens in an image viewer."
+    )
 
 
 class NoFaceInSource(FaceportError):
@@ -334,6 +355,31 @@ class TaskUnreadable(FaceportError):
     code = "task_unreadable"
     status = 500
     default_message = "The task was stored in a form that can no longer be read; it was failed."
+
+
+class EnhanceNotAvailable(FaceportError):
+    code = "enhance_not_available"
+    status = 422
+    default_message = (
+        "enhance needs the neural engine with a face restorer (GFPGANv1.4.onnx in the model "
+        "directory); this deployment has none."
+    )
+
+
+# --- configuration (refused at start, never at request time) ---------------------------
+
+
+class InvalidModelDir(FaceportError):
+    code = "invalid_model_dir"
+    status = 500
+    default_message = "The model directory cannot be used."
+
+
+class AwsSetupError(FaceportError):
+    """The AWS side of `admin --stack` cannot work as configured (region, credentials)."""
+
+    code = "aws_setup"
+    status = 400
 
 
 def error_for_code(code: str, message: str | None = None) -> FaceportError:

@@ -116,3 +116,42 @@ def inspect_video(data: bytes, *, max_bytes: int) -> str:
             "The video is not in a supported container (MP4/MOV, WebM/MKV, AVI)."
         )
     return media_type
+
+
+def declared_video_seconds(data: bytes) -> float | None:
+    """An MP4/MOV's duration as its movie header (`moov/mvhd`) declares it, read without a
+    decoder (the API Lambdas have none), or None when there is no such header to read.
+    It prices the hold at submit; the workflow's probe decides the charge."""
+    moov = _box(data, b"moov")
+    mvhd = _box(moov, b"mvhd") if moov is not None else None
+    if mvhd is None or len(mvhd) < 20:
+        return None
+    if mvhd[0] == 1:  # version 1: 64-bit times and duration
+        if len(mvhd) < 32:
+            return None
+        timescale = int.from_bytes(mvhd[20:24], "big")
+        duration = int.from_bytes(mvhd[24:32], "big")
+    else:
+        timescale = int.from_bytes(mvhd[12:16], "big")
+        duration = int.from_bytes(mvhd[16:20], "big")
+    if timescale == 0 or duration in (0, 0xFFFFFFFF, 0xFFFFFFFFFFFFFFFF):
+        return None
+    return duration / timescale
+
+
+def _box(data: bytes, kind: bytes) -> bytes | None:
+    """The payload of the first top-level ISO BMFF box of `kind` in `data`."""
+    at = 0
+    while at + 8 <= len(data):
+        size = int.from_bytes(data[at : at + 4], "big")
+        header = 8
+        if size == 1 and at + 16 <= len(data):
+            size, header = int.from_bytes(data[at + 8 : at + 16], "big"), 16
+        elif size == 0:
+            size = len(data) - at
+        if size < header:
+            return None
+        if data[at + 4 : at + 8] == kind:
+            return data[at + header : at + size]
+        at += size
+    return None

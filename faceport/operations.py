@@ -65,7 +65,7 @@ OPERATIONS: dict[str, OperationSpec] = {
         OperationSpec(
             name="face_swap",
             inputs=_IMAGE_PAIR,
-            options=frozenset({"target_index", "face_map", "output_format"}),
+            options=frozenset({"target_index", "face_map", "output_format", "enhance"}),
             price=lambda settings, _seconds: settings.price_face_swap,
             result="image",
             backends=_IMAGE_BACKENDS,
@@ -93,7 +93,7 @@ OPERATIONS: dict[str, OperationSpec] = {
                 InputSpec("video", "video"),
                 InputSpec("reference_face", "image", required=False),
             ),
-            options=frozenset({"target_index"}),
+            options=frozenset({"target_index", "enhance"}),
             price=_video_price,
             result="video",
             # On SageMaker the container streams the video from S3 and back itself.

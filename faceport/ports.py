@@ -19,6 +19,7 @@ from faceport.accounts import (
     IdempotencyClaim,
     IssuedKey,
     LedgerEntry,
+    RateQuota,
     Usage,
 )
 from faceport.tasks import OutputFormat, TargetSelection, Task, TaskStatus
@@ -97,6 +98,7 @@ class Engine(Protocol):
         target_index: TargetSelection,
         face_map: list[tuple[int, int]] | None,
         output_format: OutputFormat,
+        enhance: bool = False,
     ) -> bytes: ...
 
     def fuse_faces(
@@ -116,6 +118,7 @@ class Engine(Protocol):
         reference_face: bytes | None,
         progress: Callable[[float], None],
         should_stop: Callable[[], bool],
+        enhance: bool = False,
     ) -> dict[str, Any]:
         """Swap the source's face into the video file, writing an MP4 to `output`.
 
@@ -250,6 +253,6 @@ class Accounts(AccountStore, Ledger, Protocol):
 
 
 class RateLimiter(Protocol):
-    def acquire(self, key_id: str) -> None:
-        """Count one request of the key; raise `RateLimited` (with a retry delay) over the
-        limit."""
+    def acquire(self, key_id: str) -> RateQuota:
+        """Count one request of the key and say what is left; raise `RateLimited` (with a
+        retry delay and the quota) over the limit."""

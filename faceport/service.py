@@ -16,14 +16,18 @@ from faceport.backends import Backend
 from faceport.errors import (
     AccountNotFound,
     IdempotencyKeyInProgress,
+    InsufficientCredits,
+    InvalidBase64,
     InvalidIdempotencyKey,
     NotFound,
     NotifyUrlNotAllowed,
     TaskNotCancelable,
+    UnsupportedMedia,
     UrlFetchFailed,
     UrlNotAllowed,
 )
 from faceport.inputs import GivenInput, decode_inline, drop_inputs, store_input
+from faceport.media import declared_video_seconds
 from faceport.operations import spec_of
 from faceport.ports import (
     AccountStore,
@@ -104,20 +108,25 @@ def submit(
     or an operation no backend of this deployment runs, raises a 4xx error before anything
     is stored or held. With an `idempotency_key` (the `Idempotency-Key` header, or a
     dialect's business id), a repeat of the same request returns the first task and holds
-    nothing more."""
+    nothing more. An inline MP4/MOV is held for the length its header declares; any other
+    video for the longest accepted until the workflow's prepare step probes it."""
     operation = submission.operation
     route(svc.backends, operation)
     if submission.notify_url is not None:
         _check_notify_url(svc, submission.notify_url)
     claim = _idempotency_claim(svc, operation, submission.asked, idempotency_key)
     task_id = new_task_id()
-    inputs = _accept_inputs(svc, task_id, submission)
-    price = billing.price_of(svc.settings, operation)
+    inputs, seconds = _accept_inputs(svc, task_id, submission)
+    price = billing.price_of(svc.settings, operation, video_seconds=seconds)
     hold = Hold(caller.account_id, task_id, operation, price, caller.key_id)
     try:
         owner = svc.ledger.reserve(
             hold, idempotency=claim, max_active=svc.settings.max_active_tasks_per_key
         )
+    except InsufficientCredits as exc:
+        drop_inputs(svc.blobs, inputs)
+        reason = billing.hold_reason(svc.settings, operation, price, seconds)
+        raise InsufficientCredits(f"{reason} {exc.message}", **exc.details) from None
     except BaseException:
         drop_inputs(svc.blobs, inputs)
         raise
@@ -173,11 +182,15 @@ def _replayed(svc: Services, account_id: str, task_id: str, wait_s: float = 5.0)
     return task
 
 
-def _accept_inputs(svc: Services, task_id: str, submission: Submission) -> dict[str, InputRef]:
+def _accept_inputs(
+    svc: Services, task_id: str, submission: Submission
+) -> tuple[dict[str, InputRef], float | None]:
     """URL inputs are checked against the SSRF rules (the fetch checks again); inline ones
-    are decoded, checked and stored now. On a bad one, those already stored are dropped."""
+    are decoded, checked and stored now. On a bad one, those already stored are dropped.
+    Also returns an inline video's declared length (None when it cannot be read now)."""
     spec = spec_of(submission.operation)
     inputs: dict[str, InputRef] = {}
+    seconds: float | None = None
     try:
         for name, given in submission.inputs.items():
             if given.url is not None:
@@ -185,13 +198,18 @@ def _accept_inputs(svc: Services, task_id: str, submission: Submission) -> dict[
                 inputs[name] = InputRef(url=given.url)
                 continue
             kind = spec.input_kind(name)
-            data = decode_inline(given, kind, svc.settings)
-            key = store_input(svc.blobs, svc.settings, task_id, name, kind, data)
+            try:
+                data = decode_inline(given, kind, svc.settings)
+                key = store_input(svc.blobs, svc.settings, task_id, name, kind, data)
+            except (InvalidBase64, UnsupportedMedia) as exc:  # say which input
+                raise type(exc)(f"{name}: {exc.message}", **exc.details) from None
             inputs[name] = InputRef(blob=key)
+            if kind == "video":
+                seconds = declared_video_seconds(data)
     except BaseException:
         drop_inputs(svc.blobs, inputs)
         raise
-    return inputs
+    return inputs, seconds
 
 
 def _check_notify_url(svc: Services, url: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -26,6 +27,15 @@ class Settings(BaseSettings):
         default=None, description="Base URL clients use to reach this server (result links)."
     )
     workers: int = Field(default=2, ge=1, description="Worker threads running tasks.")
+
+    # the face engine: the bundled classic one, or the neural backend on the operator's
+    # ONNX models (see README, "Bringing models")
+    engine: Literal["classic", "onnx"] = Field(
+        default="classic", description="classic, or onnx (needs model_dir)."
+    )
+    model_dir: Path | None = Field(
+        default=None, description="Where the onnx engine's model files are (checked at start)."
+    )
 
     # inputs
     allow_private_urls: bool = Field(

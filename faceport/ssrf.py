@@ -158,7 +158,9 @@ def resolve_checked(
         if not address_allowed(ip, policy):
             # Deliberately not naming the address: it may be internal.
             raise UrlNotAllowed(
-                "The URL points to an address that is not allowed (only public addresses are).",
+                "The URL points to an address that is not allowed (only public addresses "
+                "are). For local development a server can allow loopback and private "
+                "addresses with FACEPORT_ALLOW_PRIVATE_URLS=true.",
                 url=user_url,
             )
         if str(ip) not in addresses:

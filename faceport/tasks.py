@@ -82,6 +82,7 @@ class TaskParams(BaseModel):
     face_map: list[FaceMapEntry] | None = None
     similarity: float | None = None
     output_format: OutputFormat = "png"
+    enhance: bool = False  # the neural backend's face restorer (native API only)
 
 
 class Task(BaseModel):

@@ -14,12 +14,11 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from faceport.api.groups import ROUTE_GROUPS
+from faceport.api.headers import CORS_ALLOW_HEADERS, CORS_ALLOW_METHODS, CORS_MAX_AGE_S
 from faceport.api.native.errors import gateway_responses
 from faceport.api.route_group import ApiRoute, RouteKind
 from infra.functions import python_function
 
-# Headers browsers may send cross-origin: auth, waiting, idempotency.
-_CORS_HEADERS = ["Content-Type", "Authorization", "X-Api-Key", "Prefer", "Idempotency-Key"]
 # Bodies API Gateway passes on base64-encoded (Powertools decodes them): uploads of the
 # dialects that take files. JSON stays text.
 BINARY_MEDIA_TYPES = ["multipart/form-data", "application/octet-stream", "image/*", "video/*"]
@@ -117,9 +116,9 @@ class Api(Construct):
             ),
             default_cors_preflight_options=apigw.CorsOptions(
                 allow_origins=list(cors_origins),
-                allow_headers=_CORS_HEADERS,
-                allow_methods=["GET", "POST", "OPTIONS"],
-                max_age=cdk.Duration.hours(1),
+                allow_headers=list(CORS_ALLOW_HEADERS),
+                allow_methods=list(CORS_ALLOW_METHODS),
+                max_age=cdk.Duration.seconds(CORS_MAX_AGE_S),
             ),
         )
         self._add_routes()
@@ -139,7 +138,7 @@ class Api(Construct):
         """Each declared route to its Lambda, behind the authorizer. Every other method and
         path (unknown routes answered in the group's envelope) goes to the status Lambda,
         which changes nothing; the documentation is public and describes every route, so
-        the submit Lambda (which has them all) serves it."""
+        the submit Lambda (which has them all) serves it, and the playground's pages."""
         integrations: dict[RouteKind, apigw.LambdaIntegration] = {
             "submit": apigw.LambdaIntegration(self.submit_function),
             "query": apigw.LambdaIntegration(self.status_function),
@@ -171,3 +170,8 @@ class Api(Construct):
         docs.add_method("GET", docs_integration)
         docs.add_resource("{proxy+}").add_method("GET", docs_integration)
         root.add_resource("openapi.json").add_method("GET", docs_integration)
+        # The playground's pages (`/`, `/playground/...`) are the submit Lambda's too.
+        guarded(root, "GET", "submit")
+        playground = root.add_resource("playground")
+        guarded(playground, "GET", "submit")
+        guarded(playground.add_resource("{proxy+}"), "GET", "submit")

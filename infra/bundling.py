@@ -64,7 +64,7 @@ def build_asset(output_dir: Path) -> None:
     with tempfile.TemporaryDirectory() as scratch:
         pins = Path(scratch) / "pins.txt"
         subprocess.run(
-            [str(UV), "export", "--frozen", "--no-dev", "--no-hashes", "--no-emit-project",
+            [str(UV), "export", "--frozen", "--no-dev", "--no-hashes", "--no-emit-workspace",
              "--no-header", "--output-file", str(pins)],
             cwd=ROOT, check=True, capture_output=True,
         )  # fmt: skip

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -12,6 +13,9 @@ from faceport.adapters.local.runtime import LocalRuntime, build_local_runtime
 from faceport.settings import Settings
 from tests.support.api_client import Api, new_account
 from tests.support.fakes import FakeEngine
+
+if TYPE_CHECKING:
+    from tests.e2e.test_serve import Server
 
 
 @pytest.fixture
@@ -46,3 +50,11 @@ def app(runtime: LocalRuntime, api_key: str) -> Api:
 
 def b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A real `faceport serve` on loopback, shared by every test that takes it."""
+    from tests.support.serve_session import served_session as start_live_server
+
+    yield from start_live_server(tmp_path_factory.mktemp("live") / "data")

@@ -1,5 +1,6 @@
 """The API's resolver: every route group's Router behind one Powertools REST resolver,
-the caller/key/rate middleware, and the error mapping (each group's own envelope).
+the caller and Prefer middlewares, the playground's pages, the completed OpenAPI
+reference (`faceport.api.reference`), and the error mapping (each group's own envelope).
 
 The same `build_app` runs inside the API Lambda and behind the local HTTP server; the only
 difference between the two is the `Services` it is given.
@@ -17,6 +18,7 @@ import threading
 from typing import TYPE_CHECKING, Any, cast
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.api_gateway import ResponseBuilder, Route
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
@@ -26,6 +28,7 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
 
 from faceport import bounds
+from faceport.api import reference
 from faceport.api.groups import ROUTE_GROUPS, RouteGroups
 from faceport.api.prefer import preferred_wait
 from faceport.auth import caller_from_event
@@ -66,12 +69,23 @@ class ThreadSafeRestResolver(APIGatewayRestResolver):
     (`BaseRouter.current_event`, shared by every resolver in the process) and in the
     instance's `context` dict. A Lambda process serves one request at a time, but the local
     server serves many at once, and two requests would read each other's event and caller.
-    Here both live in thread-local storage, per resolver.
+    Here both live in thread-local storage, per resolver, and a route's middleware stack
+    is built under a lock.
     """
 
     def __init__(self, **kwargs: Any) -> None:
         self._per_thread = threading.local()
+        self._building = threading.Lock()
         super().__init__(**kwargs)
+
+    def _call_route(self, route: Route, route_arguments: dict[str, str]) -> ResponseBuilder[Any]:
+        # Powertools builds a route's middleware stack on its first call, in place, frame
+        # by frame: two first calls at once interleave their frames (a TypeError inside).
+        if not route._middleware_stack_built:
+            with self._building:
+                if not route._middleware_stack_built:
+                    route._build_middleware_stack(self._router_middlewares, self)
+        return super()._call_route(route, route_arguments)
 
     @property  # type: ignore[override]
     def current_event(self) -> APIGatewayProxyEvent:
@@ -92,6 +106,13 @@ class ThreadSafeRestResolver(APIGatewayRestResolver):
     @context.setter
     def context(self, value: dict[str, Any]) -> None:
         self._per_thread.context = value
+
+    def get_openapi_schema(self, **kwargs: Any) -> Any:
+        # /openapi.json and /docs both: completed with examples, headers and error codes.
+        generated = super().get_openapi_schema(**kwargs)
+        return type(generated).model_validate(
+            reference.complete(generated.model_dump(by_alias=True, exclude_none=True))
+        )
 
     def _to_proxy_event(self, event: dict[str, Any]) -> BaseProxyEvent:
         # Where `resolve` makes the event it then keeps in `BaseRouter.current_event`.
@@ -123,6 +144,9 @@ def build_app(svc: Services, groups: RouteGroups = ROUTE_GROUPS) -> APIGatewayRe
         )
         return Response(200, content_types.APPLICATION_JSON, schema)
 
+    from faceport.playground.router import playground_router  # pages: not the status Lambda's
+
+    app.include_router(playground_router())
     for group in groups.groups:
         app.include_router(group.router(svc))
     return app
@@ -147,11 +171,10 @@ def _resolver(svc: Queries, groups: RouteGroups) -> APIGatewayRestResolver:
     def authenticated(
         app: APIGatewayRestResolver, next_middleware: NextMiddleware
     ) -> Response[Any]:
-        """Who the request acts for (the authorizer's verdict), and the key's rate limit."""
+        """Who the request acts for (the authorizer's verdict; the key's request rate is
+        counted before the resolver, in `api.headers.with_rate_limit`)."""
         if groups.needs_api_key(app.current_event.path):
             caller = caller_from_event(app.current_event.raw_event)
-            if caller.key_id is not None:
-                svc.rate_limiter.acquire(caller.key_id)
             app.context["caller"] = caller  # cleared after every request
         return next_middleware(app)
 

@@ -1,7 +1,8 @@
 """The registry of route groups, and the one place that decides how an error looks on any
-path: the resolver's errors, the caller check, the local server's body caps and the local
-gateway's 401 all ask `RouteGroups.render_error`. Adding a dialect is adding its package
-and one entry in `ROUTE_GROUPS`. See docs/ARCHITECTURE.md, "Error rendering"."""
+path: the resolver's errors, the caller check, the rate limit's 429, the local server's
+body caps and the local gateway's 401 all ask `RouteGroups.render_error`. Adding a
+dialect is adding its package and one entry in `ROUTE_GROUPS`. See docs/ARCHITECTURE.md,
+"Error rendering"."""
 
 from __future__ import annotations
 
@@ -11,12 +12,14 @@ from typing import TYPE_CHECKING, Any
 from faceport.api import native
 from faceport.api.route_group import ErrorAnswer, RouteGroup
 from faceport.errors import FaceportError
+from faceport.playground import is_playground_path
 
 if TYPE_CHECKING:
     from faceport.service import Queries
     from faceport.tasks import Task
 
-# Paths anyone may call (the API's documentation); every other path needs an API key.
+# Paths anyone may call (the API's documentation, and the playground's pages: see
+# `faceport.playground`); every other path needs an API key.
 PUBLIC_PATHS = frozenset({"/docs", "/openapi.json"})
 
 
@@ -48,7 +51,9 @@ class RouteGroups:
     def needs_api_key(self, path: str) -> bool:
         """Whether a request to `path` must carry an API key."""
         bare = path.rstrip("/")
-        return bare not in PUBLIC_PATHS and bare not in self.for_path(path).public_paths
+        if bare in PUBLIC_PATHS or is_playground_path(path):
+            return False
+        return bare not in self.for_path(path).public_paths
 
     def gateway_denies(self, path: str) -> bool:
         """Whether API Gateway's ACCESS_DENIED response may answer a refused key on `path`."""

@@ -24,6 +24,8 @@ def preferred_wait(header: str | None, cap_s: int) -> int | None:
         if name.strip().lower() != "wait":
             continue
         value = value.strip().strip('"')
+        if not value:  # a bare `Prefer: wait`: as long as the server allows
+            return cap_s
         if _SECONDS.fullmatch(value):
             return min(int(value), cap_s)
     return None

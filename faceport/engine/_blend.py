@@ -37,11 +37,17 @@ def face_blend_mask(
     mask = cv2.bitwise_and(mask, covered)
     if len(mouth_landmarks) >= 3:
         cv2.fillPoly(mask, [np.rint(mouth_landmarks).astype(np.int32)], 0)
+    return feathered(mask, feather)
+
+
+def feathered(region: Mask, feather: int) -> Mask:
+    """Weights 0..255 of `region` (0/255) rising from 0 at its edge to 255 `feather`
+    pixels inside; `region` itself when `feather` <= 0."""
     if feather <= 0:
-        return mask
+        return region
     # distance to the nearest pixel outside gives a fade that is zero right at the edge,
     # in one pass (erode + blur with feather-sized kernels cost several times more)
-    distance = cv2.distanceTransform(mask, cv2.DIST_L2, cv2.DIST_MASK_3)
+    distance = cv2.distanceTransform(region, cv2.DIST_L2, cv2.DIST_MASK_3)
     ramp = np.clip(distance * (1.0 / feather), 0.0, 1.0)
     smooth = ramp * ramp * (3.0 - 2.0 * ramp)  # smoothstep: no visible kink at either end
     return np.rint(smooth * 255.0).astype(np.uint8)
@@ -64,3 +70,52 @@ def paste_roi(frame: Frame, patch: Frame, roi: Box) -> Frame:
     result = frame.copy()
     result[roi.top : roi.bottom, roi.left : roi.right] = patch
     return result
+
+
+def skin_likeness(frame: Frame, reference: Mask) -> Mask:
+    """255 where `frame` has the colour of the skin under `reference`, else 0.
+
+    The skin is the median of the reference pixels in 8-bit LAB with a spread of 2.5
+    median absolute deviations (at least 6 levels of colour, 40 of lightness, so shading
+    stays skin); hair, a fringe, a hand or the background differ by more.
+    """
+    lab = cv2.cvtColor(frame, cv2.COLOR_BGR2LAB)
+    # every third row and column: the same median at a ninth of the cost
+    samples = lab[::3, ::3][reference[::3, ::3] > 0].astype(np.float32)
+    if len(samples) < 16:
+        return np.full(frame.shape[:2], 255, np.uint8)
+    centre = np.median(samples, axis=0)
+    spread = 2.5 * np.median(np.abs(samples - centre), axis=0)
+    spread = np.maximum(spread * 1.4826, (40.0, 6.0, 6.0))
+    low = np.clip(centre - spread, 0, 255).astype(np.uint8)
+    high = np.clip(centre + spread, 0, 255).astype(np.uint8)
+    return cv2.inRange(lab, low, high)
+
+
+def restrict_weights(weights: Mask, keep: Mask, feather: int) -> Mask:
+    """`weights` limited to where `keep` is set, with a fresh feather of `feather` pixels
+    along the new edge (never above the old weights, so the region only shrinks)."""
+    region = cv2.bitwise_and(np.where(weights > 0, np.uint8(255), np.uint8(0)), keep)
+    return cv2.min(weights, feathered(region, feather))
+
+
+def feature_region(shape: tuple[int, ...], points: Landmarks, scale: float = 1.15) -> Mask:
+    """The convex hull of the face's feature points (`_landmarks.FEATURE_POINTS`), scaled
+    by `scale` about its centre: the part of the face kept whatever its colour."""
+    hull = cv2.convexHull(points.astype(np.float32)).reshape(-1, 2)
+    centre = hull.mean(axis=0)
+    region = np.zeros(shape[:2], np.uint8)
+    cv2.fillConvexPoly(region, np.rint(centre + (hull - centre) * scale).astype(np.int32), 255)
+    return region
+
+
+def keep_on_skin(target: Frame, face: Frame, features: Mask, size: int) -> Mask:
+    """Where the new face may go: the feature region, and elsewhere only where both the
+    target and the warped source show skin like their own (`skin_likeness`, measured on
+    the feature region), cleaned of specks and pinholes `size` pixels across."""
+    skin = cv2.bitwise_and(skin_likeness(target, features), skin_likeness(face, features))
+    # a square kernel: separable, so the opening and closing cost the same at any size
+    kernel = np.ones((size | 1, size | 1), np.uint8)
+    skin = cv2.morphologyEx(skin, cv2.MORPH_OPEN, kernel)
+    skin = cv2.morphologyEx(skin, cv2.MORPH_CLOSE, kernel)
+    return cv2.bitwise_or(skin, features)

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Literal, TypeAlias
-
 import cv2
 import numpy as np
 
 from faceport.errors import UnreadableImage
+from faceport.tasks import OutputFormat
 
 from ._png import encode_png
 from ._provenance import embed_xmp, synthetic_media_xmp
 from ._types import Frame
-
-OutputFormat: TypeAlias = Literal["png", "jpg", "webp"]
 
 
 def decode_image(data: bytes) -> Frame:

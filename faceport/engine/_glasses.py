@@ -88,3 +88,65 @@ def remove_glasses_frame(
     cleaned = target.copy()
     np.copyto(cleaned[box], filled, where=(mask[box] > 0)[:, :, None])
     return cleaned, mask
+
+
+def _rows_in_face_frame(
+    lines: np.ndarray,
+    anchor: np.ndarray,
+    axis: np.ndarray,
+    across: float,
+    down: tuple[float, float],
+) -> np.ndarray:
+    """Mean of `lines` along each row of a face-aligned box: `across` inter-ocular
+    distances either side of `anchor` along the eye axis, rows from `down[0]` to `down[1]`
+    inter-ocular distances down the face (a rolled head gets a rolled box)."""
+    iod = float(np.hypot(*axis))
+    unit = axis / iod
+    normal = np.array([-unit[1], unit[0]])
+    columns = np.linspace(-across, across, 15, dtype=np.float32) * iod
+    rows = np.linspace(down[0], down[1], 15, dtype=np.float32) * iod
+    xs = anchor[0] + unit[0] * columns[None, :] + normal[0] * rows[:, None]
+    ys = anchor[1] + unit[1] * columns[None, :] + normal[1] * rows[:, None]
+    sampled = cv2.remap(lines, xs.astype(np.float32), ys.astype(np.float32), cv2.INTER_LINEAR,
+                        borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
+    return sampled.mean(axis=1)
+
+
+def glasses_score(frame: Frame, eye_centres: Landmarks) -> float:
+    """How strongly the face whose eyes are at `eye_centres` looks like it wears glasses.
+
+    A frame is a thin dark line crossing the nose between the eyes (the bridge) and
+    running under each eye (the lower rims), where bare skin is smooth. Lines are measured
+    with a black-hat filter (each pixel's darkness against its grey-level closing),
+    averaged along each row of a box on the bridge and one under each eye; the weakest of
+    the three boxes' darkest rows (a crease under one eye or a shadow on the nose is not
+    enough) is divided by the line strength of the cheeks below (plus 2 grey levels), so
+    wrinkled or grainy skin, lined everywhere, does not pass for a frame. Bare faces
+    score 0.1-1.2, frames 1.4 and up; the threshold (`EngineSettings.glasses_min_score`)
+    and its false-positive rate on the quality set are in ARCHITECTURE.md.
+    """
+    left, right = eye_centres[0].astype(np.float64), eye_centres[1].astype(np.float64)
+    axis = right - left
+    iod = float(np.hypot(*axis))
+    if iod < 4:
+        return 0.0
+    reach = round(1.2 * iod)
+    centre = (left + right) / 2
+    x0, y0 = max(0, int(centre[0] - reach)), max(0, int(centre[1] - reach))
+    crop = frame[y0 : int(centre[1] + reach), x0 : int(centre[0] + reach)]
+    if crop.size == 0:
+        return 0.0
+    gray = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (max(3, round(0.12 * iod)) | 1,) * 2)
+    lines = cv2.morphologyEx(gray, cv2.MORPH_BLACKHAT, kernel).astype(np.float32)
+    origin = np.array([x0, y0], dtype=np.float64)
+    bridge = _rows_in_face_frame(lines, centre - origin, axis, 0.12, (-0.3, 0.1)).max()
+    rims = [
+        _rows_in_face_frame(lines, eye - origin, axis, 0.25, (0.15, 0.5)).max()
+        for eye in (left, right)
+    ]
+    cheeks = [
+        _rows_in_face_frame(lines, eye - origin, axis, 0.25, (0.6, 0.9)).mean()
+        for eye in (left, right)
+    ]
+    return float(min(bridge, *rims) / (max(cheeks) + 2.0))

@@ -107,3 +107,28 @@ def locate_landmarks(
             origin = np.array([crop_box.left, crop_box.top], dtype=np.float32)
             return (normalised * size + origin).astype(np.float32)
     return None
+
+
+# the mesh's outermost points of the two cheeks at eye level, sides as seen in the image
+IMAGE_LEFT_CHEEK_EDGE = 234
+IMAGE_RIGHT_CHEEK_EDGE = 454
+
+
+def turn_of(points: Landmarks) -> float:
+    """How far a face is turned, from where its nose tip sits between the cheek edges:
+    0 facing the camera, towards +1 turned to the image's right (the nose near the right
+    edge, the right cheek hidden), towards -1 turned to the left."""
+    left = float(points[IMAGE_LEFT_CHEEK_EDGE, 0])
+    right = float(points[IMAGE_RIGHT_CHEEK_EDGE, 0])
+    nose = float(points[NOSE_TIP, 0])
+    width = right - left
+    if abs(width) < 1e-6:
+        return 0.0
+    return ((nose - left) - (right - nose)) / width
+
+
+# the features a face is recognised by: brows, eyes, nose and the outer lips; the blend
+# keeps the source there whatever its colour (skin masks stop outside them)
+FEATURE_POINTS = (70, 63, 105, 66, 107, 336, 296, 334, 293, 300,
+                  *IMAGE_LEFT_EYE, *IMAGE_RIGHT_EYE, NOSE_TIP, 4, 61, 291, 0, 17,
+                  37, 267, 84, 314)  # fmt: skip

@@ -9,13 +9,20 @@ import numpy as np
 
 from faceport.errors import NoFaceInSource, NoFaceInTarget
 
-from ._blend import alpha_blend_roi, face_blend_mask
+from ._backend import FacePainter
+from ._blend import alpha_blend_roi, face_blend_mask, feature_region, keep_on_skin, restrict_weights
 from ._cache import LruCache, content_digest
 from ._codec import OutputFormat, decode_image, encode_image
-from ._colour import transfer_lab_statistics
+from ._colour import transfer_lab_statistics, transfer_local_shading
 from ._find import Face, FindOptions, find_faces
-from ._glasses import remove_glasses_frame
-from ._landmarks import INNER_MOUTH, five_point_landmarks
+from ._glasses import glasses_score, remove_glasses_frame
+from ._landmarks import (
+    FEATURE_POINTS,
+    INNER_MOUTH,
+    five_point_landmarks,
+    locate_landmarks,
+    turn_of,
+)
 from ._selection import (
     FaceMap,
     FacePair,
@@ -24,6 +31,7 @@ from ._selection import (
     requested_pairs,
     resolve_pairs,
 )
+from ._texture import match_sharpness
 from ._timing import timed_stage
 from ._types import Box, Frame, Landmarks, Mask, Triangles
 from ._warp import face_roi, triangulate_face_pair, warp_face_to_landmarks
@@ -38,8 +46,8 @@ class EngineSettings:
     mesh_crop_margin: float = 1.7
     mesh_crop_max_side: int = 320
     feather_fraction: float = 0.08
-    hull_scale: float = 0.96
-    forehead_scale: float = 0.85
+    hull_scale: float = 1.0
+    forehead_scale: float = 1.0
     png_compression: int = 1
     png_threads: int = 2
     jpeg_quality: int = 92
@@ -50,6 +58,21 @@ class EngineSettings:
     detect_first_side: int = 320
     detect_thorough_side: int = 1024
     remove_glasses_frame: bool = True
+    # quality v2 (ARCHITECTURE.md, "Engine quality v2" has each one's measurements): the
+    # glasses step only on faces whose glasses_score reaches glasses_min_score, reaching
+    # glasses_arm_reach inter-ocular distances beyond the face for the arms; colour and
+    # shading carried locally at local_colour_sigma inter-ocular distances; the target's
+    # sharpness and grain (off: not a win); a turned source mirrored when the target is
+    # turned the other way, both by at least mirror_min_turn (_landmarks.turn_of); the
+    # new face kept off hair and background outside the features (_blend.keep_on_skin)
+    glasses_min_score: float = 1.3
+    glasses_arm_reach: float = 0.6
+    local_colour: bool = True
+    local_colour_sigma: float = 0.3
+    match_sharpness: bool = False
+    mirror_turned_source: bool = True
+    mirror_min_turn: float = 0.15
+    skin_mask: bool = True
 
 
 DEFAULT_SETTINGS = EngineSettings()
@@ -227,19 +250,23 @@ def blend_face_in_place(
     timings: dict[str, float] | None = None,
 ) -> tuple[Box, Mask]:
     """Warp the source face onto `target_points` of `frame`, recolour it and blend it in,
-    writing into `frame` itself; returns the ROI and its weights.
+    writing into `frame` itself; returns the region changed and its weights.
 
-    Only the ROI is read and written, so swapping several faces of a large frame costs one
-    copy of the frame, not one per face. With `settings.remove_glasses_frame`, the
-    target's glasses frame is filled in where the blend would let it show (see
-    `_glasses`); the returned weights then also cover those pixels, so the frame still
-    equals its input wherever they are 0.
+    Only that region is read and written, so swapping several faces of a large frame
+    costs one copy of the frame, not one per face. With `settings.remove_glasses_frame`, a
+    target face that wears glasses (`_glasses.glasses_score`) first has its frame and arms
+    filled in where the blend would let them show, in a region wider than the face's; the
+    returned weights then also cover those pixels, so the frame still equals its input
+    wherever they are 0.
     """
     eyes = five_point_landmarks(target_points)[:2]
     inter_ocular = float(np.linalg.norm(eyes[1] - eyes[0]))
+    with timed_stage(timings, "blend"):
+        glasses = settings.remove_glasses_frame and (
+            glasses_score(frame, eyes) >= settings.glasses_min_score
+        )
     with timed_stage(timings, "warp"):
         triangles = triangulate_face_pair(source_points, target_points)
-        # room beside the face for the glasses frame clean-up to reach into
         roi = face_roi(target_points, frame.shape, padding=2 + round(0.2 * inter_ocular))
         warped, weights = warp_face_with_weights(
             source_frame,
@@ -251,23 +278,126 @@ def blend_face_in_place(
             hull_scale=settings.hull_scale,
             forehead_scale=settings.forehead_scale,
         )
-        origin = np.array([roi.left, roi.top], dtype=np.float32)
     target_roi = frame[roi.top : roi.bottom, roi.left : roi.right]
-
-    base, changed = target_roi, weights
-    if settings.remove_glasses_frame:
+    if settings.skin_mask:
         with timed_stage(timings, "blend"):
-            base, glasses = remove_glasses_frame(target_roi, weights, eyes - origin)
-            changed = np.maximum(weights, glasses)
+            weights = _on_skin(
+                weights, target_roi, warped, target_points, roi, inter_ocular, settings
+            )
+
+    region, changed = roi, weights
+    if glasses:
+        with timed_stage(timings, "blend"):
+            # cleans `frame` in place around the face; the blend below starts from that
+            region, changed = _clean_glasses_frame(
+                frame, roi, weights, eyes, inter_ocular, settings
+            )
 
     with timed_stage(timings, "colour"):
-        recoloured = transfer_lab_statistics(warped, base, weights)
+        recoloured = _recolour(warped, target_roi, weights, inter_ocular, settings)
 
     with timed_stage(timings, "blend"):
-        # where the face weight is 0, the blend copies `base`: the target, or the target
-        # without its glasses frame where `changed` says so
-        target_roi[:] = alpha_blend_roi(base, recoloured, weights)
-    return roi, changed
+        # where the face weight is 0 the blend copies the target (cleaned of its frame)
+        target_roi[:] = alpha_blend_roi(target_roi, recoloured, weights)
+    return region, changed
+
+
+def _on_skin(
+    weights: Mask,
+    target: Frame,
+    warped: Frame,
+    target_points: Landmarks,
+    roi: Box,
+    inter_ocular: float,
+    settings: EngineSettings,
+) -> Mask:
+    origin = np.array([roi.left, roi.top], dtype=np.float32)
+    features = feature_region(weights.shape, target_points[list(FEATURE_POINTS)] - origin)
+    keep = keep_on_skin(target, warped, features, round(0.08 * inter_ocular))
+    feather = max(1, round(inter_ocular * 2 * settings.feather_fraction))
+    return restrict_weights(weights, keep, feather)
+
+
+def _clean_glasses_frame(
+    frame: Frame,
+    roi: Box,
+    weights: Mask,
+    eyes: Landmarks,
+    inter_ocular: float,
+    settings: EngineSettings,
+) -> tuple[Box, Mask]:
+    """Fill in the glasses frame and arms around the face in `frame` itself; returns the
+    wider region it may have changed and the face's weights grown to cover those pixels."""
+    extra = round(settings.glasses_arm_reach * inter_ocular)
+    height, width = frame.shape[:2]
+    outer = Box(
+        left=max(0, roi.left - extra),
+        top=max(0, roi.top - extra),
+        right=min(width, roi.right + extra),
+        bottom=min(height, roi.bottom + extra),
+    )
+    outer_weights = np.zeros((outer.height, outer.width), np.uint8)
+    top, left = roi.top - outer.top, roi.left - outer.left
+    outer_weights[top : top + roi.height, left : left + roi.width] = weights
+    outer_target = frame[outer.top : outer.bottom, outer.left : outer.right]
+    origin = np.array([outer.left, outer.top], dtype=np.float32)
+    cleaned, frame_pixels = remove_glasses_frame(
+        outer_target, outer_weights, eyes - origin, reach=0.05 + settings.glasses_arm_reach
+    )
+    outer_target[:] = cleaned
+    return outer, np.maximum(outer_weights, frame_pixels)
+
+
+def _recolour(
+    warped: Frame, target: Frame, weights: Mask, inter_ocular: float, settings: EngineSettings
+) -> Frame:
+    if settings.local_colour:
+        sigma = settings.local_colour_sigma * inter_ocular
+        recoloured = transfer_local_shading(warped, target, weights, sigma=sigma)
+    else:
+        recoloured = transfer_lab_statistics(warped, target, weights)
+    if settings.match_sharpness:
+        recoloured = match_sharpness(recoloured, target, weights)
+    return recoloured
+
+
+def mirrored_source(
+    frame: Frame, points: Landmarks, settings: EngineSettings
+) -> tuple[Frame, Landmarks] | None:
+    """The source flipped left to right with its landmarks found again on the flipped
+    frame (the mesh's point numbers are anatomical, so they cannot simply be mirrored);
+    None if the mesh does not find the flipped face."""
+    flipped = np.ascontiguousarray(frame[:, ::-1])
+    width = frame.shape[1]
+    low, high = points.min(axis=0), points.max(axis=0)
+    box = Box(
+        left=max(0, int(width - high[0])),
+        top=max(0, int(low[1])),
+        right=min(width, int(width - low[0]) + 1),
+        bottom=min(frame.shape[0], int(high[1]) + 1),
+    )
+    found = locate_landmarks(
+        flipped, box, margin=settings.mesh_crop_margin, crop_max_side=settings.mesh_crop_max_side
+    )
+    return None if found is None else (flipped, found)
+
+
+def oriented_source(
+    frame: Frame, points: Landmarks, target_points: Landmarks, settings: EngineSettings
+) -> tuple[Frame, Landmarks]:
+    """The source as it is, or mirrored when it and the target are turned opposite ways.
+
+    A source turned away from the side the target shows has no pixels of that cheek: the
+    warp stretches its edge over it, a pale smear. Mirrored, its visible side lands where
+    the target's visible side is (faces are nearly symmetric; see ARCHITECTURE.md).
+    """
+    if not settings.mirror_turned_source:
+        return frame, points
+    source_turn, target_turn = turn_of(points), turn_of(target_points)
+    limit = settings.mirror_min_turn
+    if source_turn * target_turn >= 0 or min(abs(source_turn), abs(target_turn)) < limit:
+        return frame, points
+    return mirrored_source(frame, points, settings) or (frame, points)
 
 
 def swap_faces_with_source(
@@ -277,10 +407,12 @@ def swap_faces_with_source(
     *,
     settings: EngineSettings = DEFAULT_SETTINGS,
     timings: dict[str, float] | None = None,
+    painter: FacePainter | None = None,
 ) -> FacesSwapResult:
     """Swap the analysed source faces onto the target faces `requested` names.
 
     `requested` comes from `requested_pairs` (None = source face 0 onto every target face).
+    `painter` paints each face (None: the classic warp, colour and blend).
     Faces are swapped one after the other on the same frame, each within its own ROI; all
     target landmarks are located on the untouched target first, so an earlier swap cannot
     move a later face's landmarks.
@@ -296,14 +428,22 @@ def swap_faces_with_source(
         frame = target.copy()
     regions = []
     for source_index, target_index in pairs:
-        roi, weights = blend_face_in_place(
-            frame,
-            source.frame,
-            source.landmarks[source_index],
-            target_faces[target_index].landmarks,
-            settings=settings,
-            timings=timings,
-        )
+        target_points = target_faces[target_index].landmarks
+        if painter is not None:
+            roi, weights = painter(frame, source, source_index, target_points, timings)
+        else:
+            with timed_stage(timings, "landmarks"):
+                source_frame, source_points = oriented_source(
+                    source.frame, source.landmarks[source_index], target_points, settings
+                )
+            roi, weights = blend_face_in_place(
+                frame,
+                source_frame,
+                source_points,
+                target_points,
+                settings=settings,
+                timings=timings,
+            )
         regions.append(FaceRegion(target_index, roi, weights))
     return FacesSwapResult(frame=frame, regions=tuple(regions))
 
@@ -372,6 +512,7 @@ def swap_face(
     output_format: OutputFormat = "png",
     timings: dict[str, float] | None = None,
     settings: EngineSettings = DEFAULT_SETTINGS,
+    painter: FacePainter | None = None,
 ) -> bytes:
     """Swap faces of `source` onto the selected faces of `target`.
 
@@ -385,7 +526,8 @@ def swap_face(
     XMP. If `timings` is given, it is filled with seconds per stage: decode, detect,
     landmarks, warp, colour, blend, encode. The source's analysis is cached by content,
     so a source used again skips its decode, detect and landmarks. `settings` tunes the
-    engine (the defaults are what the benchmarks and quality runs measure).
+    engine (the defaults are what the benchmarks and quality runs measure). `painter`
+    paints each face instead of the classic swap (the neural backend's, `engine/onnx/`).
 
     Raises `UnreadableImage`, `NoFaceInSource`, `NoFaceInTarget`, `TargetIndexOutOfRange`,
     `SourceIndexOutOfRange` or `InvalidFaceSelection` from `faceport.errors`.
@@ -401,7 +543,7 @@ def swap_face(
     with timed_stage(timings, "decode"):
         target_frame = decode_image(target)
     result = swap_faces_with_source(
-        analysed, target_frame, requested, settings=settings, timings=timings
+        analysed, target_frame, requested, settings=settings, timings=timings, painter=painter
     )
     with timed_stage(timings, "encode"):
         return encode_frame(result.frame, output_format, settings)

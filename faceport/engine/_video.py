@@ -10,7 +10,8 @@ Each stage is one thread; the heavy calls in every stage (FFmpeg, OpenCV, mediap
 numpy on whole arrays) release the GIL, so the four overlap on two cores. Frames are
 streamed: at most a few dozen are alive at once, whatever the video's length. Every
 frame keeps its timestamp, so frame count, frame rate (constant or variable) and duration
-come out as they went in; audio packets are copied untouched.
+come out as they went in; audio packets are copied untouched. The media I/O (PyAV
+demux, decode, encode, mux) is in `_video_io.py`; this module is the pipeline.
 """
 
 from __future__ import annotations
@@ -21,11 +22,9 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 
 from faceport.errors import (
@@ -34,21 +33,19 @@ from faceport.errors import (
     NoFaceInTarget,
     TargetIndexOutOfRange,
     TaskCanceled,
-    UnreadableVideo,
 )
 from faceport.tasks import VideoInfo
 from faceport.video_probe import probe_video
 
+from ._backend import VideoFaceRenderer
 from ._codec import decode_image
 from ._detect import detect_faces
 from ._identity import face_descriptor
-from ._swap import analyse_source
+from ._swap import SourceFaces, analyse_source
 from ._track import GAP, FaceTracks, FrameFaces, Selection, TrackingSettings
 from ._types import Frame
+from ._video_io import EncodeSettings, Picture, VideoSink, decoded_items, open_input
 from ._video_render import FaceRenderer, RenderSettings
-
-# audio codecs an MP4 file can carry as they are; anything else is re-encoded to AAC
-MP4_AUDIO_CODECS = frozenset({"aac", "mp3", "opus", "flac", "alac", "ac3", "eac3"})
 
 
 @dataclass(frozen=True)
@@ -121,28 +118,6 @@ class _Shared:
 _END = object()
 
 
-@dataclass
-class _Picture:
-    """A decoded frame on its way through: upright BGR pixels and the input's timing."""
-
-    index: int
-    pts: int
-    time_s: float
-    duration: int
-    pixels: Frame
-    faces: dict[int, Any] = field(default_factory=dict)
-
-
-def _upright(pixels: Frame, rotation: int) -> Frame:
-    """Turn a decoded picture as its display matrix says (FFmpeg's counter-clockwise)."""
-    turn = {
-        90: cv2.ROTATE_90_COUNTERCLOCKWISE,
-        180: cv2.ROTATE_180,
-        270: cv2.ROTATE_90_CLOCKWISE,
-    }.get(rotation)
-    return pixels if turn is None else cv2.rotate(pixels, turn)
-
-
 def swap_face_video(
     source: bytes,
     video: Path,
@@ -153,6 +128,7 @@ def swap_face_video(
     settings: VideoSettings = DEFAULT_VIDEO_SETTINGS,
     progress: Callable[[float], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
+    renderer_for: Callable[[SourceFaces], VideoFaceRenderer] | None = None,
 ) -> VideoSwapReport:
     """Swap the largest face of the `source` image onto faces of `video`; write H.264 MP4.
 
@@ -166,7 +142,9 @@ def swap_face_video(
 
     `progress(fraction)` is called now and then from this thread; `should_stop()` is
     polled a few times a second and True stops the work within a fraction of a second
-    (raises `TaskCanceled`). The output file is removed on any failure.
+    (raises `TaskCanceled`). The output file is removed on any failure. `renderer_for`
+    makes the renderer that paints the analysed source's face onto followed faces (None:
+    the classic one; the neural backend passes its own).
 
     Raises `NoFaceInSource`, `NoFaceInReference`, `NoFaceInTarget` (no selected face in
     the whole video), `TargetIndexOutOfRange`, `UnreadableVideo`, `TaskCanceled`.
@@ -175,7 +153,11 @@ def swap_face_video(
     analysed = analyse_source(source)
     reference = _reference_descriptor(reference_face) if reference_face is not None else None
     info = probe_video(video)
-    renderer = FaceRenderer(analysed.frame, analysed.landmarks[0], settings.render)
+    renderer: VideoFaceRenderer = (
+        renderer_for(analysed)
+        if renderer_for is not None
+        else FaceRenderer(analysed.frame, analysed.landmarks[0], settings.render)
+    )
     tracking = settings.tracking
 
     def detect(frame: Frame, thorough: bool) -> list[Any]:
@@ -239,29 +221,25 @@ def _run_pipeline(
     output: Path,
     info: VideoInfo,
     tracks: FaceTracks,
-    renderer: FaceRenderer,
+    renderer: VideoFaceRenderer,
     settings: VideoSettings,
     shared: _Shared,
     progress: Callable[[float], None] | None,
     should_stop: Callable[[], bool] | None,
 ) -> tuple[int, int]:
-    import av
-
     rotation, expected_frames, size = info.rotation, info.frames, (info.width, info.height)
     depth = settings.queue_frames
     decoded: queue.Queue[Any] = queue.Queue(depth)
     tracked: queue.Queue[Any] = queue.Queue(depth)
     rendered: queue.Queue[Any] = queue.Queue(depth)
     counts = {"frames": 0, "swapped": 0}
-    try:
-        source = av.open(str(video), mode="r")
-    except av.FFmpegError as exc:
-        raise UnreadableVideo(f"The video could not be read: {exc}.") from exc
+    source = open_input(video)
     try:
         in_video = source.streams.video[0]
         in_video.thread_type = "AUTO"
         in_audio = source.streams.audio[0] if source.streams.audio else None
-        sink = _Sink(output, in_video, in_audio, size, settings)
+        encode = EncodeSettings(settings.x264_preset, settings.x264_crf, settings.encoder_threads)
+        sink = VideoSink(output, in_video, in_audio, size, encode)
         stages = [
             ("decode", lambda: _read(source, in_video, in_audio, rotation, decoded, shared)),
             ("track", lambda: _track(tracks, decoded, tracked, shared)),
@@ -332,68 +310,14 @@ def _read(
     out: queue.Queue[Any],
     shared: _Shared,
 ) -> None:
-    import av
-
     busy = _Busy(shared, "decode")
-    streams = [in_video] + ([in_audio] if in_audio is not None else [])
-    index, last_pts = 0, None
-    try:
-        packets = source.demux(streams)
-        while True:
-            with busy:
-                packet = next(packets, None)
-                if packet is None:
-                    break
-                if packet.stream is in_audio:
-                    item: Any = packet if packet.dts is not None else None
-                    pictures = []
-                else:
-                    item = None
-                    pictures = [
-                        _picture(f, index + n, rotation) for n, f in enumerate(packet.decode())
-                    ]
-            if item is not None:
-                shared.put(out, item)
-            for picture in pictures:
-                # timestamps must rise for the encoder; a repeated one moves up by a tick
-                if last_pts is not None and picture.pts <= last_pts:
-                    picture.pts = last_pts + 1
-                last_pts = picture.pts
-                shared.put(out, picture)
-                index += 1
-    except av.FFmpegError as exc:
-        raise UnreadableVideo(f"The video could not be decoded: {exc}.") from exc
-    shared.put(out, _END)
-
-
-def _picture(frame: Any, index: int, rotation: int) -> _Picture:
-    pts = frame.pts if frame.pts is not None else index
-    time_base = frame.time_base or Fraction(1, 1000)
-    pixels = _upright(yuv_to_bgr(frame), rotation)
-    return _Picture(index, pts, float(pts * time_base), frame.duration or 0, pixels)
-
-
-def yuv_to_bgr(frame: Any) -> Frame:
-    """The decoded frame as BGR pixels, through 4:2:0 planes and OpenCV's BT.601 matrix.
-
-    OpenCV converts 720p in a fraction of the time swscale takes, and `bgr_to_yuv` uses
-    the same matrix on the way back, so pixels the swap leaves alone come out as they
-    went in whatever matrix the file is tagged with (the output keeps the input's tags).
-    Sides are made even (4:2:0 needs it), at most one pixel less.
-    """
-    width, height = frame.width // 2 * 2, frame.height // 2 * 2
-    if frame.format.name != "yuv420p" or (width, height) != (frame.width, frame.height):
-        frame = frame.reformat(width=width, height=height, format="yuv420p")
-    return cv2.cvtColor(frame.to_ndarray(), cv2.COLOR_YUV2BGR_I420)
-
-
-def bgr_to_yuv(pixels: Frame) -> Any:
-    """A yuv420p VideoFrame of BGR pixels (see `yuv_to_bgr`)."""
-    import av
-
-    return av.VideoFrame.from_ndarray(
-        cv2.cvtColor(pixels, cv2.COLOR_BGR2YUV_I420), format="yuv420p"
-    )
+    items = decoded_items(source, in_video, in_audio, rotation)
+    while True:
+        with busy:
+            item = next(items, _END)
+        shared.put(out, item)
+        if item is _END:
+            return
 
 
 def _track(
@@ -402,10 +326,10 @@ def _track(
     """Follow faces frame by frame; hold frames back while a face is missing, until it is
     found again (the gap is bridged) or given up (the gap's frames pass through)."""
     busy = _Busy(shared, "track")
-    pending: deque[tuple[_Picture, FrameFaces]] = deque()
+    pending: deque[tuple[Picture, FrameFaces]] = deque()
     last_seen: dict[int, tuple[float, np.ndarray]] = {}
     while (item := shared.get(inbox)) is not _END:
-        if not isinstance(item, _Picture):
+        if not isinstance(item, Picture):
             shared.put(out, item)  # audio goes straight on
             continue
         with busy:
@@ -428,7 +352,7 @@ def _track(
 
 
 def _settle_gap(
-    pending: deque[tuple[_Picture, FrameFaces]],
+    pending: deque[tuple[Picture, FrameFaces]],
     track_id: int,
     start: tuple[float, np.ndarray] | None,
     now: FrameFaces,
@@ -448,7 +372,7 @@ def _settle_gap(
 
 
 def _render(
-    renderer: FaceRenderer,
+    renderer: VideoFaceRenderer,
     inbox: queue.Queue[Any],
     out: queue.Queue[Any],
     shared: _Shared,
@@ -456,7 +380,7 @@ def _render(
 ) -> None:
     busy = _Busy(shared, "render")
     while (item := shared.get(inbox)) is not _END:
-        if isinstance(item, _Picture):
+        if isinstance(item, Picture):
             with busy:
                 drawn = [
                     renderer.render(item.pixels, face_id, points)
@@ -471,133 +395,16 @@ def _render(
     shared.put(out, _END)
 
 
-def _write(sink: _Sink, inbox: queue.Queue[Any], shared: _Shared, counts: dict[str, int]) -> None:
+def _write(
+    sink: VideoSink, inbox: queue.Queue[Any], shared: _Shared, counts: dict[str, int]
+) -> None:
     busy = _Busy(shared, "encode")
     while (item := shared.get(inbox)) is not _END:
         with busy:
-            if isinstance(item, _Picture):
+            if isinstance(item, Picture):
                 sink.write_picture(item)
                 shared.written += 1
             else:
                 sink.write_audio(item)
     with busy:
         sink.flush()
-
-
-class _Sink:
-    """The output MP4: H.264 video with the input's timing, the input's audio copied."""
-
-    def __init__(
-        self,
-        path: Path,
-        in_video: Any,
-        in_audio: Any,
-        size: tuple[int, int],
-        settings: VideoSettings,
-    ) -> None:
-        import av
-
-        self._path = path
-        self._container = av.open(str(path), mode="w", format="mp4")
-        self._in_video = in_video
-        self._settings = settings
-        self._closed = False
-        self._durations: dict[int, int] = {}  # pts -> duration, once known
-        self._last_pts: int | None = None
-        self._last_duration = 0
-        # every stream before the first packet: the header is written with the first
-        self._open_video(*size)
-        self._audio: Any = None
-        self._audio_encoder: Any = None
-        if in_audio is not None:
-            self._add_audio(in_audio)
-
-    def _add_audio(self, in_audio: Any) -> None:
-        import av
-
-        if in_audio.codec_context.name in MP4_AUDIO_CODECS:
-            self._audio = self._container.add_stream_from_template(in_audio)
-            return
-        # not storable in MP4 as it is: decode and re-encode as AAC
-        self._audio = self._container.add_stream("aac", rate=in_audio.codec_context.sample_rate)
-        self._audio_decoder = in_audio.codec_context
-        self._resampler = av.AudioResampler(
-            format="fltp",
-            layout=in_audio.codec_context.layout,
-            rate=in_audio.codec_context.sample_rate,
-        )
-        self._audio_encoder = self._audio
-
-    def _open_video(self, width: int, height: int) -> None:
-        in_ctx = self._in_video.codec_context
-        rate = self._in_video.average_rate or self._in_video.guessed_rate or Fraction(30, 1)
-        stream = self._container.add_stream("libx264", rate=rate)
-        stream.width, stream.height = width // 2 * 2, height // 2 * 2
-        stream.pix_fmt = "yuv420p"
-        stream.time_base = self._in_video.time_base
-        stream.codec_context.time_base = self._in_video.time_base
-        stream.codec_context.thread_count = self._settings.encoder_threads
-        # the input's colour tags: players show the output as they showed the input
-        for name in ("colorspace", "color_range", "color_primaries", "color_trc"):
-            value = getattr(in_ctx, name, None)
-            if value:
-                setattr(stream.codec_context, name, value)
-        stream.options = {
-            "preset": self._settings.x264_preset,
-            "crf": str(self._settings.x264_crf),
-        }
-        self._video = stream
-
-    def write_picture(self, picture: _Picture) -> None:
-        frame = bgr_to_yuv(picture.pixels)
-        frame.pts = picture.pts
-        frame.time_base = self._in_video.time_base
-        if self._last_pts is not None:
-            self._durations[self._last_pts] = picture.pts - self._last_pts
-        self._last_pts, self._last_duration = picture.pts, picture.duration
-        self._mux_video(self._video.encode(frame))
-
-    def _mux_video(self, packets: list[Any]) -> None:
-        # x264 does not pass frame durations on; a frame lasts until the next one, and the
-        # last one until the input's video ended, or the muxer's guess makes the output's
-        # duration (and average frame rate) drift from the input's
-        for packet in packets:
-            packet.duration = self._durations.pop(packet.pts, 0)
-        self._container.mux(packets)
-
-    def _input_end(self) -> int | None:
-        """When the input's video stream ends, in its time base (None: it does not say)."""
-        stream = self._in_video
-        if not stream.duration:
-            return None
-        return int((stream.start_time or 0) + stream.duration)
-
-    def write_audio(self, packet: Any) -> None:
-        if self._audio_encoder is None:
-            packet.stream = self._audio
-            self._container.mux(packet)
-            return
-        for decoded in self._audio_decoder.decode(packet):
-            for resampled in self._resampler.resample(decoded):
-                self._container.mux(self._audio_encoder.encode(resampled))
-
-    def flush(self) -> None:
-        if self._last_pts is not None:
-            end = self._input_end()
-            last = end - self._last_pts if end is not None else self._last_duration
-            self._durations[self._last_pts] = max(1, last)
-        self._mux_video(self._video.encode(None))
-        if self._audio_encoder is not None:
-            self._container.mux(self._audio_encoder.encode(None))
-
-    def close(self, *, discard: bool) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        try:
-            self._container.close()
-        except Exception:
-            if not discard:
-                raise
-        if discard:
-            self._path.unlink(missing_ok=True)

@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 
 from faceport.adapters.local.engine import InProcessEngine
-from faceport.adapters.local.gateway import with_authorizer
+from faceport.adapters.local.gateway import local_edge
 from faceport.adapters.local.http_server import make_server
 from faceport.adapters.local.runtime import build_local_runtime
 from faceport.api.app import build_app
@@ -52,9 +52,9 @@ def main() -> None:
         settings = Settings(data_dir=Path(tmp), port=0)
         runtime = build_local_runtime(settings, engine=engine)
         api_key = new_account(runtime.accounts, runtime.accounts, credits=10_000)
-        handler = with_authorizer(
-            build_app(runtime.services).resolve, runtime.accounts, ROUTE_GROUPS
-        )
+        resolve = build_app(runtime.services).resolve
+        limiter = runtime.services.rate_limiter
+        handler = local_edge(resolve, runtime.accounts, limiter, ROUTE_GROUPS)
         server = make_server("127.0.0.1", 0, handler, runtime.blobs, 64 << 20)
         runtime.start()
         threading.Thread(target=server.serve_forever, daemon=True).start()

@@ -3,6 +3,7 @@ API Gateway sends each to the Lambda of its kind (submit or status)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -25,12 +26,12 @@ def local(settings: Settings, fake_engine: FakeEngine) -> Iterator[LocalRuntime]
 
 def served(app: Any) -> set[tuple[str, str]]:
     """(method, path) of every operation in the resolver's OpenAPI document."""
-    schema = app.get_openapi_schema()
+    paths = json.loads(app.get_openapi_json_schema())["paths"]
     return {
         (method.upper(), path)
-        for path, item in schema.paths.items()
+        for path, item in paths.items()
         for method in ("get", "post", "put", "patch", "delete")
-        if getattr(item, method) is not None
+        if method in item
     }
 
 

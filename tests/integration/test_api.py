@@ -34,7 +34,7 @@ def test_submit_answers_202_with_a_stored_task(app: Api) -> None:
     task = reply.json()
     assert task["status"] in ("queued", "running", "succeeded")
     assert task["metadata"] == {"order": 42}
-    assert task["params"] == {"target_index": 0, "output_format": "webp"}
+    assert task["params"] == {"target_index": 0, "output_format": "webp", "enhance": False}
     assert reply.headers["location"] == f"/v1/tasks/{task['id']}"
     assert call(app, "GET", f"/v1/tasks/{task['id']}").status == 200
 
@@ -218,6 +218,7 @@ def test_base64_body_is_decoded_from_a_data_uri(app: Api) -> None:
         ({"target_index": [0, 2]}, None),
         ({"target_index": "all"}, None),
         ({"face_map": [{"source_index": 1, "target_index": 0}]}, [(1, 0)]),
+        ({"target_index": 0, "enhance": True}, None),
     ],
 )
 def test_face_selection_reaches_the_engine(
@@ -229,8 +230,14 @@ def test_face_selection_reaches_the_engine(
     task = submit(app, swap_body(**selection), prefer="wait=10").json()
     assert task["status"] == "succeeded"
     expected_index = selection.get("target_index", 0)
-    assert fake_engine.last_options == {"target_index": expected_index, "face_map": face_map}
+    enhance = selection.get("enhance", False)
+    assert fake_engine.last_options == {
+        "target_index": expected_index,
+        "face_map": face_map,
+        "enhance": enhance,
+    }
     assert task["params"]["target_index"] == expected_index
+    assert task["params"]["enhance"] is enhance
 
 
 @pytest.mark.parametrize(

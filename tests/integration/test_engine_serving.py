@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ import pytest
 from faceport.engine_protocol import EngineRequest, error_from_document
 from faceport.engine_serving import make_engine_server
 from faceport.errors import EngineFailed, NoFaceInSource
+from faceport.ports import Engine
 from faceport.tasks import TaskParams
 from tests.support.fakes import NO_FACE_MARKER, FakeEngine
 from tests.support.images import grace_hopper_jpeg
@@ -49,13 +51,22 @@ def swap_request(source: bytes) -> bytes:
     )
 
 
+@contextmanager
+def serving(engine: Engine) -> Iterator[tuple[str, int]]:
+    """The serving contract over `engine` on a loopback port, in a thread."""
+    server = make_engine_server("127.0.0.1", 0, engine)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield ("127.0.0.1", server.server_address[1])
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 @pytest.fixture
 def address(fake_engine: FakeEngine) -> Iterator[tuple[str, int]]:
-    server = make_engine_server("127.0.0.1", 0, fake_engine)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield ("127.0.0.1", server.server_address[1])
-    server.shutdown()
-    server.server_close()
+    with serving(fake_engine) as address:
+        yield address
 
 
 def test_ping_answers_200(address: tuple[str, int]) -> None:
@@ -68,7 +79,7 @@ def test_an_invocation_answers_the_result_with_its_media_type(
     status, content_type, body = request(address, "POST", "/invocations", swap_request(b"face"))
     assert (status, content_type) == (200, "image/jpeg")
     assert body == tiny_image("JPEG")  # FakeEngine answers the target
-    assert fake_engine.last_options == {"target_index": 0, "face_map": None}
+    assert fake_engine.last_options == {"target_index": 0, "face_map": None, "enhance": False}
 
 
 def test_an_engine_error_answers_its_status_and_code(address: tuple[str, int]) -> None:

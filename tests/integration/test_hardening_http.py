@@ -344,3 +344,20 @@ def test_a_response_http_cannot_carry_is_a_500_not_a_dead_connection(tmp_path: P
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_over_the_connection_cap_is_a_503_not_a_hang(settings: Settings) -> None:
+    limits = HttpLimits(max_connections=2, idle_timeout_s=5.0)
+    with live_server(settings, FakeEngine(), limits=limits) as live:
+        held = [socket.create_connection(("127.0.0.1", live.port)) for _ in range(2)]
+        try:
+            time.sleep(0.2)  # both accepted and waiting for a request
+            reply = raw_exchange(live, b"GET /v1/tasks HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert status_and_error(reply) == (503, "server_busy")
+            assert b"Retry-After: 1" in reply
+        finally:
+            for sock in held:
+                sock.close()
+        time.sleep(0.2)
+        with live.client() as client:  # slots come back when connections close
+            assert client.get("/v1/account").status_code == 200

@@ -24,16 +24,21 @@ from tests.support.fakes import FakeEngine
 from tests.support.tiny import tiny_image
 
 
+def forget_wiring() -> None:
+    """Each Lambda builds its wiring on its first event: a test's world is a new start."""
+    for built in (lambda_entry._services, lambda_entry._queries, lambda_entry._handler,
+                  lambda_entry._query_handler):  # fmt: skip
+        built.cache_clear()
+
+
 @pytest.fixture(autouse=True)
 def aws(monkeypatch: pytest.MonkeyPatch, fake_engine: FakeEngine) -> Iterator[AwsWorld]:
     with aws_world(monkeypatch, fake_engine) as world:
         for name, value in world.settings.model_dump(exclude_defaults=True).items():
             monkeypatch.setenv(f"FACEPORT_{name.upper()}", str(value))
-        lambda_entry._app.cache_clear()
-        lambda_entry._query_app.cache_clear()
+        forget_wiring()
         yield world
-        lambda_entry._app.cache_clear()
-        lambda_entry._query_app.cache_clear()
+        forget_wiring()
 
 
 @pytest.fixture

@@ -83,3 +83,102 @@ def summarise(values: Sequence[float], *, worst_is_high: bool = True) -> tuple[f
     """(median, worst) of a column; worst is the maximum, or the minimum when low is bad."""
     worst = max(values) if worst_is_high else min(values)
     return statistics.median(values), worst
+
+
+def _lab(frame: np.ndarray) -> np.ndarray:
+    """CIELAB in its own units (L 0-100, a and b about -100..100): distances are Delta E."""
+    return cv2.cvtColor(frame.astype(np.float32) * np.float32(1 / 255), cv2.COLOR_BGR2LAB)
+
+
+def _ring_sectors(mask: np.ndarray, centre: tuple[float, float], sectors: int) -> np.ndarray:
+    """Sector number (0..sectors-1) of every pixel by its angle about `centre`; -1 off `mask`."""
+    ys, xs = np.nonzero(mask)
+    labels = np.full(mask.shape, -1, np.int32)
+    angles = np.arctan2(ys - centre[1], xs - centre[0])
+    labels[ys, xs] = ((angles + np.pi) / (2 * np.pi) * sectors).astype(np.int32) % sectors
+    return labels
+
+
+def seam_score(
+    target: np.ndarray, result: np.ndarray, weights: np.ndarray, iod: float, sectors: int = 24
+) -> tuple[float, float]:
+    """(colour, gradient) discontinuity of the blend boundary, beyond what the target has.
+
+    Colour: around the face, in `sectors` angular sectors, the LAB distance between the
+    mean of a ring just inside the full-weight region and a ring just outside everything
+    the swap touched, in the result, less the same distance in the target (a hair line or
+    a jaw shadow is a real edge there too); the worst sector, as Delta E (about 2 is a
+    just visible step, 10 an obvious one). Gradient: the mean gradient magnitude across the
+    transition band in the result over that in the target (1 = as textured as before; well
+    above 1 is a drawn edge, well below a smeared one).
+    """
+    changed = np.where(weights > 0, np.uint8(255), np.uint8(0))
+    full = np.where(weights >= 250, np.uint8(255), np.uint8(0))
+    if not full.any():
+        return 0.0, 1.0
+    width = max(2, round(0.08 * iod))
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * width + 1, 2 * width + 1))
+    inner = (full > 0) & (cv2.erode(full, kernel) == 0)
+    outer = (cv2.dilate(changed, kernel) > 0) & (changed == 0)
+    ys, xs = np.nonzero(full)
+    centre = (float(xs.mean()), float(ys.mean()))
+    inner_sector = _ring_sectors(inner, centre, sectors)
+    outer_sector = _ring_sectors(outer, centre, sectors)
+    target_lab, result_lab = _lab(target), _lab(result)
+    worst = 0.0
+    for sector in range(sectors):
+        inside, outside = inner_sector == sector, outer_sector == sector
+        if inside.sum() < 10 or outside.sum() < 10:
+            continue
+        steps = [
+            float(np.linalg.norm(lab[inside].mean(axis=0) - lab[outside].mean(axis=0)))
+            for lab in (result_lab, target_lab)
+        ]
+        worst = max(worst, steps[0] - steps[1])
+    band = (cv2.dilate(changed, kernel) > 0) & (cv2.erode(full, kernel) == 0)
+
+    def gradient(frame: np.ndarray) -> float:
+        gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY).astype(np.float32)
+        magnitude = np.hypot(cv2.Sobel(gray, cv2.CV_32F, 1, 0), cv2.Sobel(gray, cv2.CV_32F, 0, 1))
+        return float(magnitude[band].mean())
+
+    return worst, gradient(result) / max(gradient(target), 1e-3)
+
+
+def patch_score(
+    target: np.ndarray,
+    result: np.ndarray,
+    weights: np.ndarray,
+    iod: float,
+    *,
+    colour_step: float = 10.0,
+    flatness: float = 3.0,
+) -> float:
+    """The largest flat off-colour blob inside the new face, as a fraction of the face.
+
+    At a scale of a fifth of the eye distance (features are the new person's, shading and
+    colour should be the target's) the result is compared with the target; pixels more
+    than `colour_step` LAB units off that are also flat (a local grey-level deviation
+    under `flatness`: no skin texture) are a patch, such as a pale blotch where a global
+    colour transfer missed a shadow, or smeared skin where the warp ran out of source. The
+    score is the area of the largest connected such blob over the full-weight face area.
+    """
+    face = weights >= 128
+    area = int(face.sum())
+    if area == 0:
+        return 0.0
+    sigma = max(1.0, 0.2 * iod)
+    off = np.linalg.norm(
+        cv2.GaussianBlur(_lab(result), (0, 0), sigma)
+        - cv2.GaussianBlur(_lab(target), (0, 0), sigma),
+        axis=2,
+    )
+    gray = cv2.cvtColor(result, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    window = max(3, round(0.08 * iod)) | 1
+    mean = cv2.blur(gray, (window, window))
+    deviation = np.sqrt(np.maximum(cv2.blur(gray * gray, (window, window)) - mean * mean, 0.0))
+    patch = np.where(face & (off > colour_step) & (deviation < flatness), np.uint8(1), np.uint8(0))
+    count, _, stats, _ = cv2.connectedComponentsWithStats(patch, connectivity=8)
+    if count <= 1:
+        return 0.0
+    return float(stats[1:, cv2.CC_STAT_AREA].max() / area)

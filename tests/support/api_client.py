@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from faceport.adapters.local.gateway import with_authorizer
+from faceport.adapters.local.gateway import local_edge
 from faceport.adapters.local.http_server import to_proxy_event
 from faceport.api.app import build_app
 from faceport.api.groups import ROUTE_GROUPS
@@ -39,7 +39,9 @@ class Api:
 
     def __init__(self, services: Services, api_key: str | None) -> None:
         app = build_app(services)
-        self._gated = with_authorizer(app.resolve, services.accounts, ROUTE_GROUPS)
+        self._gated = local_edge(
+            app.resolve, services.accounts, services.rate_limiter, ROUTE_GROUPS
+        )
         self.api_key = api_key
 
     def resolve(self, event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -43,9 +43,14 @@ class FakeEngine:
         target_index: TargetSelection,
         face_map: list[tuple[int, int]] | None,
         output_format: OutputFormat,
+        enhance: bool = False,
     ) -> bytes:
         self._call(source)
-        self.last_options = {"target_index": target_index, "face_map": face_map}
+        self.last_options = {
+            "target_index": target_index,
+            "face_map": face_map,
+            "enhance": enhance,
+        }
         return target
 
     def fuse_faces(

@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 
 import httpx
 
-from faceport.adapters.local.gateway import with_authorizer
+from faceport.adapters.local.gateway import local_edge
 from faceport.adapters.local.http_server import HttpLimits, make_server
 from faceport.adapters.local.runtime import LocalRuntime, build_local_runtime
 from faceport.api.app import build_app
@@ -27,12 +27,10 @@ class Live:
     runtime: LocalRuntime
     api_key: str
 
-    def client(self, api_key: str | None = None, **kwargs: object) -> httpx.Client:
-        headers = {"Authorization": f"Bearer {api_key or self.api_key}"}
-        return httpx.Client(base_url=self.url, headers=headers, timeout=30, **kwargs)  # type: ignore[arg-type]
-
-    def new_key(self, credits: int = 1_000_000) -> str:
-        return new_account(self.runtime.accounts, self.runtime.accounts, credits=credits)
+    def client(self) -> httpx.Client:
+        """A client that calls with this server's funded key."""
+        headers = {"Authorization": f"Bearer {self.api_key}"}
+        return httpx.Client(base_url=self.url, headers=headers, timeout=30)
 
 
 @contextmanager
@@ -48,7 +46,8 @@ def live_server(
     `fetcher`, the API checks URLs with that one (the workflow keeps the runtime's)."""
     runtime = build_local_runtime(settings, engine=engine)
     services = runtime.services if fetcher is None else replace(runtime.services, fetcher=fetcher)
-    handler = with_authorizer(build_app(services).resolve, runtime.accounts, ROUTE_GROUPS)
+    resolve = build_app(services).resolve
+    handler = local_edge(resolve, runtime.accounts, services.rate_limiter, ROUTE_GROUPS)
     server = make_server("127.0.0.1", 0, handler, runtime.blobs, max_body_bytes, limits=limits)
     runtime.start()
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})

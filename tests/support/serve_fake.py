@@ -14,7 +14,7 @@ import signal
 import threading
 from pathlib import Path
 
-from faceport.adapters.local.gateway import with_authorizer
+from faceport.adapters.local.gateway import local_edge
 from faceport.adapters.local.http_server import make_server
 from faceport.adapters.local.runtime import build_local_runtime
 from faceport.admin import ensure_dev_key
@@ -33,7 +33,8 @@ def main() -> None:
     settings = Settings(port=args.port, data_dir=args.data_dir)
     engine = FakeEngine(delay_s=float(os.environ.get("FAKE_ENGINE_DELAY_S", "0.002")))
     runtime = build_local_runtime(settings, engine=engine)
-    handler = with_authorizer(build_app(runtime.services).resolve, runtime.accounts, ROUTE_GROUPS)
+    resolve = build_app(runtime.services).resolve
+    handler = local_edge(resolve, runtime.accounts, runtime.services.rate_limiter, ROUTE_GROUPS)
     server = make_server(settings.host, settings.port, handler, runtime.blobs, 4 << 20)
     runtime.start()
     ensure_dev_key(runtime.accounts, settings.data_dir, settings.dev_account_credits)

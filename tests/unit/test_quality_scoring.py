@@ -6,7 +6,14 @@ import cv2
 import numpy as np
 import pytest
 
-from tests.quality.scoring import glasses_ghost, inter_ocular, pose_error, summarise
+from tests.quality.scoring import (
+    glasses_ghost,
+    inter_ocular,
+    patch_score,
+    pose_error,
+    seam_score,
+    summarise,
+)
 
 
 def face68(eye_gap: float = 40.0) -> np.ndarray:
@@ -58,3 +65,35 @@ def test_no_frame_no_ghost_score():
 def test_summarise_takes_the_worst_end_the_column_asks_for():
     assert summarise([0.3, 0.1, 0.5]) == (0.3, 0.5)
     assert summarise([0.3, 0.1, 0.5], worst_is_high=False) == (0.3, 0.1)
+
+
+def blended_face(offset: float, *, hard: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A textured target, the same with a disc (the "face") `offset` grey levels brighter,
+    and the disc's weights (feathered, or a hard edge)."""
+    target = np.clip(np.random.default_rng(3).normal(140, 12, (200, 200, 3)), 0, 255)
+    target = target.astype(np.uint8)
+    weights = np.zeros((200, 200), np.uint8)
+    cv2.circle(weights, (100, 100), 60, 255, -1)
+    if not hard:
+        distance = cv2.distanceTransform(weights, cv2.DIST_L2, 3)
+        weights = np.clip(distance * (255 / 12), 0, 255).astype(np.uint8)
+    alpha = weights[:, :, None] / 255.0
+    result = np.clip(target + offset * alpha, 0, 255).astype(np.uint8)
+    return target, result, weights
+
+
+def test_seam_score_is_zero_without_a_step_and_grows_with_one():
+    target, same, weights = blended_face(0, hard=True)
+    assert seam_score(target, same, weights, iod=60)[0] == pytest.approx(0, abs=0.5)
+    _, stepped, _ = blended_face(40, hard=True)
+    colour, gradient = seam_score(target, stepped, weights, iod=60)
+    assert colour > 8
+    assert gradient > 1.0
+
+
+def test_patch_score_finds_a_flat_off_colour_blob():
+    target, result, weights = blended_face(0, hard=True)
+    assert patch_score(target, result, weights, iod=60) == 0
+    cv2.rectangle(result, (80, 80), (120, 120), (235, 235, 235), -1)  # a pale flat patch
+    share = patch_score(target, result, weights, iod=60)
+    assert share == pytest.approx(40 * 40 / (np.pi * 60 * 60), rel=0.5)

@@ -36,6 +36,7 @@ from faceport.accounts import (
     IdempotencyClaim,
     IssuedKey,
     LedgerEntry,
+    RateQuota,
     Usage,
     hash_key,
     new_account_id,
@@ -555,12 +556,12 @@ class DynamoRateLimiter:
         self._clients = clients or AwsClients()
         self._clock = clock
 
-    def acquire(self, key_id: str) -> None:
+    def acquire(self, key_id: str) -> RateQuota:
         from faceport.errors import RateLimited
 
         second = int(self._clock())
         try:
-            self._clients.dynamodb.update_item(
+            counted = self._clients.dynamodb.update_item(
                 TableName=self._table,
                 Key=_item({"pk": f"RATE#{key_id}#{second}"}),
                 UpdateExpression="ADD n :one SET expires_at = :exp",
@@ -568,11 +569,15 @@ class DynamoRateLimiter:
                 ExpressionAttributeValues=_item(
                     {":one": 1, ":exp": second + 120, ":limit": self._limit}
                 ),
+                ReturnValues="UPDATED_NEW",
             )
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                raise RateLimited(retry_after_s=1) from exc
+                quota = RateQuota(limit=self._limit, remaining=0, reset_s=1)
+                raise RateLimited(retry_after_s=1, quota=quota) from exc
             raise
+        used = _int(_plain(counted["Attributes"]).get("n"))
+        return RateQuota(limit=self._limit, remaining=max(0, self._limit - used), reset_s=1)
 
 
 def tables_of_stack(stack_name: str, clients: AwsClients) -> tuple[str, str | None]:

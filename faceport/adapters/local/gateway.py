@@ -9,8 +9,10 @@ from collections.abc import Callable
 from typing import Any
 
 from faceport.api.groups import RouteGroups
+from faceport.api.headers import with_api_headers, with_rate_limit
 from faceport.auth import KeyLookup, authorizer_response
 from faceport.errors import error_for_code
+from faceport.ports import RateLimiter
 
 ProxyHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
@@ -33,3 +35,13 @@ def with_authorizer(handler: ProxyHandler, keys: KeyLookup, groups: RouteGroups)
         return handler(event, context)
 
     return gated
+
+
+def local_edge(
+    resolve: ProxyHandler, keys: KeyLookup, limiter: RateLimiter, groups: RouteGroups
+) -> ProxyHandler:
+    """What stands in front of the resolver locally, in API Gateway's order: the answer
+    headers and CORS preflight, the authorizer, then the key's request rate
+    (`faceport.api.headers`)."""
+    limited = with_rate_limit(resolve, limiter, groups)
+    return with_api_headers(with_authorizer(limited, keys, groups))

@@ -33,6 +33,7 @@ import h11
 
 from faceport.adapters.local.file_blobs import FILES_PREFIX, FileBlobStore
 from faceport.api.groups import ROUTE_GROUPS
+from faceport.api.headers import with_request_id
 from faceport.errors import (
     BadRequest,
     FaceportError,
@@ -180,6 +181,7 @@ class _Connection:
         self._limits = limits
         self._h11 = h11.Connection(h11.SERVER, max_incomplete_event_size=limits.max_header_bytes)
         self._method = ""
+        self._request_id: str | None = None  # the client's X-Request-Id, for our own answers
 
     def serve(self) -> None:
         while True:
@@ -195,6 +197,7 @@ class _Connection:
                 return  # a body we refused unread: the connection's framing is lost
             self._h11.start_next_cycle()
             self._method = ""
+            self._request_id = None
 
     def _one_request(self) -> bool:
         """Read, answer and log one request; False when the connection must close."""
@@ -210,6 +213,7 @@ class _Connection:
             self._send(error_parts(RequestTimeout()), close=True)
             return False
         method = self._method = request.method.decode("ascii", "replace")
+        self._request_id = _header(request, b"x-request-id")
         target = request.target.decode("latin-1")
         parts, close = self._answer(request, method, target)
         self._send(parts, close=close)
@@ -298,6 +302,8 @@ class _Connection:
                 raise _Closed()
 
     def _send(self, parts: Parts, *, close: bool) -> None:
+        # Every answer carries a request id, the server's own (downloads, refusals) too.
+        parts = (parts[0], with_request_id(parts[1], self._request_id), parts[2])
         if self._h11.our_state is not h11.SEND_RESPONSE:
             # No request was parsed, so h11 will not frame a response; this one is ours.
             self._sock.settimeout(self._limits.body_timeout_s)

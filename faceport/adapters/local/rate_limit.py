@@ -7,6 +7,7 @@ import math
 import threading
 import time
 
+from faceport.accounts import RateQuota
 from faceport.errors import RateLimited
 
 
@@ -19,13 +20,19 @@ class TokenBucketLimiter:
         self._buckets: dict[str, tuple[float, float]] = {}  # key id -> (tokens, at)
         self._lock = threading.Lock()
 
-    def acquire(self, key_id: str) -> None:
+    def acquire(self, key_id: str) -> RateQuota:
         now = time.monotonic()
         with self._lock:
             tokens, at = self._buckets.get(key_id, (self._burst, now))
             tokens = min(self._burst, tokens + (now - at) * self._per_s)
             if tokens < 1.0:
                 self._buckets[key_id] = (tokens, now)
-                wait = math.ceil((1.0 - tokens) / self._per_s)
-                raise RateLimited(retry_after_s=max(1, wait))
+                wait = max(1, math.ceil((1.0 - tokens) / self._per_s))
+                raise RateLimited(retry_after_s=wait, quota=self._quota(tokens))
             self._buckets[key_id] = (tokens - 1.0, now)
+            return self._quota(tokens - 1.0)
+
+    def _quota(self, tokens: float) -> RateQuota:
+        # A bucket is "reset" when it is full again.
+        refill = math.ceil((self._burst - tokens) / self._per_s)
+        return RateQuota(limit=int(self._burst), remaining=int(tokens), reset_s=refill)

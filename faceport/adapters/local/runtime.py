@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import partial
 
 from faceport import billing, notify, workflow
-from faceport.adapters.local.engine import InProcessEngine
+from faceport.adapters.local.engine import in_process_engine
 from faceport.adapters.local.file_blobs import FileBlobStore, load_or_create_secret
 from faceport.adapters.local.rate_limit import TokenBucketLimiter
 from faceport.adapters.local.sqlite_accounts import SqliteAccounts
@@ -46,7 +46,9 @@ class LocalRuntime:
 def build_local_runtime(
     settings: Settings, engine: Engine | None = None, accounts: Accounts | None = None
 ) -> LocalRuntime:
-    """Everything `faceport serve` needs, rooted at `settings.data_dir`."""
+    """Everything `faceport serve` needs, rooted at `settings.data_dir`. The engine the
+    settings choose is checked first (a bad model directory stops the start)."""
+    engine = engine or in_process_engine(settings)
     data = settings.data_dir
 
     def queue_final_event(db: sqlite3.Connection, task: Task) -> None:
@@ -61,7 +63,7 @@ def build_local_runtime(
     accounts = accounts or SqliteAccounts(data / "faceport.sqlite3")
     blobs = FileBlobStore(data / "blobs", settings.base_url, load_or_create_secret(data / "secret"))
     fetcher = HttpFetcher.from_settings(settings)
-    backends = (InProcessBackend(engine or InProcessEngine()),)
+    backends = (InProcessBackend(engine),)
     deps = workflow.WorkflowDeps(
         settings=settings,
         tasks=tasks,

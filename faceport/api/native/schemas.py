@@ -56,6 +56,12 @@ class _UrlOrBase64(_Strict):
         return self
 
 
+ENHANCE_DESCRIPTION = (
+    "Run the face restorer on each swapped face (the neural engine with GFPGANv1.4.onnx; "
+    "elsewhere the task fails with enhance_not_available)."
+)
+
+
 class ImageInput(_UrlOrBase64):
     """An image given by URL (fetched by the server) or inline as base64."""
 
@@ -83,6 +89,7 @@ class FaceSwapRequest(_Strict):
         description="Source face -> target face pairs (overrides target_index).",
     )
     output_format: OutputFormat = "png"
+    enhance: bool = Field(default=False, description=ENHANCE_DESCRIPTION)
     metadata: Metadata | None = None
     notify_url: NotifyUrl = None
 
@@ -138,6 +145,7 @@ class VideoFaceSwapRequest(_Strict):
         default=None,
         description="Instead of target_index: swap only faces of the person in this image.",
     )
+    enhance: bool = Field(default=False, description=ENHANCE_DESCRIPTION)
     metadata: Metadata | None = None
     notify_url: NotifyUrl = None
 
@@ -174,9 +182,14 @@ class FaceBox(BaseModel):
 
 
 class DetectedFaceView(BaseModel):
-    index: int = Field(description="The face's index as target_index counts (0 = largest).")
+    index: int = Field(
+        description=(
+            "The face's index as target_index counts: 0 = largest, by the area of the "
+            "box around its landmarks."
+        )
+    )
     box: FaceBox
-    score: float
+    score: float = Field(ge=0, le=1, description="Probability that this is a face, 0..1.")
     landmarks: list[tuple[float, float]] | None = Field(
         description=(
             "Left eye, right eye, nose tip, left and right mouth corner (x, y), as seen in "

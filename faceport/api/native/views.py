@@ -75,6 +75,7 @@ def submit_face_swap(
         target_index=request.target_index,
         face_map=request.face_map,
         output_format=request.output_format,
+        enhance=request.enhance,
     )
     inputs = {"source": request.source, "target": request.target}
     return _submit(svc, caller, "face_swap", params, inputs, request, idempotency_key)
@@ -104,7 +105,7 @@ def submit_video_face_swap(
     inputs: dict[str, ImageInput | VideoInput] = {"source": request.source, "video": request.video}
     if request.reference_face is not None:
         inputs["reference_face"] = request.reference_face
-    params = TaskParams(target_index=target_index)
+    params = TaskParams(target_index=target_index, enhance=request.enhance)
     return _submit(svc, caller, "video_face_swap", params, inputs, request, idempotency_key)
 
 

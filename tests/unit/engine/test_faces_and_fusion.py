@@ -38,7 +38,7 @@ def test_detects_both_faces_largest_first_with_five_points():
     for face in faces:
         x, y, width, height = face.box
         assert all(isinstance(value, int) for value in face.box)
-        assert face.score > 0
+        assert 0.5 < face.score <= 1  # a probability, and these are clear faces
         assert face.landmarks5 is not None and len(face.landmarks5) == 5
         left_eye, right_eye, nose, left_mouth, right_mouth = face.landmarks5
         # image-left before image-right, eyes above the nose above the mouth
@@ -192,3 +192,13 @@ def test_a_cached_source_frame_cannot_be_changed(astronaut, grace_hopper):
     (entry,) = _source_cache._entries.values()
     with pytest.raises(ValueError):
         entry.frame[0, 0] = 0
+
+
+def test_face_probability_is_a_monotone_map_into_0_1():
+    from faceport.engine._faces import face_probability
+
+    margins = [-1000.0, -3.0, 0.0, 0.1, 1.0, 2.0, 5.0]
+    probabilities = [face_probability(margin) for margin in margins]
+    assert all(0 <= p <= 1 for p in probabilities)
+    assert probabilities == sorted(probabilities)
+    assert face_probability(0.0) == 0.5

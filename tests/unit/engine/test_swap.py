@@ -58,9 +58,13 @@ def test_pixels_away_from_the_face_are_unchanged(astronaut_onto_hopper, grace_ho
     height, width = before.shape[:2]
     assert xs.min() > width * 0.2 and xs.max() < width * 0.8
     assert ys.min() > height * 0.15 and ys.max() < height * 0.75
-    # and the changed region is one blob, not scattered pixels
-    count, _ = cv2.connectedComponents(changed.astype(np.uint8))
-    assert count <= 4
+    # and the changed region is one blob, not scattered pixels: besides the face only a
+    # few small ones (Grace Hopper wears glasses: the filled-in arms at the temples, and
+    # skin the skin mask cut off from the face)
+    count, _, stats, _ = cv2.connectedComponentsWithStats(changed.astype(np.uint8))
+    areas = np.sort(stats[1:, cv2.CC_STAT_AREA])[::-1]
+    assert areas[0] >= 0.8 * changed.sum()
+    assert count - 2 <= 12 and (areas[1:] <= 0.1 * areas[0]).all()
 
 
 @pytest.mark.parametrize("output_format", ["jpg", "webp"])

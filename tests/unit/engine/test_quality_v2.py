@@ -1,0 +1,204 @@
+"""The quality-v2 steps of the image swap, each on a face whose right answer is known."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from faceport.engine import EngineSettings, swap_face_frames
+from faceport.engine._blend import keep_on_skin, restrict_weights
+from faceport.engine._colour import transfer_lab_statistics, transfer_local_shading
+from faceport.engine._find import find_faces
+from faceport.engine._glasses import glasses_score
+from faceport.engine._landmarks import NOSE_TIP, five_point_landmarks, turn_of
+from faceport.engine._swap import (
+    DEFAULT_SETTINGS,
+    find_options,
+    mirrored_source,
+    warp_face_with_weights,
+)
+from faceport.engine._texture import detail, match_sharpness
+from faceport.engine._warp import triangulate_face_pair
+from tests.support import images
+
+# the engine as it was before these steps, to show each test can fail
+BEFORE = EngineSettings(
+    glasses_min_score=0.0,
+    glasses_arm_reach=0.0,
+    local_colour=False,
+    match_sharpness=False,
+    mirror_turned_source=False,
+    skin_mask=False,
+)
+
+
+def side_lit(frame: np.ndarray, strength: float = 0.6) -> np.ndarray:
+    ramp = np.linspace(1.0, 1.0 - strength, frame.shape[1], dtype=np.float32)
+    return np.clip(frame * ramp[None, :, None], 0, 255).astype(np.uint8)
+
+
+def lightness(frame: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(frame, cv2.COLOR_BGR2LAB)[:, :, 0].astype(np.float32)
+
+
+def textured(shape: tuple[int, int], seed: int = 0, blur: float = 1.5) -> np.ndarray:
+    noise = np.random.default_rng(seed).normal(150, 25, (*shape, 3))
+    return np.clip(cv2.GaussianBlur(noise, (0, 0), blur), 0, 255).astype(np.uint8)
+
+
+def test_local_shading_carries_the_targets_gradient_and_keeps_the_source_detail():
+    source = textured((200, 200))
+    target = side_lit(np.full((200, 200, 3), 170, np.uint8))
+    mask = np.zeros((200, 200), np.uint8)
+    mask[20:180, 20:180] = 255
+
+    local = lightness(transfer_local_shading(source, target, mask, sigma=12))
+    flat = lightness(transfer_lab_statistics(source, target, mask))
+    wanted = lightness(target)
+
+    def left_minus_right(channel: np.ndarray) -> float:
+        return float(channel[20:180, 30:60].mean() - channel[20:180, 140:170].mean())
+
+    print(f"left-right: target {left_minus_right(wanted):.1f}, local "
+          f"{left_minus_right(local):.1f}, global {left_minus_right(flat):.1f}")  # fmt: skip
+    assert left_minus_right(local) == pytest.approx(left_minus_right(wanted), rel=0.2)
+    assert abs(left_minus_right(flat)) < 0.3 * left_minus_right(wanted)  # it cannot
+    assert detail(local)[mask > 0].std() > 0.7 * detail(lightness(source))[mask > 0].std()
+
+
+def face_side_difference(result: np.ndarray, roi, weights: np.ndarray) -> float:
+    """Mean lightness of the left half of the blended face less the right half."""
+    crop = lightness(result)[roi.top : roi.bottom, roi.left : roi.right]
+    inside = weights == 255
+    columns = np.nonzero(inside.any(axis=0))[0]
+    middle = (columns[0] + columns[-1]) // 2
+    left, right = inside.copy(), inside.copy()
+    left[:, middle:] = False
+    right[:, :middle] = False
+    return float(crop[left].mean() - crop[right].mean())
+
+
+def test_a_swap_onto_a_side_lit_face_keeps_the_side_light():
+    target = side_lit(images.astronaut_bgr())
+    source = images.grace_hopper_bgr()
+    after = swap_face_frames(source, target)
+    before = swap_face_frames(source, target, settings=BEFORE)
+
+    wanted = face_side_difference(target, after.roi, after.weights)
+    kept = face_side_difference(after.frame, after.roi, after.weights)
+    lost = face_side_difference(before.frame, after.roi, after.weights)
+    print(f"left-right lightness: target {wanted:.1f}, swap {kept:.1f}, before {lost:.1f}")
+    assert kept == pytest.approx(wanted, rel=0.3)
+    assert abs(lost - wanted) > abs(kept - wanted)
+
+
+def test_sharpness_of_a_soft_face_is_raised_to_the_targets():
+    target = textured((160, 160), seed=1, blur=0.8)
+    soft = cv2.GaussianBlur(target, (0, 0), 1.2)
+    mask = np.full((160, 160), 255, np.uint8)
+
+    matched = match_sharpness(soft, target, mask)
+
+    def strength(frame: np.ndarray) -> float:
+        return float(detail(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY).astype(np.float32)).std())
+
+    print(f"detail: target {strength(target):.2f}, soft {strength(soft):.2f}, "
+          f"matched {strength(matched):.2f}")  # fmt: skip
+    assert strength(matched) == pytest.approx(strength(target), rel=0.15)
+    assert match_sharpness(target, target, mask) is target  # nothing to match
+
+
+EYES = np.array([[80.0, 100.0], [160.0, 100.0]], np.float32)
+
+
+def drawn_face(glasses: bool) -> np.ndarray:
+    """Skin with dark brows above the eyes and dark eyes; with glasses, two rims and a bridge."""
+    face = textured((220, 240), seed=2)
+    for x, y in EYES:
+        cv2.ellipse(face, (int(x), int(y) - 28), (26, 5), 0, 180, 360, (40, 40, 50), -1)  # brow
+        cv2.circle(face, (int(x), int(y)), 7, (30, 30, 30), -1)  # eye
+        if glasses:
+            cv2.ellipse(face, (int(x), int(y) + 4), (34, 26), 0, 0, 360, (20, 20, 20), 3)
+    if glasses:
+        cv2.line(face, (114, 98), (126, 98), (20, 20, 20), 3)
+    return face
+
+
+def test_glasses_score_tells_a_frame_from_brows_and_eyes():
+    bare, framed = glasses_score(drawn_face(False), EYES), glasses_score(drawn_face(True), EYES)
+    print(f"glasses score: bare {bare:.1f}, framed {framed:.1f}")
+    assert bare < DEFAULT_SETTINGS.glasses_min_score <= framed
+
+
+def changed_outside_the_face(settings: EngineSettings) -> tuple[int, int]:
+    """Pixels the swap changed where its blend weight is 0, and those on the brows."""
+    target = images.astronaut_bgr()  # no glasses; brows at the edge of the face region
+    result = swap_face_frames(images.grace_hopper_bgr(), target, settings=settings)
+    roi = result.roi
+    landmarks = find_faces(target, find_options(settings))[0].landmarks
+    blended = np.zeros(target.shape[:2], bool)
+    # the blend weights proper, without the glasses pixels the result also reports
+    faces = find_faces(images.grace_hopper_bgr(), find_options(settings))
+    _, weights = warp_face_with_weights(
+        images.grace_hopper_bgr(), faces[0].landmarks, landmarks,
+        triangulate_face_pair(faces[0].landmarks, landmarks), roi,
+        feather_fraction=settings.feather_fraction, hull_scale=settings.hull_scale,
+        forehead_scale=settings.forehead_scale,
+    )  # fmt: skip
+    blended[roi.top : roi.bottom, roi.left : roi.right] = weights > 0
+    differs = (result.frame != target).any(axis=2) & ~blended
+    eyes = five_point_landmarks(landmarks)[:2]
+    brows = np.zeros_like(differs)
+    for x, y in eyes:
+        brows[int(y) - 30 : int(y) - 5, int(x) - 25 : int(x) + 25] = True
+    return int(differs.sum()), int((differs & brows).sum())
+
+
+def test_a_face_without_glasses_keeps_its_brows_pixel_for_pixel_outside_the_swap():
+    outside, on_brows = changed_outside_the_face(DEFAULT_SETTINGS)
+    before_outside, _ = changed_outside_the_face(BEFORE)
+    print(f"pixels changed outside the blend: now {outside}, before {before_outside}")
+    assert outside == 0 and on_brows == 0
+    assert before_outside > 0  # the unconditional frame fill did touch this face
+
+
+def test_turn_of_reads_the_nose_position_between_the_cheeks():
+    points = np.zeros((468, 2), np.float32)
+    points[234], points[454] = (100.0, 50.0), (200.0, 50.0)
+    points[NOSE_TIP] = (150.0, 60.0)
+    assert turn_of(points) == pytest.approx(0.0)
+    points[NOSE_TIP] = (180.0, 60.0)
+    assert turn_of(points) == pytest.approx(0.6)
+    points[NOSE_TIP] = (120.0, 60.0)
+    assert turn_of(points) == pytest.approx(-0.6)
+
+
+def test_a_mirrored_source_has_its_landmarks_mirrored():
+    frame = images.astronaut_bgr()
+    points = find_faces(frame, find_options(DEFAULT_SETTINGS))[0].landmarks
+    mirrored = mirrored_source(frame, points, DEFAULT_SETTINGS)
+    assert mirrored is not None
+    flipped, found = mirrored
+    assert np.array_equal(flipped, frame[:, ::-1])
+    width = frame.shape[1]
+    assert abs(found[NOSE_TIP, 0] - (width - points[NOSE_TIP, 0])) < 3
+    assert turn_of(found) == pytest.approx(-turn_of(points), abs=0.05)
+
+
+def test_the_new_face_stays_off_hair_outside_the_features():
+    skin = np.zeros((200, 200, 3), np.uint8)
+    skin[:] = (120, 150, 200)  # BGR skin tone
+    target, face = skin.copy(), skin.copy()
+    target[20:50] = (30, 35, 40)  # a dark fringe across the target's forehead
+    face[:, 170:] = (200, 200, 200)  # the source's background beside its cheek
+    features = np.zeros((200, 200), np.uint8)
+    features[80:150, 50:150] = 255
+    keep = keep_on_skin(target, face, features, 5)
+    assert not keep[25:45, 10:190].any()  # the fringe stays
+    assert not keep[60:190, 175:].any()  # so does whatever is beside the source's cheek
+    assert keep[60:190, 10:165].all()  # skin and features go
+
+    weights = np.full((200, 200), 255, np.uint8)
+    limited = restrict_weights(weights, keep, feather=8)
+    assert (limited <= weights).all() and limited[30].max() == 0 and limited[120, 100] == 255

@@ -21,11 +21,11 @@ from __future__ import annotations
 import functools
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, Literal, TypeVar
 
 from aws_lambda_powertools import Logger, Tracer
-from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 NAMESPACE = "faceport"
@@ -47,10 +47,26 @@ class _Stdout(logging.StreamHandler):  # type: ignore[type-arg]
 
 @functools.cache
 def logger() -> Logger:
-    """The Lambda's JSON logger; faceport's own loggers log through its formatter."""
-    log = Logger(service=NAMESPACE, logger_handler=_Stdout())
-    copy_config_to_registered_loggers(source_logger=log, include={"faceport"})
-    return log
+    """The Lambda's JSON logger (Powertools)."""
+    return Logger(service=NAMESPACE, logger_handler=_Stdout())
+
+
+@contextmanager
+def _faceport_logs_as_json() -> Iterator[None]:
+    """During one invocation, every `faceport.*` logger writes through the Powertools
+    handler (so with the correlation ids), and only there; put back afterwards, so that
+    nothing else in the process (a test run) inherits it."""
+    log, handler = logging.getLogger(NAMESPACE), logger().registered_handler
+    propagate, level = log.propagate, log.level
+    log.addHandler(handler)
+    log.propagate = False
+    log.setLevel(logger().log_level)
+    try:
+        yield
+    finally:
+        log.removeHandler(handler)
+        log.propagate = propagate
+        log.setLevel(level)
 
 
 @functools.cache
@@ -74,7 +90,8 @@ def observed(handler: Handler) -> Handler:
         log.set_correlation_id(request.get("requestId") or lambda_request)
         task_id = event.get("task_id") if isinstance(event, dict) else None
         log.append_keys(task_id=task_id)
-        return traced[0](event, context)
+        with _faceport_logs_as_json():
+            return traced[0](event, context)
 
     return run  # type: ignore[return-value]
 

@@ -23,8 +23,8 @@ from infra.bundling import build_asset
 
 RUNS = 15
 HANDLERS = {
-    "status": ("functions.status.handler", "faceport.api.lambda_entry", "_query_app"),
-    "submit": ("functions.submit.handler", "faceport.api.lambda_entry", "_app"),
+    "status": ("functions.status.handler", "faceport.api.lambda_entry", "_query_handler"),
+    "submit": ("functions.submit.handler", "faceport.api.lambda_entry", "_handler"),
     "workflow": ("functions.workflow.handler", "faceport.adapters.aws.runtime", "default_runtime"),
     "task_stream": (
         "functions.task_stream.handler",

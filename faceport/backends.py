@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Final, Protocol, runtime_checkable
 
@@ -109,7 +109,12 @@ def input_blob(task: Task, name: str) -> str:
 
 
 def engine_request(task: Task, blobs: BlobStore) -> EngineRequest:
-    """The engine's work for a prepared image task, its inputs inline."""
+    """The engine's work for a prepared task: an image task's inputs inline, a video task
+    by its id (the engine reads and writes its files itself)."""
+    if spec_of(task.operation).result == "video":
+        return EngineRequest(
+            operation=task.operation, params=task.params, inputs={}, task_id=task.id
+        )
     names = [spec.name for spec in spec_of(task.operation).inputs if spec.name in task.inputs]
     return EngineRequest(
         operation=task.operation,
@@ -119,9 +124,13 @@ def engine_request(task: Task, blobs: BlobStore) -> EngineRequest:
 
 
 def store_result(blobs: BlobStore, task: Task, result: EngineResult) -> Output:
-    """Keep what the engine made: a file as the task's result blob, data as is."""
-    if spec_of(task.operation).result == "data":
+    """Keep what the engine made: a file as the task's result blob, data as is; a video
+    engine elsewhere stored its file itself and answers with the `Output` (`output_body`)."""
+    kind = spec_of(task.operation).result
+    if kind == "data":
         return Output(result_data=json.loads(result.body))
+    if kind == "video":
+        return Output(**json.loads(result.body))
     key = result_key(task)
     blobs.put(key, result.body, result_media(task)[1])
     return Output(result_key=key)
@@ -168,3 +177,9 @@ class InProcessBackend:
             label_mp4(output)  # the synthetic-media label, as images carry it
             blobs.put_file(key, output, "video/mp4")
         return Output(result_key=key, result_data={"video": report})
+
+
+def output_body(output: Output | None) -> bytes:
+    """A remote engine's answer for a task it ran against storage (`store_result` reads
+    it): the `Output` as JSON, empty when the task was no longer running."""
+    return json.dumps(asdict(output) if output else {}).encode()

@@ -382,14 +382,17 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _engine_serve(args: argparse.Namespace) -> int:
     from faceport import engine
+    from faceport.adapters.aws.engine_container import video_runner
     from faceport.adapters.local.engine import in_process_engine
     from faceport.engine_serving import make_engine_server
     from faceport.settings import Settings
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    backend = in_process_engine(Settings())  # a bad model directory stops the start here
+    settings = Settings()
+    backend = in_process_engine(settings)  # a bad model directory stops the start here
     engine.detect_faces_in_image(_warm_up_image())  # load the models before /ping says ok
-    server = make_engine_server(args.host, args.port, backend)
+    # On SageMaker (the stack names the tasks table and buckets) it runs video tasks too.
+    server = make_engine_server(args.host, args.port, backend, video_runner(settings, backend))
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
     print(f"faceport engine listening on {args.host}:{args.port}", flush=True)
     try:

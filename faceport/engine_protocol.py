@@ -24,8 +24,11 @@ JSON = "application/json"
 
 
 class EngineRequest(BaseModel):
-    """One piece of face work with its inputs inline (base64 in JSON), so the engine needs
-    no storage credentials of its own."""
+    """One piece of face work: an image operation with its inputs inline (base64 in JSON),
+    so the engine needs no storage of its own; or, with `task_id`, a video task the
+    container runs against the task's own storage (the video streamed from S3 to disk and
+    the result back, progress and heartbeats on the way: `adapters/aws/engine_container`).
+    The request then stays a few hundred bytes, whatever the video's size."""
 
     model_config = ConfigDict(
         frozen=True, extra="forbid", ser_json_bytes="base64", val_json_bytes="base64"
@@ -34,6 +37,7 @@ class EngineRequest(BaseModel):
     operation: Operation
     params: TaskParams
     inputs: dict[str, bytes]
+    task_id: str | None = None
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,9 @@
   error's HTTP status with `{"error": {"code", "message"}}`. For an async endpoint
   SageMaker stores a 200 body at the output location and any other at the failure location.
 
+A request with a `task_id` (a video) is run by `run_task` against the task's storage and
+answered with the task's `Output` as JSON (`adapters/aws/engine_container.py`).
+
 `faceport engine-serve` runs this with the in-process engine; engine/Dockerfile makes the
 container that runs it on SageMaker.
 """
@@ -13,20 +16,41 @@ container that runs it on SageMaker.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from pydantic import ValidationError
 
-from faceport.engine_protocol import JSON, EngineRequest, error_document, run_engine
-from faceport.errors import FaceportError, InvalidJson, RouteNotFound
+from faceport.backends import Output, output_body
+from faceport.engine_protocol import (
+    JSON,
+    EngineRequest,
+    EngineResult,
+    error_document,
+    run_engine,
+)
+from faceport.errors import FaceportError, InvalidJson, OperationNotAvailable, RouteNotFound
 from faceport.ports import Engine
 
 logger = logging.getLogger(__name__)
 
 
-def make_engine_server(host: str, port: int, engine: Engine) -> ThreadingHTTPServer:
-    """An HTTP server answering the SageMaker contract with `engine`; `serve_forever()` it."""
+TaskRunner = Callable[[str], Output | None]
+
+
+def make_engine_server(
+    host: str, port: int, engine: Engine, run_task: TaskRunner | None = None
+) -> ThreadingHTTPServer:
+    """An HTTP server answering the SageMaker contract with `engine` (and `run_task` for
+    requests that name a task); `serve_forever()` it."""
+
+    def answer(request: EngineRequest) -> EngineResult:
+        if request.task_id is None:
+            return run_engine(engine, request)
+        if run_task is None:
+            raise OperationNotAvailable("This engine runs no task of its own (no storage).")
+        return EngineResult(JSON, output_body(run_task(request.task_id)))
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -49,7 +73,7 @@ def make_engine_server(host: str, port: int, engine: Engine) -> ThreadingHTTPSer
                 self._send_error(InvalidJson("The body is not an engine request."))
                 return
             try:
-                result = run_engine(engine, request)
+                result = answer(request)
             except FaceportError as error:
                 self._send_error(error)
                 return

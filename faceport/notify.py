@@ -17,7 +17,7 @@ from faceport import service
 from faceport.errors import NothingToRedeliver, UrlFetchFailed, UrlNotAllowed
 from faceport.fetch import FetchPolicy, post_url
 from faceport.ports import SigningSecretStore, WebhookOutbox, WebhookQueue
-from faceport.service import Services
+from faceport.service import Queries, Services
 from faceport.settings import Settings
 from faceport.tasks import Task, utcnow
 from faceport.webhooks import (
@@ -96,7 +96,7 @@ def rotate_secret(
 # --- queueing ----------------------------------------------------------------------------
 
 
-def final_event_of(svc: Services, task: Task) -> WebhookEvent | None:
+def final_event_of(svc: Queries, task: Task) -> WebhookEvent | None:
     """The event of a task that ended, carrying the task as its dialect's status answer
     renders it now (`GET /v1/tasks/{id}` for a native task); None, without rendering
     anything, for a task that sends none. Both runtimes' "task ended" hooks call it on
@@ -109,7 +109,7 @@ def final_event_of(svc: Services, task: Task) -> WebhookEvent | None:
 # --- the API's side ----------------------------------------------------------------------
 
 
-def list_deliveries(svc: Services, account_id: str, task_id: str) -> list[Delivery]:
+def list_deliveries(svc: Queries, account_id: str, task_id: str) -> list[Delivery]:
     """`GET /v1/tasks/{id}/deliveries`: every event of the task and every try."""
     service.get_task(svc, account_id, task_id)
     return svc.webhooks.deliveries(task_id)
@@ -187,26 +187,28 @@ def queue_first_try(queue: WebhookQueue, delivery: Delivery) -> None:
     queue.send(_next_try(delivery, utcnow()), 0)
 
 
-def handle_queued_try(deps: WebhookDeps, queue: WebhookQueue, queued: QueuedTry) -> None:
+def handle_queued_try(deps: WebhookDeps, queue: WebhookQueue, queued: QueuedTry) -> Delivery | None:
     """The sender Lambda's work for one message. Stale messages (the try was made, or a
     redelivery superseded it) are dropped; early ones go back on the queue (SQS delays are
     capped at 15 minutes, the schedule reaches hours); due ones get one try, and a retry
     goes back on the queue with its delay. Raises only if the stores fail, so the message
-    is retried and in the end dead-lettered by the queue's redrive policy."""
+    is retried and in the end dead-lettered by the queue's redrive policy. Returns the
+    delivery after its try, None when no try was made."""
     delivery = deps.outbox.get(queued.task_id, queued.event_id)
     if (
         delivery is None
         or delivery.status is not DeliveryStatus.PENDING
         or delivery.attempts + 1 != queued.attempt
     ):
-        return
+        return None
     now = utcnow()
     if queued.not_before > now:
         queue.send(queued, (queued.not_before - now).total_seconds())
-        return
+        return None
     done = attempt(deps, delivery)
     if done is not None and done.status is DeliveryStatus.PENDING:
         queue.send(_next_try(done, now), (_due(done, now) - now).total_seconds())
+    return done
 
 
 def _due(delivery: Delivery, now: datetime) -> datetime:

@@ -106,8 +106,8 @@ OPERATIONS: dict[str, OperationSpec] = {
             options=frozenset({"target_index", "enhance"}),
             price=_video_price,
             result="video",
-            # The SageMaker container takes inline images only (EngineRequest).
-            backends=frozenset({IN_PROCESS, HEYGEN, FACEPORT}),
+            # On SageMaker the container streams the video from S3 and back itself.
+            backends=frozenset({IN_PROCESS, SAGEMAKER_ASYNC, HEYGEN, FACEPORT}),
         ),
     )
 }

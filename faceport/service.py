@@ -56,29 +56,37 @@ from faceport.workflow import callback_is_genuine, cancel_at_provider, route
 
 # A task as its dialect renders it (status answers, webhook event data); the route groups
 # provide it (faceport.api.groups), so the core knows no wire format.
-TaskRenderer = Callable[["Services", Task], dict[str, Any]]
+TaskRenderer = Callable[["Queries", Task], dict[str, Any]]
 
 
 @dataclass(frozen=True)
-class Services:
-    """The ports the API needs, wired once per process (no engine here, on purpose)."""
+class Queries:
+    """The ports a task query needs (the status Lambda's whole wiring): read tasks, sign
+    result links, read accounts and deliveries, count the key's requests."""
 
     settings: Settings
     tasks: TaskStore
     blobs: BlobStore
-    orchestrator: Orchestrator
-    fetcher: Fetcher
     webhooks: WebhookOutbox
-    signing_secrets: SigningSecretStore
     accounts: AccountStore
     ledger: Ledger
     rate_limiter: RateLimiter
+    render_task: TaskRenderer
+    # Whether a dialect's webhook body is its task view itself (faceport.api.groups).
+    bare_events: Callable[[str], bool]
+
+
+@dataclass(frozen=True)
+class Services(Queries):
+    """The ports the API needs to create work too, wired once per process (no engine here,
+    on purpose)."""
+
+    orchestrator: Orchestrator
+    fetcher: Fetcher
+    signing_secrets: SigningSecretStore
     # The backends this deployment runs tasks on (only their kinds matter here: see
     # `submit`); the workflow holds the same ones.
     backends: tuple[Backend, ...]
-    render_task: TaskRenderer
-    # Whether a dialect's webhook body is its task view itself (faceport.api.groups).
-    bare_events: Callable[[str], bool] = lambda _dialect: False
 
 
 @dataclass(frozen=True)
@@ -214,7 +222,7 @@ def _check_notify_url(svc: Services, url: str) -> None:
         raise NotifyUrlNotAllowed(f"notify_url: {exc.message}", url=url) from exc
 
 
-def get_task(svc: Services, account_id: str, task_id: str) -> Task:
+def get_task(svc: Queries, account_id: str, task_id: str) -> Task:
     """The task, if it exists and belongs to the account (404 either way, never 403)."""
     task = svc.tasks.get(task_id)
     if task is None or task.account_id != account_id:
@@ -222,13 +230,13 @@ def get_task(svc: Services, account_id: str, task_id: str) -> Task:
     return task
 
 
-def wait_for_task(svc: Services, task: Task, wait_s: float) -> Task:
+def wait_for_task(svc: Queries, task: Task, wait_s: float) -> Task:
     """The task once it ends, or as it is after `wait_s` seconds."""
     return svc.tasks.wait_until_done(task.id, wait_s) or task
 
 
 def list_tasks(
-    svc: Services, account_id: str, *, status: TaskStatus | None, limit: int, cursor: str | None
+    svc: Queries, account_id: str, *, status: TaskStatus | None, limit: int, cursor: str | None
 ) -> TaskPage:
     """A page of the account's tasks, newest first."""
     return svc.tasks.list(account_id, status=status, limit=limit, cursor=cursor)
@@ -257,7 +265,7 @@ def provider_callback(svc: Services, task_id: str, token: str) -> None:
     svc.orchestrator.resume(task_id)
 
 
-def get_account(svc: Services, caller: Caller) -> tuple[Account, dict[str, Usage]]:
+def get_account(svc: Queries, caller: Caller) -> tuple[Account, dict[str, Usage]]:
     """The caller's account (credits) and what its credits were spent on."""
     account = svc.accounts.get_account(caller.account_id)
     if account is None:

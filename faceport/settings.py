@@ -6,7 +6,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from faceport.tasks import Operation
@@ -177,7 +177,53 @@ class Settings(BaseSettings):
         default=1000, ge=0, description="Credits of the account `faceport serve --dev` creates."
     )
 
+    @classmethod
+    def environment(cls, **values: str | int | float) -> dict[str, str]:
+        """The FACEPORT_* variables that give these settings, checked against the model
+        (an unknown name, a bad value, or for AwsSettings a missing required name, is an
+        error here: at synth, for the stack)."""
+        unknown = set(values) - set(cls.model_fields)
+        if unknown:
+            raise ValueError(f"not faceport settings: {sorted(unknown)}")
+        cls.model_validate(values)
+        return {_variable(name): str(value) for name, value in values.items()}
+
     @cached_property
     def base_url(self) -> str:
         """Where result links point: `public_url`, or the local server's own address."""
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+
+_NAME = Field(min_length=1)
+
+
+class AwsSettings(Settings):
+    """The AWS shape's settings: the names of what the stack made are required, so a Lambda
+    missing one stops at its first event with the variable's name, not at its first call.
+    The stack makes every Lambda's environment with `environment` (infra/stack.py)."""
+
+    tasks_table: str = _NAME
+    accounts_table: str = _NAME
+    idempotency_table: str = _NAME
+    webhooks_table: str = _NAME
+    webhook_queue_url: str = _NAME
+    inputs_bucket: str = _NAME
+    results_bucket: str = _NAME
+    state_machine_arn: str = _NAME
+    engine_endpoint: str = _NAME
+
+    @classmethod
+    def from_environment(cls) -> AwsSettings:
+        """This Lambda's settings, or a RuntimeError naming every missing variable."""
+        try:
+            return cls()
+        except ValidationError as exc:
+            names = sorted({_variable(str(error["loc"][0])) for error in exc.errors()})
+            raise RuntimeError(
+                f"faceport on AWS cannot start: {', '.join(names)} must be set "
+                "(the stack sets them; see infra/stack.py)"
+            ) from None
+
+
+def _variable(field_name: str) -> str:
+    return f"{Settings.model_config['env_prefix']}{field_name.upper()}"

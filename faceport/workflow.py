@@ -221,11 +221,11 @@ def _start_on(deps: WorkflowDeps, task_id: str, backend: Backend, callback: str 
         task = deps.tasks.update_if(task_id, RUNNING, backend=ref)
     if task is None:
         return None
-    job = Job(
-        task=task,
-        blobs=deps.blobs,
-        progress=_progress_writer(deps, task.id, start=task.progress),
-        should_stop=_cancel_poller(deps, task.id),
+    job = job_of(
+        task,
+        deps.tasks,
+        deps.blobs,
+        deps.settings,
         callback=callback,
         callback_url=token and callback_url(deps.settings, task_id, token),
     )
@@ -276,12 +276,7 @@ def poll(deps: WorkflowDeps, task_id: str) -> Output | Waiting | None:
     if task is None or backend is None or task.backend is None or task.backend.task_id is None:
         return None
     remote_id, submitted = task.backend.task_id, task.backend.submitted_at or task.created_at
-    job = Job(
-        task=task,
-        blobs=deps.blobs,
-        progress=_progress_writer(deps, task.id, start=task.progress),
-        should_stop=_cancel_poller(deps, task.id),
-    )
+    job = job_of(task, deps.tasks, deps.blobs, deps.settings)
     outcome = backend.poll(job, remote_id)
     if isinstance(outcome, Waiting):
         left_s = backend.timeout_s - (utcnow() - submitted).total_seconds()
@@ -306,6 +301,27 @@ def cancel_at_provider(backends: Sequence[Backend], task: Task) -> None:
         backend.cancel(task.backend.task_id)
 
 
+def job_of(
+    task: Task,
+    tasks: TaskStore,
+    blobs: BlobStore,
+    settings: Settings,
+    *,
+    callback: str | None = None,
+    callback_url: str | None = None,
+) -> Job:
+    """A running task as a backend's `Job`: progress written to the task, a stop once it
+    is canceled (also the SageMaker container's, for a video)."""
+    return Job(
+        task=task,
+        blobs=blobs,
+        progress=_progress_writer(tasks, settings, task.id, start=task.progress),
+        should_stop=_cancel_poller(tasks, task.id),
+        callback=callback,
+        callback_url=callback_url,
+    )
+
+
 def collect(deps: WorkflowDeps, task_id: str, result: EngineResult) -> Output | None:
     """Store what a remote backend made: a file as the task's result blob, detection data
     as is. None: task gone."""
@@ -319,10 +335,12 @@ def collect(deps: WorkflowDeps, task_id: str, result: EngineResult) -> Output | 
 CANCEL_POLL_INTERVAL_S = 0.5
 
 
-def _progress_writer(deps: WorkflowDeps, task_id: str, *, start: int) -> Callable[[float], None]:
+def _progress_writer(
+    tasks: TaskStore, settings: Settings, task_id: str, *, start: int
+) -> Callable[[float], None]:
     """Map the engine's fraction done onto start..99 on the task, at most once every
     `progress_interval_s`."""
-    interval_s = deps.settings.progress_interval_s
+    interval_s = settings.progress_interval_s
     last = {"at": 0.0, "value": start}
 
     def write(fraction: float) -> None:
@@ -330,12 +348,12 @@ def _progress_writer(deps: WorkflowDeps, task_id: str, *, start: int) -> Callabl
         now = time.monotonic()
         if value > last["value"] and now - last["at"] >= interval_s:
             last.update(at=now, value=value)
-            deps.tasks.update_if(task_id, RUNNING, progress=value)
+            tasks.update_if(task_id, RUNNING, progress=value)
 
     return write
 
 
-def _cancel_poller(deps: WorkflowDeps, task_id: str) -> Callable[[], bool]:
+def _cancel_poller(tasks: TaskStore, task_id: str) -> Callable[[], bool]:
     """True once the task is no longer running (canceled); reads the store twice a second."""
     state = {"at": 0.0, "stop": False}
 
@@ -343,7 +361,7 @@ def _cancel_poller(deps: WorkflowDeps, task_id: str) -> Callable[[], bool]:
         now = time.monotonic()
         if not state["stop"] and now - state["at"] >= CANCEL_POLL_INTERVAL_S:
             state["at"] = now
-            current = deps.tasks.get(task_id)
+            current = tasks.get(task_id)
             state["stop"] = current is None or current.status is not TaskStatus.RUNNING
         return bool(state["stop"])
 

@@ -1,18 +1,22 @@
-"""API: API Gateway (REST) -> the API Lambda (the same Powertools resolver the local server
-runs), with throttling, JSON access logs, CORS and the API-key REQUEST authorizer."""
+"""API: API Gateway (REST) -> two API Lambdas running the Powertools resolver the local
+server runs: the submit Lambda (every route that creates or changes work, and the docs)
+and the status Lambda (task queries), with throttling, JSON access logs, CORS and the
+API-key REQUEST authorizer. Which route goes where is each route group's declaration
+(`RouteGroup.routes`); see docs/ARCHITECTURE.md, "Two API Lambdas"."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
 
 import aws_cdk as cdk
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from faceport.api.groups import ROUTE_GROUPS
 from faceport.api.headers import CORS_ALLOW_HEADERS, CORS_ALLOW_METHODS, CORS_MAX_AGE_S
 from faceport.api.native.errors import gateway_responses
+from faceport.api.route_group import ApiRoute, RouteKind
 from infra.functions import python_function
 
 # --- the seed dialects' routes (../shared/DIALECTS.md) ---------------------------------
@@ -20,7 +24,6 @@ from infra.functions import python_function
 # (and may wait for it: Zhiqite up to 20 s, AILabTools until the fusion ends), a "query"
 # only reads (a cancel writes, but is small and quick like a read). The root proxy would
 # route them too; this table is the list a split of the API Lambda maps from.
-RouteKind = Literal["submit", "query"]
 _MJ_ROUTES: tuple[tuple[str, str, RouteKind], ...] = (
     ("POST", "/mj/insight-face/swap", "submit"),
     ("GET", "/mj/task/{task_id}/fetch", "query"),
@@ -48,10 +51,21 @@ DIALECT_ROUTES: tuple[tuple[str, str, RouteKind], ...] = (
     ("GET", "/v1/nodes/executions/{execution_id}", "query"),
     ("POST", "/api/portrait/effects/face-fusion", "submit"),  # AILabTools (multipart)
 )
-# API Gateway passes these bodies to the Lambda base64-encoded, byte for byte.
-BINARY_MEDIA_TYPES = ["multipart/form-data"]
+# The dialect packages do not split their routers into queries and submits yet, so on AWS
+# each dialect route is answered by the submit Lambda, which serves every route; the kind
+# above says where it belongs once they do (docs/ARCHITECTURE.md, "The AWS shape").
 # The API's one stage (its URL path prefix).
 STAGE = "v1"
+# Bodies API Gateway passes on base64-encoded (Powertools decodes them): uploads of the
+# dialects that take files. JSON stays text.
+BINARY_MEDIA_TYPES = ["multipart/form-data", "application/octet-stream", "image/*", "video/*"]
+
+
+def api_routes() -> tuple[ApiRoute, ...]:
+    """Every route of every route group, with the Lambda kind that answers it."""
+    declared = tuple(route for group in ROUTE_GROUPS.groups for route in group.routes)
+    dialects = tuple(ApiRoute(method, path, "submit") for method, path, _kind in DIALECT_ROUTES)
+    return declared + dialects
 
 
 class Api(Construct):
@@ -61,20 +75,30 @@ class Api(Construct):
         construct_id: str,
         *,
         environment: dict[str, str],
+        submit_environment: dict[str, str],
         rate_limit: int,
         burst_limit: int,
         cors_origins: Sequence[str],
     ) -> None:
         super().__init__(scope, construct_id)
-        self.function = python_function(
+        # API Gateway gives up after 29 s; `Prefer: wait` stays below that.
+        self.submit_function = python_function(
             self,
-            "Handler",
-            handler="functions.api.handler.lambda_handler",
-            description="faceport API: the /v1 Powertools resolver",
-            # API Gateway gives up after 29 s; `Prefer: wait` stays below that.
-            environment={**environment, "FACEPORT_MAX_WAIT_S": "25"},
+            "Submit",
+            handler="functions.submit.handler.lambda_handler",
+            description="faceport submit: every route that creates or changes work, the docs",
+            environment=submit_environment,
             timeout=cdk.Duration.seconds(29),
             memory_mb=1024,
+        )
+        self.status_function = python_function(
+            self,
+            "Status",
+            handler="functions.status.handler.lambda_handler",
+            description="faceport status: task, list, delivery and account queries",
+            environment=environment,
+            timeout=cdk.Duration.seconds(10),
+            memory_mb=512,
         )
         access_logs = logs.LogGroup(
             self,
@@ -101,11 +125,9 @@ class Api(Construct):
             identity_sources=[],
             results_cache_ttl=cdk.Duration.seconds(0),
         )
-        self.rest_api = apigw.LambdaRestApi(
+        self.rest_api = apigw.RestApi(
             self,
             "RestApi",
-            handler=self.function,
-            proxy=False,
             description="faceport face-swap API",
             cloud_watch_role=True,
             cloud_watch_role_removal_policy=cdk.RemovalPolicy.DESTROY,
@@ -138,24 +160,7 @@ class Api(Construct):
                 max_age=cdk.Duration.seconds(CORS_MAX_AGE_S),
             ),
         )
-        integration = apigw.LambdaIntegration(self.function)
-        # Everything goes through the authorizer except the API's own documentation. (A proxy
-        # under the root adds its methods to the root too, with the options given here.)
-        self.rest_api.root.add_proxy(default_integration=integration, any_method=False).add_method(
-            "ANY",
-            integration,
-            authorizer=self.authorizer,
-            authorization_type=apigw.AuthorizationType.CUSTOM,
-        )
-        self._add_dialect_routes(integration)
-        docs = self.rest_api.root.add_resource("docs")
-        docs.add_method("GET", integration)
-        docs.add_proxy(default_integration=integration, any_method=False).add_method(
-            "GET", integration
-        )
-        self.rest_api.root.add_resource("openapi.json").add_method("GET", integration)
-        # An external provider's callback carries no API key: its per-task token is checked
-        # by the API Lambda (faceport.service.provider_callback).
+        self._add_routes()
         # The API's URL built from its id, not from the stage: the workflow Lambda needs it
         # for callback links, and the stage depends (through the API Lambda's grants) on
         # the workflow, so `rest_api.url` would make a cycle.
@@ -165,11 +170,6 @@ class Api(Construct):
             ["https://", self.rest_api.rest_api_id, ".execute-api.", stack.region, ".",
              stack.url_suffix, f"/{STAGE}"],
         )  # fmt: skip
-        self.provider_callback = (
-            self.rest_api.root.add_resource("v1")
-            .add_resource("provider-callback")
-            .add_method("POST", integration)
-        )
         # API Gateway's own answers in our error envelope (the authorizer's refusals with
         # their stable code): faceport.api.native.errors decides how they look.
         for name, answer in gateway_responses().items():
@@ -182,12 +182,48 @@ class Api(Construct):
                 response_headers=headers or None,
             )
 
-    def _add_dialect_routes(self, integration: apigw.LambdaIntegration) -> None:
-        """Every route of DIALECT_ROUTES, behind the key authorizer like the rest."""
-        for method, path, _kind in DIALECT_ROUTES:
-            self.rest_api.root.resource_for_path(path).add_method(
+    def _add_routes(self) -> None:
+        """Each declared route to its Lambda, behind the authorizer. Every other method and
+        path (unknown routes answered in the group's envelope) goes to the status Lambda,
+        which changes nothing; the documentation is public and describes every route, so
+        the submit Lambda (which has them all) serves it, and the playground's pages."""
+        integrations: dict[RouteKind, apigw.LambdaIntegration] = {
+            "submit": apigw.LambdaIntegration(self.submit_function),
+            "query": apigw.LambdaIntegration(self.status_function),
+        }
+        root = self.rest_api.root
+
+        def guarded(resource: apigw.IResource, method: str, kind: RouteKind) -> None:
+            resource.add_method(
                 method,
-                integration,
+                integrations[kind],
                 authorizer=self.authorizer,
                 authorization_type=apigw.AuthorizationType.CUSTOM,
             )
+
+        guarded(root, "ANY", "query")
+        guarded(root.add_resource("{proxy+}"), "ANY", "query")
+        resources: dict[str, apigw.IResource] = {}
+        for route in api_routes():
+            at = root.resource_for_path(route.path)
+            if ROUTE_GROUPS.needs_api_key(route.path):
+                guarded(at, route.method, route.kind)
+            else:  # a provider's callback: its per-task token is checked by the Lambda
+                self.provider_callback = at.add_method(route.method, integrations[route.kind])
+            parts = route.path.strip("/").split("/")
+            for depth in range(1, len(parts) + 1):
+                path = "/" + "/".join(parts[:depth])
+                resources[path] = root.resource_for_path(path)
+        # A known path with another method is not matched by the greedy proxy.
+        for resource in resources.values():
+            guarded(resource, "ANY", "query")
+        docs_integration = integrations["submit"]
+        docs = root.add_resource("docs")
+        docs.add_method("GET", docs_integration)
+        docs.add_resource("{proxy+}").add_method("GET", docs_integration)
+        root.add_resource("openapi.json").add_method("GET", docs_integration)
+        # The playground's pages (`/`, `/playground/...`) are the submit Lambda's too.
+        guarded(root, "GET", "submit")
+        playground = root.add_resource("playground")
+        guarded(playground, "GET", "submit")
+        guarded(playground.add_resource("{proxy+}"), "GET", "submit")

@@ -30,6 +30,7 @@ LAMBDA_REQUIREMENTS = (
     "httpx",
     "pillow",
     "standardwebhooks",
+    "aws-xray-sdk",
 )
 # What the Lambda runtime itself provides.
 RUNTIME_PROVIDED = ("boto3",)

@@ -1,13 +1,19 @@
 """Inference: the engine container (engine/Dockerfile) as a SageMaker model on an
 asynchronous-inference endpoint that writes results to S3, announces them on SNS success
 and error topics, and scales to zero (scale-from-zero on backlog); plus the callback
-Lambda on both topics that completes the waiting workflow step."""
+Lambda on both topics that completes the waiting workflow step.
+
+The image is built in its CPU or its GPU variant (`ENGINE_VARIANT`, onnxruntime-gpu) after
+the instance type: `ml.g*` and `ml.p*` have GPUs. For a video the container reads the
+task and its video itself and writes progress, the result and heartbeats
+(`faceport/adapters/aws/engine_container.py`), so its role gets those grants too."""
 
 from __future__ import annotations
 
 import aws_cdk as cdk
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_cloudwatch as cw
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ecr_assets as ecr_assets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
@@ -16,12 +22,25 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
+from faceport.settings import Settings
 from infra.bundling import ROOT
 from infra.functions import python_function
 
 REQUESTS_PREFIX = "engine/requests/"
 OUTPUTS_PREFIX = "engine/outputs/"
 FAILURES_PREFIX = "engine/failures/"
+
+
+def engine_variant(instance_type: str) -> str:
+    """The engine image variant for a SageMaker instance type: "gpu" on the GPU families
+    (ml.g4dn, ml.g5, ml.g6, ml.p3, ...), else "cpu"."""
+    family = instance_type.removeprefix("ml.")
+    return "gpu" if family[:1] in ("g", "p") else "cpu"
+
+
+def endpoint_name(stack: cdk.Stack) -> str:
+    """A lower-case name of our own: IAM matches endpoint ARNs in lower case."""
+    return f"{stack.stack_name}-engine".lower()
 
 
 class Inference(Construct):
@@ -32,7 +51,10 @@ class Inference(Construct):
         *,
         inputs: s3.IBucket,
         results: s3.IBucket,
+        tasks: dynamodb.ITable,
+        state_machine_arn: str,
         environment: dict[str, str],
+        engine_settings: dict[str, str | int],
         instance_type: str,
         max_instances: int,
     ) -> None:
@@ -48,7 +70,9 @@ class Inference(Construct):
             file="engine/Dockerfile",
             platform=ecr_assets.Platform.LINUX_AMD64,
             ignore_mode=cdk.IgnoreMode.DOCKER,
+            build_args={"ENGINE_VARIANT": engine_variant(instance_type)},
         )
+        self.image = image
         role = iam.Role(
             self,
             "EngineRole",
@@ -80,6 +104,17 @@ class Inference(Construct):
             )
         )
         inputs.grant_read(role, f"{REQUESTS_PREFIX}*")
+        # A video task: the task (progress), its inputs, its result, the step's heartbeat.
+        iam.Grant.add_to_principal(
+            grantee=role,
+            actions=["dynamodb:GetItem", "dynamodb:UpdateItem"],
+            resource_arns=[tasks.table_arn],
+        )
+        inputs.grant_read(role, "inputs/*")
+        results.grant_put(role, "results/*")
+        iam.Grant.add_to_principal(
+            grantee=role, actions=["states:SendTaskHeartbeat"], resource_arns=[state_machine_arn]
+        )
         results.grant_put(role, f"{OUTPUTS_PREFIX}*")
         results.grant_put(role, f"{FAILURES_PREFIX}*")
         self.success_topic.grant_publish(role)
@@ -90,7 +125,9 @@ class Inference(Construct):
             "Model",
             execution_role_arn=role.role_arn,
             primary_container=sagemaker.CfnModel.ContainerDefinitionProperty(
-                image=image.image_uri, mode="SingleModel"
+                image=image.image_uri,
+                mode="SingleModel",
+                environment=Settings.environment(**engine_settings),
             ),
         )
         model.node.add_dependency(role)
@@ -119,8 +156,7 @@ class Inference(Construct):
                 ),
             ),
         )
-        # A lower-case name of our own: IAM matches endpoint ARNs in lower case.
-        self.endpoint_name = f"{cdk.Stack.of(self).stack_name}-engine".lower()
+        self.endpoint_name = endpoint_name(cdk.Stack.of(self))
         self.endpoint = sagemaker.CfnEndpoint(
             self,
             "Endpoint",

@@ -25,7 +25,7 @@ _RULES: dict[str, str] = {
     "AwsSolutions-SM3": "Same as SM2: the endpoint keeps no data at rest of its own.",
     "AwsSolutions-SQS3": "The webhook dead-letter queue is itself the end of the line.",
     "AwsSolutions-S1": "The access-log bucket: logging it into itself would loop.",
-    "AwsSolutions-IAM5[Resource::*]": "Only where the API has no resource: X-Ray PutTraceSegments/PutTelemetryRecords (Lambda and Step Functions tracing), ecr:GetAuthorizationToken, and cloudwatch:PutMetricData limited by a namespace condition.",
+    "AwsSolutions-IAM5[Resource::*]": "Only where the API has no resource: X-Ray PutTraceSegments/PutTelemetryRecords (Lambda and Step Functions tracing), ecr:GetAuthorizationToken, dynamodb:ListStreams (the tasks stream's event source), and cloudwatch:PutMetricData limited by a namespace condition.",
     "AwsSolutions-IAM5[Action::s3:Abort*]": "CDK's put grant: aborting our own multipart uploads, on one bucket prefix.",
     "AwsSolutions-IAM5[Action::s3:DeleteObject*]": "CDK's read-write grant on the results/ prefix: a canceled task's result is deleted.",
     "AwsSolutions-IAM5[Action::s3:GetBucket*]": "CDK's read grant (bucket location and versioning), on one bucket.",

@@ -19,13 +19,19 @@ class TableSpec:
     sort: str | None = None
     indexes: tuple[Index, ...] = field(default=())
     ttl: str | None = None
+    # A DynamoDB Stream's view type, for a table whose writes others react to.
+    stream: str | None = None
 
 
 # Every key attribute is a string.
 TABLES: dict[str, TableSpec] = {
     # One item per task; task ids sort by creation time, so the index read backwards is
     # "newest first". The engine's task token sits on the same item (inference id = task id).
-    "tasks": TableSpec("id", indexes=(Index("by_account", "account_id", "id"),)),
+    # Its stream is the webhook outbox: the write that ends a task queues its final event
+    # (faceport/adapters/aws/task_stream.py), compared old image to new.
+    "tasks": TableSpec(
+        "id", indexes=(Index("by_account", "account_id", "id"),), stream="NEW_AND_OLD_IMAGES"
+    ),
     # Single-table: accounts, API key hashes and ledger entries (issue 6).
     "accounts": TableSpec("pk", "sk"),
     "idempotency": TableSpec("pk", ttl="expires_at"),

@@ -8,16 +8,28 @@ from dataclasses import dataclass
 from typing import Any
 
 import aws_cdk as cdk
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from faceport.settings import AwsSettings
 from infra.api import Api
-from infra.inference import OUTPUTS_PREFIX, REQUESTS_PREFIX, Inference
+from infra.inference import OUTPUTS_PREFIX, REQUESTS_PREFIX, Inference, endpoint_name
 from infra.monitoring import Monitoring
 from infra.nag import acknowledge_findings
 from infra.providers import Providers
 from infra.storage import Storage
 from infra.webhooks import Webhooks
-from infra.workflow import Workflow
+from infra.workflow import Workflow, state_machine_arn
+
+# What the engine container reads (a video task's table, buckets and step timing).
+ENGINE_SETTINGS = (
+    "tasks_table",
+    "inputs_bucket",
+    "results_bucket",
+    "engine_heartbeat_s",
+    "engine_timeout_s",
+)
 
 
 @dataclass(frozen=True)
@@ -77,53 +89,68 @@ class FaceportStack(cdk.Stack):
             if config.retain_data
             else cdk.RemovalPolicy.DESTROY,
         )
-        environment = storage.environment()
+        # Every Lambda's FACEPORT_* variables, from the settings model (a name it does not
+        # know, or a required one left out, fails the synth).
+        settings: dict[str, str | int] = {
+            **storage.settings(),
+            "state_machine_arn": state_machine_arn(self),
+            "engine_endpoint": endpoint_name(self),
+            "engine_heartbeat_s": config.engine_heartbeat_s,
+            "engine_timeout_s": config.engine_timeout_s,
+        }
+        environment = AwsSettings.environment(**settings)
         workflow = Workflow(self, "Workflow", environment=environment)
         inference = Inference(
             self,
             "Inference",
             inputs=storage.inputs,
             results=storage.results,
+            tasks=storage.tables["tasks"],
+            state_machine_arn=state_machine_arn(self),
             environment=environment,
+            engine_settings={name: settings[name] for name in ENGINE_SETTINGS},
             instance_type=config.engine_instance_type,
             max_instances=config.engine_max_instances,
         )
-        shared = {
-            **environment,
-            "FACEPORT_STATE_MACHINE_ARN": workflow.state_machine_arn,
-            "FACEPORT_ENGINE_ENDPOINT": inference.endpoint_name,
-            "FACEPORT_ENGINE_HEARTBEAT_S": str(config.engine_heartbeat_s),
-            "FACEPORT_ENGINE_TIMEOUT_S": str(config.engine_timeout_s),
-        }
-        for function in (workflow.function, inference.callback):
-            for name, value in shared.items():
-                function.add_environment(name, value)
         api = Api(
             self,
             "Api",
-            environment=shared,
+            environment=environment,
+            # API Gateway gives up after 29 s; `Prefer: wait` stays below that.
+            submit_environment=AwsSettings.environment(**settings, max_wait_s=25),
             rate_limit=config.api_rate_limit,
             burst_limit=config.api_burst_limit,
             cors_origins=config.cors_origins,
         )
-        tasks = storage.tables["tasks"]
+        tasks, webhook_table = storage.tables["tasks"], storage.tables["webhooks"]
         accounts, idempotency = storage.tables["accounts"], storage.tables["idempotency"]
+        submit, status = api.submit_function, api.status_function
 
         # Authorizer: look up key hashes, nothing else.
         accounts.grant_read_data(api.authorizer_function)
 
-        # Credits: the API reserves (and claims idempotency keys, counts rate windows), the
+        # Credits: submit reserves (and claims idempotency keys, counts rate windows), the
         # workflow commits or releases, each a TransactWriteItems on these tables.
-        for function in (api.function, workflow.function):
+        for function in (submit, workflow.function):
             accounts.grant_read_write_data(function)
-        idempotency.grant_read_write_data(api.function)
+        idempotency.grant_read_write_data(submit)
 
-        # API: write tasks and inputs, presign results, start and stop executions.
-        tasks.grant_read_write_data(api.function)
-        storage.inputs.grant_put(api.function, "inputs/*")
-        storage.results.grant_read(api.function, "results/*")
-        workflow.state_machine.grant_start_execution(api.function)
-        workflow.state_machine.grant_execution(api.function, "states:StopExecution")
+        # Submit: write tasks and inputs, presign results, start and stop executions,
+        # redeliver events, make and rotate signing secrets.
+        tasks.grant_read_write_data(submit)
+        storage.inputs.grant_put(submit, "inputs/*")
+        storage.results.grant_read(submit, "results/*")
+        workflow.state_machine.grant_start_execution(submit)
+        workflow.state_machine.grant_execution(submit, "states:StopExecution")
+        webhook_table.grant_read_write_data(submit)
+        storage.webhook_queue.grant_send_messages(submit)
+
+        # Status: read tasks, accounts and deliveries, presign results; its only write is
+        # the key's per-second request counter (RATE# items of the idempotency table).
+        for table in (tasks, accounts, webhook_table):
+            table.grant_read_data(status)
+        storage.results.grant_read(status, "results/*")
+        grant_rate_counting(idempotency, status)
 
         # Workflow steps: tasks, inputs and engine requests, results, the endpoint.
         tasks.grant_read_write_data(workflow.function)
@@ -138,25 +165,25 @@ class FaceportStack(cdk.Stack):
         tasks.grant_read_data(inference.callback)
         workflow.grant_task_response(inference.callback)
 
-        # Webhooks: whoever ends a task (the steps, the API's cancel) queues its event; the
-        # API also serves the deliveries and the signing secrets.
+        # Webhooks: the tasks table's stream queues every final event (whoever wrote it);
+        # the stream Lambda presigns the result link the event carries.
         webhooks = Webhooks(
             self,
             "Webhooks",
             queue=storage.webhook_queue,
-            table=storage.tables["webhooks"],
-            environment=shared,
+            dead_letters=storage.webhook_dlq,
+            table=webhook_table,
+            tasks=tasks,
+            environment=environment,
         )
-        for function in (api.function, workflow.function):
-            storage.tables["webhooks"].grant_read_write_data(function)
-            storage.webhook_queue.grant_send_messages(function)
+        storage.results.grant_read(webhooks.stream_function, "results/*")
 
         # External providers: their settings and keys for the API (cancel) and the workflow.
         self.providers = Providers(
             self, "Providers", providers=config.providers, routes=config.routes
         )
         self.providers.wire(
-            api=api.function,
+            api=submit,
             workflow=workflow.function,
             state_machine_arn=workflow.state_machine_arn,
             api_url=api.url_for_callbacks,
@@ -169,7 +196,9 @@ class FaceportStack(cdk.Stack):
             "Monitoring",
             api=api.rest_api,
             functions={
-                "Api": api.function,
+                "Submit": submit,
+                "Status": status,
+                "TaskStream": webhooks.stream_function,
                 "Workflow": workflow.function,
                 "EngineCallback": inference.callback,
                 "WebhookSender": webhooks.function,
@@ -187,3 +216,13 @@ class FaceportStack(cdk.Stack):
         cdk.CfnOutput(self, "AccountsTableName", value=accounts.table_name)
         cdk.CfnOutput(self, "IdempotencyTableName", value=idempotency.table_name)
         acknowledge_findings(self)
+
+
+def grant_rate_counting(table: dynamodb.ITable, grantee: iam.IGrantable) -> None:
+    """UpdateItem on the idempotency table's RATE# items only (DynamoRateLimiter)."""
+    iam.Grant.add_to_principal(
+        grantee=grantee,
+        actions=["dynamodb:UpdateItem"],
+        resource_arns=[table.table_arn],
+        conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["RATE#*"]}},
+    )

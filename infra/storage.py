@@ -50,6 +50,7 @@ class Storage(Construct):
                 ),
                 encryption=dynamodb.TableEncryption.AWS_MANAGED,
                 time_to_live_attribute=spec.ttl,
+                stream=dynamodb.StreamViewType(spec.stream) if spec.stream else None,
                 removal_policy=removal_policy,
             )
             for index in spec.indexes:
@@ -98,14 +99,14 @@ class Storage(Construct):
             removal_policy=removal,
         )
 
-    def environment(self) -> dict[str, str]:
-        """The FACEPORT_* names every Lambda gets."""
+    def settings(self) -> dict[str, str]:
+        """The faceport settings (field names of `AwsSettings`) naming what this made."""
         return {
-            "FACEPORT_TASKS_TABLE": self.tables["tasks"].table_name,
-            "FACEPORT_ACCOUNTS_TABLE": self.tables["accounts"].table_name,
-            "FACEPORT_IDEMPOTENCY_TABLE": self.tables["idempotency"].table_name,
-            "FACEPORT_WEBHOOKS_TABLE": self.tables["webhooks"].table_name,
-            "FACEPORT_WEBHOOK_QUEUE_URL": self.webhook_queue.queue_url,
-            "FACEPORT_INPUTS_BUCKET": self.inputs.bucket_name,
-            "FACEPORT_RESULTS_BUCKET": self.results.bucket_name,
+            "tasks_table": self.tables["tasks"].table_name,
+            "accounts_table": self.tables["accounts"].table_name,
+            "idempotency_table": self.tables["idempotency"].table_name,
+            "webhooks_table": self.tables["webhooks"].table_name,
+            "webhook_queue_url": self.webhook_queue.queue_url,
+            "inputs_bucket": self.inputs.bucket_name,
+            "results_bucket": self.results.bucket_name,
         }

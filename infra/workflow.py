@@ -13,6 +13,21 @@ from infra import asl
 from infra.functions import python_function
 
 
+def state_machine_name(stack: cdk.Stack) -> str:
+    """A name of our own, so that the Lambdas' grants and settings can name the machine's
+    ARN without referring to it (it refers to the workflow Lambda: a cycle otherwise)."""
+    return f"{stack.stack_name}-tasks"
+
+
+def state_machine_arn(stack: cdk.Stack) -> str:
+    return stack.format_arn(
+        service="states",
+        resource="stateMachine",
+        resource_name=state_machine_name(stack),
+        arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+    )
+
+
 class Workflow(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, environment: dict[str, str]) -> None:
         super().__init__(scope, construct_id)
@@ -31,16 +46,9 @@ class Workflow(Construct):
             retention=logs.RetentionDays.ONE_MONTH,
             removal_policy=cdk.RemovalPolicy.DESTROY,
         )
-        # A name of our own, so that the Lambdas' grants and settings can name the machine's
-        # ARN without referring to it (it refers to the workflow Lambda: a cycle otherwise).
         stack = cdk.Stack.of(self)
-        self.state_machine_name = f"{stack.stack_name}-tasks"
-        self.state_machine_arn = stack.format_arn(
-            service="states",
-            resource="stateMachine",
-            resource_name=self.state_machine_name,
-            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
-        )
+        self.state_machine_name = state_machine_name(stack)
+        self.state_machine_arn = state_machine_arn(stack)
         self.state_machine = sfn.StateMachine(
             self,
             "Tasks",

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Mapping
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import ResponseBuilder, Route
@@ -25,7 +25,6 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
-from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn, HTTPBearer
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
 
@@ -42,19 +41,27 @@ from faceport.errors import (
     UnsupportedContentType,
     ValidationFailed,
 )
-from faceport.playground.router import playground_router
-from faceport.service import Services
+
+if TYPE_CHECKING:  # the status Lambda's import stays without submit's modules
+    from faceport.service import Queries, Services
 
 logger = logging.getLogger(__name__)
 
 API_TITLE = "faceport"
 API_VERSION = "1.0.0"
-# Every header style the seed APIs use works; these two are the ones documented here.
-_SECURITY_SCHEMES: dict[str, Any] = {
-    "bearer": HTTPBearer(description="`Authorization: Bearer fpk_...`"),
-    "apiKey": APIKey.model_validate({"name": "X-Api-Key", "in": APIKeyIn.header}),
-}
 _SECURITY: list[dict[str, list[str]]] = [{"bearer": []}, {"apiKey": []}]
+
+
+def _security_schemes() -> dict[str, Any]:
+    """Every header style the seed APIs use works; these two are the ones documented here.
+    (Powertools' OpenAPI models cost ~45 ms to import: only the Lambda serving the docs,
+    the submit Lambda, loads them, on its first event.)"""
+    from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn, HTTPBearer
+
+    return {
+        "bearer": HTTPBearer(description="`Authorization: Bearer fpk_...`"),
+        "apiKey": APIKey.model_validate({"name": "X-Api-Key", "in": APIKeyIn.header}),
+    }
 
 
 class ThreadSafeRestResolver(APIGatewayRestResolver):
@@ -131,17 +138,50 @@ class ThreadSafeRestResolver(APIGatewayRestResolver):
 
 
 def build_app(svc: Services, groups: RouteGroups = ROUTE_GROUPS) -> APIGatewayRestResolver:
-    """The resolver with every route group's routes, bound to one set of services."""
-    # Bodies are parsed as strict, bounded JSON objects (faceport.bounds), in both shapes.
-    app = ThreadSafeRestResolver(
-        groups, enable_validation=True, json_body_deserializer=bounds.loads_request_body
-    )
+    """The resolver with every route group's routes and the docs, bound to one set of
+    services."""
+    app = _resolver(svc, groups)
+    security_schemes = _security_schemes()
     app.enable_swagger(
         path="/docs",
         title=API_TITLE,
         version=API_VERSION,
-        security_schemes=_SECURITY_SCHEMES,
+        security_schemes=security_schemes,
         security=_SECURITY,
+    )
+
+    @app.get("/openapi.json", include_in_schema=False)
+    def openapi() -> Response[str]:
+        schema = app.get_openapi_json_schema(
+            title=API_TITLE,
+            version=API_VERSION,
+            security_schemes=security_schemes,
+            security=_SECURITY,
+        )
+        return Response(200, content_types.APPLICATION_JSON, schema)
+
+    from faceport.playground.router import playground_router  # pages: not the status Lambda's
+
+    app.include_router(playground_router())
+    for group in groups.groups:
+        app.include_router(group.router(svc))
+    return app
+
+
+def build_query_app(queries: Queries, groups: RouteGroups = ROUTE_GROUPS) -> APIGatewayRestResolver:
+    """The resolver with only the groups' query routes (the status Lambda)."""
+    app = _resolver(queries, groups)
+    for group in groups.groups:
+        if group.query_router is not None:
+            app.include_router(group.query_router(queries))
+    return app
+
+
+def _resolver(svc: Queries, groups: RouteGroups) -> APIGatewayRestResolver:
+    """A resolver with the middlewares and the error mapping, and no route yet."""
+    # Bodies are parsed as strict, bounded JSON objects (faceport.bounds), in both shapes.
+    app = ThreadSafeRestResolver(
+        groups, enable_validation=True, json_body_deserializer=bounds.loads_request_body
     )
 
     def authenticated(
@@ -163,20 +203,6 @@ def build_app(svc: Services, groups: RouteGroups = ROUTE_GROUPS) -> APIGatewayRe
 
     app.use(middlewares=[authenticated, preferences])
     _map_errors(app, groups)
-
-    @app.get("/openapi.json", include_in_schema=False)
-    def openapi() -> Response[str]:
-        schema = app.get_openapi_json_schema(
-            title=API_TITLE,
-            version=API_VERSION,
-            security_schemes=_SECURITY_SCHEMES,
-            security=_SECURITY,
-        )
-        return Response(200, content_types.APPLICATION_JSON, schema)
-
-    app.include_router(playground_router())
-    for group in groups.groups:
-        app.include_router(group.router(svc))
     return app
 
 

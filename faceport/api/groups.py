@@ -15,7 +15,7 @@ from faceport.errors import FaceportError
 from faceport.playground import is_playground_path
 
 if TYPE_CHECKING:
-    from faceport.service import Services
+    from faceport.service import Queries
     from faceport.tasks import Task
 
 # Paths anyone may call (the API's documentation, and the playground's pages: see
@@ -68,7 +68,7 @@ class RouteGroups:
         prepare = self.for_path(str(event.get("path") or "/")).prepare_event
         return prepare(event) if prepare else event
 
-    def render_task(self, svc: Services, task: Task) -> dict[str, Any]:
+    def render_task(self, svc: Queries, task: Task) -> dict[str, Any]:
         """The task as its own dialect renders it (status answers, webhook event data)."""
         return self.named(task.dialect).render_task(svc, task)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from faceport.errors import (
     FaceportError,
@@ -23,7 +23,22 @@ if TYPE_CHECKING:  # the authorizer Lambda imports the groups; it needs none of 
     from aws_lambda_powertools.event_handler import Response
     from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
-    from faceport.service import Services, TaskRenderer
+    from faceport.service import Queries, Services, TaskRenderer
+
+# Which API Lambda answers a route on AWS: "submit" creates or changes work (tasks, holds,
+# executions, deliveries, secrets), "query" only reads (tasks, accounts, deliveries) and
+# signs result links. A dialect's query sent as a POST is a query. See
+# docs/ARCHITECTURE.md, "Two API Lambdas".
+RouteKind = Literal["submit", "query"]
+
+
+@dataclass(frozen=True)
+class ApiRoute:
+    """One route of a group as API Gateway sees it (OpenAPI path form: `{task_id}`)."""
+
+    method: str
+    path: str
+    kind: RouteKind
 
 
 def lazy(module: str, name: str) -> Callable[..., Any]:
@@ -67,6 +82,9 @@ class RouteGroup:
     `prefixes` are the paths it owns (an error on any path under them, even one raised
     before a handler runs or for a route that does not exist, is answered with
     `render_error`); `name` is what tasks submitted through it remember as their dialect.
+    `router` registers every route; `query_router` only those whose kind is "query" (the
+    status Lambda builds that one); `routes` declares each route and its kind (API
+    Gateway's routes are made from it, and a test holds it to what the routers serve).
     `gateway_denies`: whether API Gateway's ACCESS_DENIED gateway response, which is one
     per API and speaks the native envelope, may answer this group's 401s on AWS; a group
     that says False gets its refused requests passed on to the API Lambda instead, which
@@ -81,6 +99,8 @@ class RouteGroup:
     router: Callable[[Services], APIGatewayRouter]
     render_error: Callable[[FaceportError], ErrorAnswer]
     render_task: TaskRenderer
+    routes: tuple[ApiRoute, ...] = ()
+    query_router: Callable[[Queries], APIGatewayRouter] | None = None
     public_paths: frozenset[str] = frozenset()
     gateway_denies: bool = False
     bare_events: bool = False

@@ -10,6 +10,7 @@ from functools import cache
 from typing import Any
 
 from faceport.adapters.aws.dynamo_accounts import DynamoAccounts
+from faceport.adapters.aws.observability import observed
 from faceport.api.groups import ROUTE_GROUPS
 from faceport.auth import authorizer_response
 from faceport.settings import Settings
@@ -23,5 +24,6 @@ def _keys() -> DynamoAccounts:
     return DynamoAccounts(settings.accounts_table, settings.idempotency_table)
 
 
+@observed
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return authorizer_response(event, _keys(), ROUTE_GROUPS.gateway_denies)

@@ -20,8 +20,9 @@ from infra.bundling import (
 
 # Every Lambda entry point, as the deployed functions import them.
 HANDLER_IMPORTS = (
-    "import functions.api.handler, functions.workflow.handler, functions.authorizer.handler\n"
-    "import functions.engine_callback.handler, functions.webhooks.handler\n"
+    "import functions.submit.handler, functions.status.handler, functions.workflow.handler\n"
+    "import functions.authorizer.handler, functions.engine_callback.handler\n"
+    "import functions.webhooks.handler, functions.task_stream.handler\n"
 )
 
 

@@ -11,6 +11,7 @@ from aws_cdk.assertions import Match, Template
 from faceport.adapters.local.runtime import LocalRuntime
 from faceport.api.app import build_app
 from faceport.api.groups import ROUTE_GROUPS
+from faceport.settings import AwsSettings
 from infra import asl
 from infra.api import BINARY_MEDIA_TYPES, DIALECT_ROUTES
 from infra.schema import TABLES
@@ -96,8 +97,11 @@ def test_the_webhook_sender_consumes_the_queue_with_per_message_failures(
         for name, f in functions.items()
         if f["Properties"]["Handler"] == "functions.webhooks.handler.lambda_handler"
     ]
-    (mapping,) = resources(template, "AWS::Lambda::EventSourceMapping").values()
-    props = mapping["Properties"]
+    (props,) = [
+        m["Properties"]
+        for m in resources(template, "AWS::Lambda::EventSourceMapping").values()
+        if m["Properties"]["FunctionName"] == {"Ref": sender_id}
+    ]
     assert props["FunctionName"] == {"Ref": sender_id}
     assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     (queue,) = [
@@ -156,9 +160,11 @@ def test_lambdas_run_python_311_traced_with_their_settings(template: Template) -
     functions = resources(template, "AWS::Lambda::Function")
     handlers = sorted(f["Properties"]["Handler"] for f in functions.values())
     assert handlers == [
-        "functions.api.handler.lambda_handler",
         "functions.authorizer.handler.lambda_handler",
         "functions.engine_callback.handler.lambda_handler",
+        "functions.status.handler.lambda_handler",
+        "functions.submit.handler.lambda_handler",
+        "functions.task_stream.handler.lambda_handler",
         "functions.webhooks.handler.lambda_handler",
         "functions.workflow.handler.lambda_handler",
     ]
@@ -167,10 +173,15 @@ def test_lambdas_run_python_311_traced_with_their_settings(template: Template) -
         assert props["Runtime"] == "python3.11"
         assert props["TracingConfig"] == {"Mode": "Active"}
         env = props["Environment"]["Variables"]
-        for name in ("FACEPORT_TASKS_TABLE", "FACEPORT_INPUTS_BUCKET", "FACEPORT_RESULTS_BUCKET",
-                     "FACEPORT_STATE_MACHINE_ARN", "FACEPORT_ENGINE_ENDPOINT",
-                     "FACEPORT_WEBHOOK_QUEUE_URL", "FACEPORT_ACCOUNTS_TABLE"):  # fmt: skip
-            assert name in env, (props["Handler"], name)
+        # Derived from the settings model: every FACEPORT_* variable is a field of it, and
+        # together they are a complete AwsSettings (each required name is there).
+        ours = {
+            name.removeprefix("FACEPORT_").lower(): value if isinstance(value, str) else "ref"
+            for name, value in env.items()
+            if name.startswith("FACEPORT_")
+        }
+        assert set(ours) <= set(AwsSettings.model_fields), props["Handler"]
+        AwsSettings.model_validate(ours)
 
 
 def test_the_state_machine_is_the_asl_file_with_logging_and_tracing(template: Template) -> None:
@@ -238,7 +249,7 @@ def test_monitoring_alarms_and_dashboard(template: Template) -> None:
     metrics = {a["Properties"].get("MetricName") for a in alarms.values()}
     assert {"ExecutionsFailed", "Errors", "5XXError", "ApproximateBacklogSize"} <= metrics
     errors = [a for a in alarms.values() if a["Properties"].get("MetricName") == "Errors"]
-    assert len(errors) == 5  # one per Lambda
+    assert len(errors) == 7  # one per Lambda
     for alarm in alarms.values():
         if alarm["Properties"].get("MetricName") != "HasBacklogWithoutCapacity":
             assert alarm["Properties"]["AlarmActions"], alarm
@@ -264,34 +275,122 @@ def test_no_wildcard_actions_and_data_grants_name_their_resources(template: Temp
             for a in actions
             if a.split(":")[0] in ("s3", "dynamodb", "sqs", "states", "sagemaker")
         ]
-        if data:
+        # ListStreams has no resource type in IAM (the stream event source needs it).
+        if data and data != ["dynamodb:ListStreams"]:
             assert statement["Resource"] != "*", statement
 
 
-def test_the_api_lambda_cannot_invoke_the_engine_or_complete_steps(template: Template) -> None:
+def role_statements(template: Template, handler: str) -> list[dict[str, Any]]:
+    """The IAM statements of the role of the Lambda with `handler`."""
     functions = resources(template, "AWS::Lambda::Function")
-    api_role = next(
+    role = next(
         f["Properties"]["Role"]["Fn::GetAtt"][0]
         for f in functions.values()
-        if f["Properties"]["Handler"].startswith("functions.api.")
+        if f["Properties"]["Handler"] == handler
     )
-    api_actions = set()
-    for policy in resources(template, "AWS::IAM::Policy").values():
-        if {"Ref": api_role} in policy["Properties"]["Roles"]:
-            for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
-                action = statement["Action"]
-                api_actions |= set(action if isinstance(action, list) else [action])
-    assert "states:StartExecution" in api_actions and "states:StopExecution" in api_actions
-    assert "sagemaker:InvokeEndpointAsync" not in api_actions
-    assert "states:SendTaskSuccess" not in api_actions
-    assert not any(a.startswith("s3:Delete") for a in api_actions)
+    return [
+        statement
+        for policy in resources(template, "AWS::IAM::Policy").values()
+        if {"Ref": role} in policy["Properties"]["Roles"]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+
+
+def actions_of(statements: list[dict[str, Any]]) -> set[str]:
+    found: set[str] = set()
+    for statement in statements:
+        action = statement["Action"]
+        found |= set(action if isinstance(action, list) else [action])
+    return found
+
+
+def grants_on(statements: list[dict[str, Any]], logical_id: str) -> set[str]:
+    """The actions granted on the resource with `logical_id` (or under it)."""
+    return actions_of([s for s in statements if logical_id in json.dumps(s["Resource"])])
+
+
+def logical_id(template: Template, kind: str, test: Any) -> str:
+    (found,) = [name for name, r in resources(template, kind).items() if test(r["Properties"])]
+    return found
+
+
+def tasks_table(template: Template) -> str:
+    return logical_id(
+        template,
+        "AWS::DynamoDB::Table",
+        lambda p: [k["AttributeName"] for k in p["KeySchema"]] == ["id"],
+    )
+
+
+def test_the_submit_lambda_starts_work_but_cannot_invoke_the_engine_or_complete_steps(
+    template: Template,
+) -> None:
+    actions = actions_of(role_statements(template, "functions.submit.handler.lambda_handler"))
+    assert "states:StartExecution" in actions and "states:StopExecution" in actions
+    assert {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"} <= actions
+    assert "sagemaker:InvokeEndpointAsync" not in actions
+    assert "states:SendTaskSuccess" not in actions
+    assert not any(a.startswith("s3:Delete") for a in actions)
+
+
+def test_the_status_lambda_reads_signs_and_counts_requests_only(template: Template) -> None:
+    statements = role_statements(template, "functions.status.handler.lambda_handler")
+    actions = actions_of(statements)
+    writes = {"dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem",
+              "dynamodb:PartiQLUpdate"}  # fmt: skip
+    assert not actions & writes
+    assert not any(a.split(":")[0] in ("states", "sagemaker", "sqs") for a in actions)
+    assert not any(a.startswith("s3:Put") or a.startswith("s3:Delete") for a in actions)
+    # Tasks: read only (no hold, no status change); results: read, so links it signs work.
+    assert "dynamodb:UpdateItem" not in grants_on(statements, tasks_table(template))
+    assert {"dynamodb:GetItem", "dynamodb:Query"} <= grants_on(statements, tasks_table(template))
+    assert "s3:GetObject*" in actions
+    # Its one write: the per-second request counters of the rate limit, nothing else.
+    (update,) = [s for s in statements if "dynamodb:UpdateItem" in json.dumps(s["Action"])]
+    assert update["Action"] == "dynamodb:UpdateItem"
+    assert update["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["RATE#*"]}}
+
+
+def test_the_tasks_table_streams_to_the_lambda_that_queues_final_events(
+    template: Template,
+) -> None:
+    tasks = resources(template, "AWS::DynamoDB::Table")[tasks_table(template)]
+    assert tasks["Properties"]["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
+    stream_fn = logical_id(
+        template,
+        "AWS::Lambda::Function",
+        lambda p: p["Handler"] == "functions.task_stream.handler.lambda_handler",
+    )
+    (mapping,) = [
+        m["Properties"]
+        for m in resources(template, "AWS::Lambda::EventSourceMapping").values()
+        if m["Properties"]["FunctionName"] == {"Ref": stream_fn}
+    ]
+    assert mapping["EventSourceArn"] == {"Fn::GetAtt": [tasks_table(template), "StreamArn"]}
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["BisectBatchOnFunctionError"] is True
+    assert "OnFailure" in mapping["DestinationConfig"]
+    statements = role_statements(template, "functions.task_stream.handler.lambda_handler")
+    assert "sqs:SendMessage" in actions_of(statements)
+    assert "dynamodb:GetRecords" in grants_on(statements, tasks_table(template))
+    # Only the stream writes final events: no other Lambda queues after its task write.
+    for handler in ("functions.workflow.handler.lambda_handler",):
+        assert "sqs:SendMessage" not in actions_of(role_statements(template, handler))
+
+
+def test_binary_uploads_reach_the_lambdas_base64_encoded(template: Template) -> None:
+    (api,) = resources(template, "AWS::ApiGateway::RestApi").values()
+    types = api["Properties"]["BinaryMediaTypes"]
+    assert {"multipart/form-data", "image/*", "video/*"} <= set(types)
+    assert "application/json" not in types
 
 
 def test_every_dialect_route_is_a_guarded_method_and_multipart_is_binary(
     template: Template, runtime: LocalRuntime
 ) -> None:
     (api,) = resources(template, "AWS::ApiGateway::RestApi").values()
-    assert api["Properties"]["BinaryMediaTypes"] == BINARY_MEDIA_TYPES == ["multipart/form-data"]
+    assert api["Properties"]["BinaryMediaTypes"] == BINARY_MEDIA_TYPES
+    assert "multipart/form-data" in BINARY_MEDIA_TYPES
     paths = {
         r_id: r["Properties"]["PathPart"]
         for r_id, r in resources(template, "AWS::ApiGateway::Resource").items()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -20,15 +21,19 @@ from PIL import Image
 from faceport import service
 from faceport.adapters.local.engine import InProcessEngine
 from faceport.api.native import views
-from faceport.api.native.schemas import FaceDetectRequest, FaceSwapRequest
+from faceport.api.native.schemas import (
+    FaceDetectRequest,
+    FaceSwapRequest,
+    VideoFaceSwapRequest,
+)
 from faceport.tasks import Task, TaskStatus
 from tests.conftest import b64
-from tests.support.api_client import Api, call, new_account
 from tests.support.aws import REGION, AwsWorld, aws_world
 from tests.support.fakes import NO_FACE_MARKER, FakeEngine
 from tests.support.identity import SAME_PERSON_THRESHOLD, identity_distance
 from tests.support.images import astronaut_jpeg, grace_hopper_jpeg
 from tests.support.tiny import tiny_image
+from tests.support.video import ClipSpec, decoded_frames, write_clip
 
 IMG = tiny_image("PNG")
 
@@ -175,25 +180,49 @@ def test_starting_a_task_twice_runs_it_once(fake_world: AwsWorld, fake_engine: F
     assert fake_engine.calls == 1
 
 
-def test_a_video_is_refused_at_submit_where_no_backend_runs_it(fake_world: AwsWorld) -> None:
-    # The AWS shape's only backend (the SageMaker endpoint) takes images; the operations
-    # table says so, and submit refuses before anything is stored, held or started.
-    services = fake_world.runtime.services
-    app = Api(services, new_account(services.accounts, services.ledger, 1000))
-    video = b"\x00\x00\x00\x18ftypmp42" + bytes(64)
-    body = {"source": {"base64": b64(IMG)}, "video": {"base64": b64(video)}}
-    reply = call(app, "POST", "/v1/video-face-swap", body)
-    assert reply.status == 422, reply.body
-    assert reply.code == "operation_not_available"
-    account = call(app, "GET", "/v1/account").json()
-    assert (account["balance"], account["reserved"]) == (1000, 0)
-    assert call(app, "GET", "/v1/tasks").json()["data"] == []
-    machine = services.settings.state_machine_arn
-    assert fake_world.sfn.list_executions(stateMachineArn=machine)["executions"] == []
-    s3 = boto3.client("s3", region_name=REGION)
-    assert s3.list_objects_v2(Bucket=services.settings.inputs_bucket).get("KeyCount") == 0
-    # An image operation on the same deployment is accepted as before.
-    swap = {"source": {"base64": b64(IMG)}, "target": {"base64": b64(IMG)}}
-    accepted = call(app, "POST", "/v1/face-swap", swap)
-    assert accepted.status == 202
-    assert fake_world.wait_for_execution(accepted.json()["id"])["status"] == "SUCCEEDED"
+def test_a_video_task_runs_end_to_end_with_progress_and_heartbeats(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # The real engine behind the fake endpoint, on a short clip; the heartbeat timeout (1 s)
+    # is shorter than the run, so only the container's heartbeats keep the step alive.
+    clip = write_clip(tmp_path / "clip.mp4", ClipSpec(frames=48, audio=False)).read_bytes()
+    with aws_world(monkeypatch, InProcessEngine(), heartbeat_s=1, timeout_s=120) as world:
+        beats: list[str] = []
+        world.container_clients.stepfunctions.meta.events.register(
+            "before-call.sfn.SendTaskHeartbeat", lambda **_: beats.append("beat")
+        )
+        progress: list[int] = []  # what the container writes onto the task as it runs
+
+        def written(params: dict[str, Any], **_: Any) -> None:
+            body = params.get("ExpressionAttributeValues", {}).get(":b")
+            if body:
+                progress.append(json.loads(body["S"])["progress"])
+
+        world.container_clients.dynamodb.meta.events.register(
+            "before-parameter-build.dynamodb.UpdateItem", written
+        )
+        request = VideoFaceSwapRequest.model_validate(
+            {"source": {"base64": b64(grace_hopper_jpeg())}, "video": {"base64": b64(clip)}}
+        )
+        caller = world.funded_caller(1000)
+        task = views.submit_video_face_swap(world.runtime.services, caller, request)
+        done, execution = finished(world, task)
+        assert (done.status, execution["status"]) == (TaskStatus.SUCCEEDED, "SUCCEEDED"), done.error
+        assert done.result_key == f"results/{task.id}.mp4"
+        assert done.result_data is not None and done.result_data["video"]["frames"] == 48
+        s3 = boto3.client("s3", region_name=REGION)
+        result = s3.get_object(Bucket="faceport-results", Key=done.result_key)["Body"].read()
+        # The request SageMaker carried named the task; the video never went inline.
+        (request_key,) = [
+            o["Key"]
+            for o in s3.list_objects_v2(Bucket="faceport-inputs", Prefix="engine/requests/")[
+                "Contents"
+            ]
+        ]
+        sent = s3.get_object(Bucket="faceport-inputs", Key=request_key)["Body"].read()
+    assert len(sent) < 1000 and json.loads(sent)["task_id"] == task.id
+    assert len(beats) >= 2
+    assert len(progress) >= 2 and progress == sorted(progress) and progress[-1] < 100
+    output = tmp_path / "out.mp4"
+    output.write_bytes(result)
+    assert sum(1 for _ in decoded_frames(output)) == 48

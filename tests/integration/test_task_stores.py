@@ -13,44 +13,53 @@ from typing import Any
 import pytest
 
 from faceport.adapters.aws.clients import AwsClients
-from faceport.adapters.aws.dynamodb_tasks import DynamoDbTaskStore
+from faceport.adapters.aws.dynamodb_tasks import DynamoDbTaskStore, task_of_item
+from faceport.adapters.aws.task_stream import ended
 from faceport.adapters.local.sqlite_tasks import SqliteTaskStore
 from faceport.errors import ValidationFailed
 from faceport.ports import TaskStore
 from faceport.tasks import ACTIVE, InputRef, Task, TaskParams, TaskStatus, new_task_id, utcnow
-from tests.support.aws import create_tables
+from tests.support.aws import create_tables, stream_records
 from tests.support.dynamo import AtomicClient
 
 RUNNING = (TaskStatus.RUNNING,)
 
 
 class Ended:
-    """The stores' end hook: which tasks ended, once each, as the hook saw them."""
+    """Which tasks ended, once each, as the outbox saw them: SQLite's end hook (inside the
+    transaction), DynamoDB's stream records that `task_stream.ended` picks."""
 
     def __init__(self) -> None:
-        self.tasks: list[Task] = []
+        self.hooked: list[Task] = []
+        self.table: str | None = None
 
     def sqlite(self, _db: Any, task: Task) -> None:
-        self.tasks.append(task)
+        self.hooked.append(task)
 
-    def dynamodb(self, task: Task) -> None:
-        self.tasks.append(task)
+    @property
+    def tasks(self) -> list[Task]:
+        if self.table is None:
+            return self.hooked
+        records = stream_records(self.table)
+        return [task_of_item(r["dynamodb"]["NewImage"]) for r in records if ended(r)]
 
 
 @pytest.fixture
-def ended() -> Ended:
+def ended_tasks() -> Ended:
     return Ended()
 
 
 @pytest.fixture(params=["sqlite", "dynamodb"])
-def store(request: pytest.FixtureRequest, tmp_path: Path, ended: Ended) -> Iterator[TaskStore]:
+def store(
+    request: pytest.FixtureRequest, tmp_path: Path, ended_tasks: Ended
+) -> Iterator[TaskStore]:
     if request.param == "sqlite":
-        yield SqliteTaskStore(tmp_path / "tasks.sqlite3", on_end=ended.sqlite)
+        yield SqliteTaskStore(tmp_path / "tasks.sqlite3", on_end=ended_tasks.sqlite)
         return
     request.getfixturevalue("aws")
     client = AtomicClient(AwsClients().dynamodb)
-    table = create_tables(dynamodb=client)["tasks"]
-    yield DynamoDbTaskStore(table, AwsClients(dynamodb=client), poll_s=0.05, on_end=ended.dynamodb)
+    ended_tasks.table = create_tables(dynamodb=client)["tasks"]
+    yield DynamoDbTaskStore(ended_tasks.table, AwsClients(dynamodb=client), poll_s=0.05)
 
 
 def make_task(account: str = "acct_1", offset_s: float = 0.0) -> Task:
@@ -203,12 +212,12 @@ def test_an_unknown_task_is_never_updated(store: TaskStore) -> None:
 
 
 def test_the_end_hook_runs_once_for_the_write_that_ends_the_task(
-    store: TaskStore, ended: Ended
+    store: TaskStore, ended_tasks: Ended
 ) -> None:
     task = make_task()
     store.create(task)
     store.update_if(task.id, ACTIVE, status=TaskStatus.RUNNING, progress=10)
-    assert ended.tasks == []
+    assert ended_tasks.tasks == []
     barrier = threading.Barrier(6)
 
     def end(status: TaskStatus) -> None:
@@ -225,7 +234,7 @@ def test_the_end_hook_runs_once_for_the_write_that_ends_the_task(
         t.join()
     stored = store.get(task.id)
     assert stored is not None and stored.status.is_terminal
-    assert ended.tasks == [stored]  # once, with the final state, by the writer that won
+    assert ended_tasks.tasks == [stored]  # once, with the final state, by the writer that won
     assert stored.progress == 10  # the changes merge onto what was stored
     store.update_if(task.id, [stored.status], progress=20)  # a later write of an ended task
-    assert len(ended.tasks) == 1
+    assert len(ended_tasks.tasks) == 1

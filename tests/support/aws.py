@@ -26,9 +26,11 @@ from moto import mock_aws
 from moto.awslambda.models import LambdaFunction
 
 from faceport.accounts import Caller
+from faceport.adapters.aws import task_stream
 from faceport.adapters.aws.clients import AwsClients
+from faceport.adapters.aws.engine_container import video_runner
 from faceport.adapters.aws.lambdas import handle_engine_notifications, handle_step
-from faceport.adapters.aws.runtime import AwsRuntime, build_aws_runtime
+from faceport.adapters.aws.runtime import AwsRuntime, build_aws_runtime, build_task_stream
 from faceport.engine_serving import make_engine_server
 from faceport.ports import Engine
 from faceport.settings import Settings
@@ -63,6 +65,8 @@ def create_tables(prefix: str = "faceport-", dynamodb: Any = None) -> dict[str, 
                 }
             )
         extra: dict[str, Any] = {"GlobalSecondaryIndexes": indexes} if indexes else {}
+        if spec.stream:
+            extra["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": spec.stream}
         names[name] = f"{prefix}{name}"
         dynamodb.create_table(
             TableName=names[name],
@@ -185,11 +189,72 @@ def _post(address: tuple[str, int], body: bytes) -> tuple[int, str, bytes]:
         connection.close()
 
 
+def stream_records(table: str, after: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """The records of `table`'s stream, as its Lambda event source would pass them on
+    (`after`: the last sequence number seen per shard, updated in place)."""
+    after = {} if after is None else after
+    # In the region of the environment (the test's moto world).
+    arn = boto3.client("dynamodb").describe_table(TableName=table)["Table"]["LatestStreamArn"]
+    # botocore now picks an account-based endpoint for streams, which moto does not serve.
+    region = arn.split(":")[3]
+    url = f"https://streams.dynamodb.{region}.amazonaws.com"
+    streams = boto3.client("dynamodbstreams", region_name=region, endpoint_url=url)
+    records: list[dict[str, Any]] = []
+    for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
+        shard_id = shard["ShardId"]
+        position: dict[str, str] = (
+            {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": after[shard_id]}
+            if shard_id in after
+            else {"ShardIteratorType": "TRIM_HORIZON"}
+        )
+        iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard_id, **position)
+        found = streams.get_records(ShardIterator=iterator["ShardIterator"])["Records"]
+        for record in found:
+            record["eventSourceARN"] = arn
+            after[shard_id] = record["dynamodb"]["SequenceNumber"]
+        records += found
+    return records
+
+
+def as_lambda_records(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """boto3's stream records as a Lambda event (DynamoDB JSON, timestamps as numbers)."""
+    for record in records:
+        created = record["dynamodb"].get("ApproximateCreationDateTime")
+        if created is not None and not isinstance(created, int | float):
+            record["dynamodb"]["ApproximateCreationDateTime"] = created.timestamp()
+    return {"Records": records}
+
+
+@dataclass
+class StreamPump:
+    """The tasks table's stream event source mapping: polls the stream and hands new
+    records to the stream Lambda's handler (in-process), as Lambda would."""
+
+    table: str
+    handle: Callable[[dict[str, Any]], Any]
+    every_s: float = 0.05
+    stopped: threading.Event = field(default_factory=threading.Event)
+
+    def start(self) -> StreamPump:
+        threading.Thread(target=self._run, daemon=True).start()
+        return self
+
+    def _run(self) -> None:
+        after: dict[str, str] = {}
+        while not self.stopped.wait(self.every_s):
+            records = stream_records(self.table, after)
+            if records:
+                self.handle(as_lambda_records(records))
+
+
 @dataclass
 class AwsWorld:
     runtime: AwsRuntime
     endpoint: FakeAsyncEndpoint
     settings: Settings
+    stream: StreamPump
+    engine_server: ThreadingHTTPServer
+    container_clients: AwsClients  # the engine container's own (its role's) clients
 
     def funded_caller(self, credits: int = 100) -> Caller:
         """A new account in the accounts table with `credits`, as the authorizer names it."""
@@ -240,23 +305,22 @@ def aws_world(
         "AWS_DEFAULT_REGION": REGION,
     }.items():
         monkeypatch.setenv(name, value)
-    engine_server = make_engine_server("127.0.0.1", 0, engine)
-    threading.Thread(target=engine_server.serve_forever, daemon=True).start()
     config: Any = {"stepfunctions": {"execute_state_machine": True}}
     with mock_aws(config=config):
-        world = _build(monkeypatch, engine_server, heartbeat_s, timeout_s, settings)
+        world = _build(monkeypatch, engine, heartbeat_s, timeout_s, settings)
         try:
             yield world
         finally:
+            world.stream.stopped.set()
             for thread in world.endpoint.threads:
                 thread.join(10)
-            engine_server.shutdown()
-            engine_server.server_close()
+            world.engine_server.shutdown()
+            world.engine_server.server_close()
 
 
 def _build(
     monkeypatch: pytest.MonkeyPatch,
-    engine_server: ThreadingHTTPServer,
+    engine: Engine,
     heartbeat_s: int,
     timeout_s: int,
     given: Settings | None = None,
@@ -306,6 +370,7 @@ def _build(
         engine_timeout_s=timeout_s,
         allow_private_urls=True,
         max_wait_s=20,
+        progress_interval_s=0.1,  # short clips still show progress moving
     )
     if given is not None:
         settings = settings.model_copy(
@@ -315,6 +380,13 @@ def _build(
                 "public_url": given.public_url,
             }
         )
+    # The container: image requests on the engine, video tasks against the moto world (its
+    # own clients, as the container has its own process and role).
+    container = AwsClients(region=REGION)
+    engine_server = make_engine_server(
+        "127.0.0.1", 0, engine, video_runner(settings, engine, container)
+    )
+    threading.Thread(target=engine_server.serve_forever, daemon=True).start()
     address = engine_server.server_address
     endpoint = FakeAsyncEndpoint(
         (str(address[0]), int(address[1])), "faceport-results", success, error
@@ -327,7 +399,16 @@ def _build(
             CALLBACK_FUNCTION: lambda event: handle_engine_notifications(runtime, event),
         },
     )
-    return AwsWorld(runtime=runtime, endpoint=endpoint, settings=settings)
+    outbox = build_task_stream(settings, runtime.clients)
+    pump = StreamPump(tables["tasks"], lambda event: task_stream.process(outbox, event))
+    return AwsWorld(
+        runtime=runtime,
+        endpoint=endpoint,
+        settings=settings,
+        stream=pump.start(),
+        engine_server=engine_server,
+        container_clients=container,
+    )
 
 
 @contextmanager

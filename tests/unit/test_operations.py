@@ -70,9 +70,10 @@ def test_price_rules_read_the_settings() -> None:
 def test_route_takes_the_first_backend_that_can_run_the_operation() -> None:
     local, sagemaker = Named(IN_PROCESS), Named(SAGEMAKER_ASYNC)
     assert route([sagemaker, local], "face_swap", {}) is sagemaker
-    assert route([sagemaker, local], "video_face_swap", {}) is local
+    assert route([local, sagemaker], "video_face_swap", {}) is local
+    assert route([sagemaker, local], "video_face_swap", {}) is sagemaker  # it runs videos too
     with pytest.raises(OperationNotAvailable) as refused:
-        route([sagemaker], "video_face_swap", {})
+        route([Named("elsewhere")], "video_face_swap", {})  # a kind the table never lists
     assert 400 <= refused.value.status < 500
     with pytest.raises(OperationNotAvailable):
         route([], "face_detect", {})

@@ -5,7 +5,8 @@ One item per task: `id` (partition key), `account_id` and `status` as attributes
 that every write checks and bumps. A status change reads the task, checks the expected
 status and writes only if nobody wrote in between (a conditional update); of two writers
 racing, one wins and the other sees the new status. Other attributes on the item (the
-engine's task token, see `sagemaker.py`) are left alone by these writes.
+engine's task token, see `sagemaker.py`) are left alone by these writes. No writer queues
+anything after its write: the table's stream does (`task_stream.py`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import base64
 import re
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import Any
 
@@ -40,14 +41,10 @@ class DynamoDbTaskStore:
         clients: AwsClients,
         *,
         poll_s: float = 0.5,
-        on_end: Callable[[Task], None] | None = None,
     ) -> None:
         self._table = table
         self._clients = clients
         self._poll_s = poll_s
-        # Called once, by the writer that ended the task, after its write (not in the same
-        # transaction as on SQLite: see docs/ARCHITECTURE.md, "Webhooks on AWS").
-        self._on_end = on_end
 
     def create(self, task: Task) -> None:
         body = task.model_dump_json()
@@ -67,7 +64,7 @@ class DynamoDbTaskStore:
 
     def get(self, task_id: str) -> Task | None:
         item = self._item(task_id)
-        return _task(item) if item else None
+        return task_of_item(item) if item else None
 
     def list(
         self, account_id: str, *, status: TaskStatus | None, limit: int, cursor: str | None
@@ -92,7 +89,7 @@ class DynamoDbTaskStore:
         while len(tasks) <= limit:
             query["Limit"] = limit + 1 - len(tasks)
             page = self._clients.dynamodb.query(**query)
-            tasks += [_task(i) for i in page.get("Items", [])]
+            tasks += [task_of_item(i) for i in page.get("Items", [])]
             if "LastEvaluatedKey" not in page:
                 break
             query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
@@ -115,7 +112,7 @@ class DynamoDbTaskStore:
     def read(self, task_id: str) -> tuple[Task, str] | None:
         item = self._item(task_id)
         # An unreadable task stands in as failed, so no transition applies to it.
-        return (_task(item), item["version"]["N"]) if item else None
+        return (task_of_item(item), item["version"]["N"]) if item else None
 
     def write(self, task_id: str, version: str, new: Task, *, ends: bool) -> bool:
         try:
@@ -136,8 +133,6 @@ class DynamoDbTaskStore:
             if error_code(exc) == "ConditionalCheckFailedException":
                 return False  # someone wrote first: the rule looks again at what they wrote
             raise
-        if ends and self._on_end is not None:
-            self._on_end(new)
         return True
 
     def _item(self, task_id: str) -> dict[str, Any] | None:
@@ -148,7 +143,8 @@ class DynamoDbTaskStore:
         return item if item and "body" in item else None
 
 
-def _task(item: dict[str, Any]) -> Task:
+def task_of_item(item: dict[str, Any]) -> Task:
+    """The task an item of the tasks table holds (also a stream record's image)."""
     task_id = item["id"]["S"]
     # Ids start with the creation time in milliseconds (tasks.new_task_id).
     try:

@@ -18,6 +18,7 @@ from typing import Any
 
 from faceport import workflow
 from faceport.adapters.aws.clients import TRANSIENT_CODES, error_code
+from faceport.adapters.aws.observability import with_task
 from faceport.adapters.aws.runtime import AwsRuntime
 from faceport.adapters.aws.s3_blobs import read_object, split_s3_uri
 from faceport.adapters.aws.sagemaker import ERROR_PREFIX
@@ -156,7 +157,9 @@ def error_from_catch(caught: dict[str, Any]) -> FaceportError:
 def handle_engine_notifications(runtime: AwsRuntime, event: dict[str, Any]) -> None:
     """The SNS event of the endpoint's success and error topics: complete each waiting step."""
     for record in event["Records"]:
-        runtime.engine.on_notification(json.loads(record["Sns"]["Message"]))
+        message = json.loads(record["Sns"]["Message"])
+        with_task(str(message.get("inferenceId", "")) or None)
+        runtime.engine.on_notification(message)
 
 
 def _is_transient(exc: Exception) -> bool:

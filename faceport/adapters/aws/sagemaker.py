@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from faceport.adapters.aws.clients import AwsClients, error_code
+from faceport.adapters.aws.observability import publish
 from faceport.adapters.aws.s3_blobs import read_object, split_s3_uri
 from faceport.backends import ENGINE_NAME, PENDING, Job, Started, engine_request
 from faceport.engine_protocol import JSON, EngineRequest, error_from_document
@@ -39,6 +40,7 @@ _FAILURE_LOCATION_READS = 10
 class EngineCall:
     token: str
     failure_location: str | None
+    sent_at: float | None = None  # epoch seconds of the invoke
 
 
 class SageMakerAsyncEngine:
@@ -79,8 +81,10 @@ class SageMakerAsyncEngine:
         self._clients.s3.put_object(
             Bucket=self._bucket, Key=key, Body=request.model_dump_json().encode(), ContentType=JSON
         )
-        # The token is stored before the call, so that even an instant answer finds it.
-        if not self._remember(task_id, "SET engine_token = :t", {":t": {"S": task_token}}):
+        # The token is stored before the call, so that even an instant answer finds it; the
+        # time too, for the callback's EngineSeconds (queue wait and run on the endpoint).
+        values = {":t": {"S": task_token}, ":at": {"N": f"{time.time():.3f}"}}
+        if not self._remember(task_id, "SET engine_token = :t, engine_sent_at = :at", values):
             return False
         reply = self._clients.sagemaker_runtime.invoke_endpoint_async(
             EndpointName=self._endpoint,
@@ -116,12 +120,13 @@ class SageMakerAsyncEngine:
             TableName=self._table,
             Key={"id": {"S": inference_id}},
             ConsistentRead=True,
-            ProjectionExpression="engine_token, engine_failure_location",
+            ProjectionExpression="engine_token, engine_failure_location, engine_sent_at",
         ).get("Item")
         if not item or "engine_token" not in item:
             return None
         failure = item.get("engine_failure_location", {}).get("S")
-        return EngineCall(token=item["engine_token"]["S"], failure_location=failure)
+        sent_at = float(item["engine_sent_at"]["N"]) if "engine_sent_at" in item else None
+        return EngineCall(item["engine_token"]["S"], failure, sent_at)
 
     # -- completion (the callback Lambda on the success and error topics) -------------------
 
@@ -133,7 +138,11 @@ class SageMakerAsyncEngine:
             logger.warning("no waiting step for inference %r; ignored", inference_id)
             return
         response = message.get("responseParameters") or {}
-        if message.get("invocationStatus") == "Completed":
+        completed = message.get("invocationStatus") == "Completed"
+        if call.sent_at is not None:
+            outcome = "completed" if completed else "failed"
+            publish("EngineSeconds", time.time() - call.sent_at, "Seconds", outcome=outcome)
+        if completed:
             output = {
                 "output_location": response["outputLocation"],
                 "content_type": response.get("contentType", "application/octet-stream"),

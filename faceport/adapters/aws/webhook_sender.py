@@ -17,6 +17,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from faceport import notify
 from faceport.adapters.aws.clients import AwsClients
+from faceport.adapters.aws.observability import publish, with_task
 from faceport.adapters.aws.webhooks import DynamoWebhookStore, SqsWebhookQueue
 from faceport.settings import Settings
 from faceport.webhooks import QueuedTry
@@ -49,7 +50,10 @@ class AwsWebhookSender:
 
         def one(record: SQSRecord) -> None:
             queued = QueuedTry.model_validate_json(record.body)
-            notify.handle_queued_try(self.deps, self.queue, queued)
+            with_task(queued.task_id)
+            tried = notify.handle_queued_try(self.deps, self.queue, queued)
+            if tried is not None:
+                publish("WebhookTries", 1, outcome=tried.status.value)
 
         processor = BatchProcessor(event_type=EventType.SQS)
         response = process_partial_response(

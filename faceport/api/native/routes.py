@@ -30,7 +30,7 @@ from faceport.api.native.schemas import (
     TaskView,
     VideoFaceSwapRequest,
 )
-from faceport.service import Services
+from faceport.service import Queries, Services
 from faceport.settings import PROVIDER_CALLBACK_PATH
 from faceport.tasks import Task, TaskStatus
 
@@ -82,10 +82,10 @@ def _json(status: int, model: Any, headers: dict[str, str] | None = None) -> Res
 @dataclass(frozen=True)
 class _Native:
     """What every native route needs: its router (the caller is in its context) and the
-    services."""
+    ports of a query (a submit route is given the full `Services` besides)."""
 
     router: APIGatewayRouter
-    svc: Services
+    svc: Queries
 
     def caller(self) -> Caller:
         caller: Caller = self.router.context["caller"]
@@ -105,24 +105,30 @@ class _Native:
         return _json(status, views.task_view(svc, task), headers)
 
 
-def router(svc: Services) -> APIGatewayRouter:
-    """The native routes, bound to one set of services."""
+def query_router(svc: Queries) -> APIGatewayRouter:
+    """The native queries only (the status Lambda: reads and signed links, nothing more)."""
     native = _Native(APIGatewayRouter(), svc)
-    for add_routes in (
-        _account_and_task_routes,
-        _list_and_cancel_routes,
-        _image_submit_routes,
-        _video_and_detect_routes,
-        _delivery_routes,
-        _secret_routes,
-        _provider_callback_route,
-    ):
+    for add_routes in (_account_and_task_routes, _list_routes):
         add_routes(native)
     return native.router
 
 
-def _image_submit_routes(native: _Native) -> None:
-    router, svc = native.router, native.svc
+def router(svc: Services) -> APIGatewayRouter:
+    """Every native route, bound to one set of services."""
+    native = _Native(query_router(svc), svc)
+    for add_commands in (
+        _image_submit_routes,
+        _video_and_detect_routes,
+        _task_action_routes,
+        _secret_routes,
+        _provider_callback_route,
+    ):
+        add_commands(native, svc)
+    return native.router
+
+
+def _image_submit_routes(native: _Native, svc: Services) -> None:
+    router = native.router
 
     @router.post(
         "/v1/face-swap",
@@ -161,8 +167,8 @@ def _image_submit_routes(native: _Native) -> None:
         return native.accepted(task)
 
 
-def _video_and_detect_routes(native: _Native) -> None:
-    router, svc = native.router, native.svc
+def _video_and_detect_routes(native: _Native, svc: Services) -> None:
+    router = native.router
 
     @router.post(
         "/v1/video-face-swap",
@@ -232,7 +238,7 @@ def _account_and_task_routes(native: _Native) -> None:
         return _json(200, views.task_view(svc, task))
 
 
-def _list_and_cancel_routes(native: _Native) -> None:
+def _list_routes(native: _Native) -> None:
     router, svc = native.router, native.svc
 
     @router.get(
@@ -258,6 +264,21 @@ def _list_and_cancel_routes(native: _Native) -> None:
         )
         return _json(200, views.task_list(svc, page))
 
+    @router.get(
+        "/v1/tasks/<task_id>/deliveries",
+        summary="List a task's webhook deliveries",
+        description="Every event sent for the task, with every try: time, status, latency.",
+        responses={200: _doc("The task's events and tries", DeliveryList), **_ERRORS},
+        tags=["webhooks"],
+    )
+    def list_deliveries(task_id: str) -> Response[str]:
+        deliveries = notify.list_deliveries(svc, native.caller().account_id, task_id)
+        return _json(200, views.delivery_list(deliveries))
+
+
+def _task_action_routes(native: _Native, svc: Services) -> None:
+    router = native.router
+
     @router.post(
         "/v1/tasks/<task_id>/cancel",
         summary="Cancel a task",
@@ -271,21 +292,6 @@ def _list_and_cancel_routes(native: _Native) -> None:
     def cancel_task(task_id: str) -> Response[str]:
         task = service.cancel_task(svc, native.caller().account_id, task_id)
         return _json(200, views.task_view(svc, task))
-
-
-def _delivery_routes(native: _Native) -> None:
-    router, svc = native.router, native.svc
-
-    @router.get(
-        "/v1/tasks/<task_id>/deliveries",
-        summary="List a task's webhook deliveries",
-        description="Every event sent for the task, with every try: time, status, latency.",
-        responses={200: _doc("The task's events and tries", DeliveryList), **_ERRORS},
-        tags=["webhooks"],
-    )
-    def list_deliveries(task_id: str) -> Response[str]:
-        deliveries = notify.list_deliveries(svc, native.caller().account_id, task_id)
-        return _json(200, views.delivery_list(deliveries))
 
     @router.post(
         "/v1/tasks/<task_id>/deliveries/redeliver",
@@ -306,8 +312,8 @@ def _delivery_routes(native: _Native) -> None:
         return _json(202, views.delivery_view(delivery))
 
 
-def _secret_routes(native: _Native) -> None:
-    router, svc = native.router, native.svc
+def _secret_routes(native: _Native, svc: Services) -> None:
+    router = native.router
 
     @router.get(
         "/v1/webhooks/secret",
@@ -342,8 +348,8 @@ def _secret_routes(native: _Native) -> None:
         return _json(200, views.secrets_view(secrets))
 
 
-def _provider_callback_route(native: _Native) -> None:
-    router, svc = native.router, native.svc
+def _provider_callback_route(native: _Native, svc: Services) -> None:
+    router = native.router
 
     @router.post(
         PROVIDER_CALLBACK_PATH,

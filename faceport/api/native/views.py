@@ -31,7 +31,7 @@ from faceport.api.native.schemas import (
 from faceport.inputs import GivenInput
 from faceport.operations import result_media, spec_of
 from faceport.ports import TaskPage
-from faceport.service import Services, Submission, submit
+from faceport.service import Queries, Services, Submission, submit
 from faceport.tasks import Operation, Task, TaskParams, TaskStatus, utcnow
 from faceport.webhooks import Delivery, SigningSecret
 
@@ -121,7 +121,7 @@ def submit_face_detect(
 # --- domain objects -> bodies ------------------------------------------------------------
 
 
-def task_view(svc: Services, task: Task) -> TaskView:
+def task_view(svc: Queries, task: Task) -> TaskView:
     """The client's view of a task, with a fresh download link when it has a result."""
     return TaskView(
         id=task.id,
@@ -153,12 +153,12 @@ def _backend(task: Task) -> BackendView | None:
     return None if ref is None else BackendView(name=ref.name, task_id=ref.task_id)
 
 
-def render_task(svc: Services, task: Task) -> dict[str, Any]:
+def render_task(svc: Queries, task: Task) -> dict[str, Any]:
     """The task as `GET /v1/tasks/{id}` answers it, as JSON (also a webhook event's data)."""
     return task_view(svc, task).model_dump(mode="json")
 
 
-def _result(svc: Services, task: Task) -> ResultInfo | None:
+def _result(svc: Queries, task: Task) -> ResultInfo | None:
     if task.status is not TaskStatus.SUCCEEDED:
         return None
     if task.result_key:
@@ -179,7 +179,7 @@ def _ms_between(start: datetime | None, end: datetime | None) -> int | None:
     return round((end - start).total_seconds() * 1000)
 
 
-def task_list(svc: Services, page: TaskPage) -> TaskList:
+def task_list(svc: Queries, page: TaskPage) -> TaskList:
     return TaskList(data=[task_view(svc, t) for t in page.tasks], next_cursor=page.next_cursor)
 
 

@@ -1,0 +1,14 @@
+"""Status Lambda entry point: task queries only (tasks, lists, deliveries, account).
+Thin on purpose; the resolver and the logic live in faceport."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from faceport.adapters.aws.observability import observed
+from faceport.api.lambda_entry import handle_query
+
+
+@observed
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return handle_query(event, context)

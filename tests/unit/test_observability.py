@@ -1,0 +1,31 @@
+"""Every Lambda's logs are Powertools JSON with the request id as the correlation id and
+the task id of the step, faceport's own loggers included."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from faceport.adapters.aws import lambdas
+from faceport.adapters.aws.observability import observed
+
+
+def test_a_step_logs_json_with_the_request_and_task_ids(capsys: pytest.CaptureFixture[str]) -> None:
+    @observed
+    def handler(event: dict[str, Any], context: Any) -> None:
+        lambdas.logger.warning("working on it")
+
+    class Context:
+        aws_request_id = "lambda-req-1"
+
+    handler({"step": "prepare", "task_id": "task_0123456789abcdef"}, Context())
+    (line,) = [json.loads(x) for x in capsys.readouterr().out.splitlines() if "working" in x]
+    assert line["message"] == "working on it" and line["level"] == "WARNING"
+    assert line["correlation_id"] == "lambda-req-1"
+    assert line["task_id"] == "task_0123456789abcdef"
+
+    handler({"requestContext": {"requestId": "apigw-req-2"}, "path": "/v1/tasks"}, None)
+    (line,) = [json.loads(x) for x in capsys.readouterr().out.splitlines() if "working" in x]
+    assert line["correlation_id"] == "apigw-req-2" and line.get("task_id") is None

@@ -183,10 +183,11 @@ def test_starting_a_task_twice_runs_it_once(fake_world: AwsWorld, fake_engine: F
 def test_a_video_task_runs_end_to_end_with_progress_and_heartbeats(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    # The real engine behind the fake endpoint, on a short clip; the heartbeat timeout (1 s)
-    # is shorter than the run, so only the container's heartbeats keep the step alive.
+    # The real engine behind the fake endpoint, on a short clip; the heartbeat timeout (3 s,
+    # 1 s was too tight for moto on a loaded machine) is what the container's heartbeats,
+    # three per timeout, keep renewing.
     clip = write_clip(tmp_path / "clip.mp4", ClipSpec(frames=48, audio=False)).read_bytes()
-    with aws_world(monkeypatch, InProcessEngine(), heartbeat_s=1, timeout_s=120) as world:
+    with aws_world(monkeypatch, InProcessEngine(), heartbeat_s=3, timeout_s=120) as world:
         beats: list[str] = []
         world.container_clients.stepfunctions.meta.events.register(
             "before-call.sfn.SendTaskHeartbeat", lambda **_: beats.append("beat")

@@ -307,8 +307,12 @@ def test_senders_survive_errors_and_retry_with_a_limit(settings: Settings) -> No
         sender.run()
         try:
             receiver.wait_for(1)  # two failed tries recorded, then the third delivers
+            # The try is recorded after the receiver answered: wait for the record.
+            wait_until(
+                lambda: outbox.deliveries(doomed.id)[0].status.value == "delivered",
+                what="the third try recorded as delivered",
+            )
             (delivery,) = outbox.deliveries(doomed.id)
-            assert delivery.status.value == "delivered"
             errors = [a.error for a in delivery.history]
             assert errors == ["sender error: RuntimeError"] * 2 + [None]
             # A delivery that always fails our side dies after the policy's last try.

@@ -353,6 +353,7 @@ def _provider_callback_route(native: _Native, svc: Services) -> None:
 
     @router.post(
         PROVIDER_CALLBACK_PATH,
+        include_in_schema=False,  # for providers, not clients (docs/ARCHITECTURE.md)
         summary="An external provider's callback",
         description=(
             "Where a provider this deployment routes work to says a task moved on. No API "

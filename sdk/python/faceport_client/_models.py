@@ -65,6 +65,15 @@ class TaskResult(_Model):
     faces: list[DetectedFace] | None = None
 
 
+class TaskBackend(_Model):
+    """Which backend ran the task: "engine", or the name of the provider the deployment
+    routed it to, with that provider's own id for it."""
+
+    OPENAPI_COMPONENT = "BackendView"
+    name: str
+    task_id: str | None = None
+
+
 class Timings(_Model):
     OPENAPI_COMPONENT = "Timings"
     queued_ms: int | None = None
@@ -102,6 +111,7 @@ class Task(_Model):
     result: TaskResult | None = None
     error: ErrorInfo | None = None
     video: VideoInfo | None = None
+    backend: TaskBackend | None = None
 
     def download(self, path: str | Path) -> Path:
         """Save the result (image or video) to `path`; returns the path."""
@@ -170,6 +180,7 @@ ALL_MODELS: tuple[type[_Model], ...] = (
     FaceBox,
     DetectedFace,
     TaskResult,
+    TaskBackend,
     Timings,
     VideoInfo,
     Task,

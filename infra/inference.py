@@ -43,6 +43,10 @@ def endpoint_name(stack: cdk.Stack) -> str:
     return f"{stack.stack_name}-engine".lower()
 
 
+# Where SageMaker unpacks a model's `model_data_url` archive in the container.
+MODEL_DIR = "/opt/ml/model"
+
+
 class Inference(Construct):
     def __init__(
         self,
@@ -57,6 +61,7 @@ class Inference(Construct):
         engine_settings: dict[str, str | int],
         instance_type: str,
         max_instances: int,
+        model_data: str = "",
     ) -> None:
         super().__init__(scope, construct_id)
         self.success_topic = sns.Topic(self, "EngineSuccess", enforce_ssl=True)
@@ -120,6 +125,14 @@ class Inference(Construct):
         self.success_topic.grant_publish(role)
         self.error_topic.grant_publish(role)
 
+        if model_data:  # the neural backend on the operator's models (README, "Bringing models")
+            engine_settings = {**engine_settings, "engine": "onnx", "model_dir": MODEL_DIR}
+            bucket, _, key = model_data.removeprefix("s3://").partition("/")
+            role.add_to_policy(
+                iam.PolicyStatement(
+                    actions=["s3:GetObject"], resources=[f"arn:aws:s3:::{bucket}/{key}"]
+                )
+            )
         model = sagemaker.CfnModel(
             self,
             "Model",
@@ -128,6 +141,7 @@ class Inference(Construct):
                 image=image.image_uri,
                 mode="SingleModel",
                 environment=Settings.environment(**engine_settings),
+                model_data_url=model_data or None,
             ),
         )
         model.node.add_dependency(role)

@@ -47,6 +47,9 @@ class FaceportConfig:
     cors_origins: tuple[str, ...] = ("*",)
     alarm_email: str | None = None
     retain_data: bool = True
+    # The neural backend (FACEPORT_ENGINE=onnx): the s3:// URI of a model.tar.gz holding the
+    # operator's ONNX models; SageMaker unpacks it into /opt/ml/model. Empty: classic engine.
+    engine_model_data: str = ""
     # external providers: JSON, as FACEPORT_PROVIDERS and FACEPORT_ROUTES (infra/providers.py)
     providers: str = ""
     routes: str = ""
@@ -111,6 +114,7 @@ class FaceportStack(cdk.Stack):
             engine_settings={name: settings[name] for name in ENGINE_SETTINGS},
             instance_type=config.engine_instance_type,
             max_instances=config.engine_max_instances,
+            model_data=config.engine_model_data,
         )
         api = Api(
             self,

@@ -40,12 +40,30 @@ def test_the_default_stack_builds_the_cpu_image_and_a_gpu_instance_the_gpu_one(
     stack, assembly = synthesized
     assert build_args(stack, assembly) == {"ENGINE_VARIANT": "cpu"}
     app = cdk.App(outdir=str(tmp_path), context={"aws:cdk:bundling-stacks": []})
-    gpu = FaceportStack(app, "Gpu", config=FaceportConfig(engine_instance_type="ml.g5.xlarge"))
+    # The GPU instance with the neural backend on the operator's models (one synth for both).
+    models = "s3://acme-models/faceport/model.tar.gz"
+    config = FaceportConfig(engine_instance_type="ml.g5.xlarge", engine_model_data=models)
+    gpu = FaceportStack(app, "Gpu", config=config)
     assert build_args(gpu, app.synth()) == {"ENGINE_VARIANT": "gpu"}
-    Template.from_stack(gpu).has_resource_properties(
+    template = Template.from_stack(gpu)
+    template.has_resource_properties(
         "AWS::SageMaker::EndpointConfig",
         {"ProductionVariants": [Match.object_like({"InstanceType": "ml.g5.xlarge"})]},
     )
+    (model,) = resources(template, "AWS::SageMaker::Model").values()
+    container = model["Properties"]["PrimaryContainer"]
+    assert container["ModelDataUrl"] == models
+    assert container["Environment"]["FACEPORT_ENGINE"] == "onnx"
+    assert container["Environment"]["FACEPORT_MODEL_DIR"] == "/opt/ml/model"
+    reads = [
+        s
+        for p in resources(template, "AWS::IAM::Policy").values()
+        for s in p["Properties"]["PolicyDocument"]["Statement"]
+        if s["Action"] == "s3:GetObject"
+    ]
+    assert any(s["Resource"] == "arn:aws:s3:::acme-models/faceport/model.tar.gz" for s in reads)
+    (default_model,) = resources(Template.from_stack(stack), "AWS::SageMaker::Model").values()
+    assert "ModelDataUrl" not in default_model["Properties"]["PrimaryContainer"]
 
 
 def test_the_container_may_run_a_video_task_but_not_start_or_end_work(template: Template) -> None:

@@ -12,7 +12,7 @@ from aws_cdk.assertions import Template
 
 from faceport.adapters.local.runtime import LocalRuntime, build_local_runtime
 from faceport.api.app import build_app, build_query_app
-from faceport.settings import Settings
+from faceport.settings import PROVIDER_CALLBACK_PATH, Settings
 from infra.api import api_routes
 from tests.support.fakes import FakeEngine
 
@@ -36,9 +36,13 @@ def served(app: Any) -> set[tuple[str, str]]:
 
 
 def test_the_declared_routes_are_what_the_routers_serve(local: LocalRuntime) -> None:
-    # MJ-proxy's speed-mode aliases (/mj-fast/..., /mj-turbo/..., /mj-relax/...) are served
-    # but kept out of the OpenAPI document.
-    declared = {(r.method, r.path) for r in api_routes() if not r.path.startswith("/mj-")}
+    # MJ-proxy's speed-mode aliases (/mj-fast/..., /mj-turbo/..., /mj-relax/...) and the
+    # providers' callback route are served but kept out of the OpenAPI document.
+    declared = {
+        (r.method, r.path)
+        for r in api_routes()
+        if not r.path.startswith("/mj-") and r.path != PROVIDER_CALLBACK_PATH
+    }
     queries = {(r.method, r.path) for r in api_routes() if r.kind == "query"}
     assert served(build_app(local.services)) == declared
     assert served(build_query_app(local.services)) == queries

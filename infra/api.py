@@ -19,41 +19,13 @@ from faceport.api.native.errors import gateway_responses
 from faceport.api.route_group import ApiRoute, RouteKind
 from infra.functions import python_function
 
-# --- the seed dialects' routes (../shared/DIALECTS.md) ---------------------------------
-# Each one explicit, so that it can be mapped to its own Lambda: a "submit" stores a task
-# (and may wait for it: Zhiqite up to 20 s, AILabTools until the fusion ends), a "query"
-# only reads (a cancel writes, but is small and quick like a read). The root proxy would
-# route them too; this table is the list a split of the API Lambda maps from.
-_MJ_ROUTES: tuple[tuple[str, str, RouteKind], ...] = (
-    ("POST", "/mj/insight-face/swap", "submit"),
-    ("GET", "/mj/task/{task_id}/fetch", "query"),
-    ("POST", "/mj/task/list-by-condition", "query"),
-    ("POST", "/mj/task/list-by-ids", "query"),
-    ("GET", "/mj/task/list", "query"),
-    ("GET", "/mj/task/queue", "query"),
-    ("POST", "/mj/task/query", "query"),
-    ("POST", "/mj/task/{task_id}/cancel", "query"),
-    ("GET", "/mj/task/{task_id}/image-seed", "query"),
+# The seed dialects' routes (../shared/DIALECTS.md), as each dialect package declares them.
+DIALECT_ROUTES: tuple[tuple[str, str, RouteKind], ...] = tuple(
+    (route.method, route.path, route.kind)
+    for group in ROUTE_GROUPS.groups
+    if group.name != "native"
+    for route in group.routes
 )
-DIALECT_ROUTES: tuple[tuple[str, str, RouteKind], ...] = (
-    ("POST", "/api/v1/images/tools/face-swap", "submit"),  # API in One
-    ("GET", "/api/v1/tasks/{task_id}", "query"),
-    ("POST", "/AIGCImgOpenServ/saas/tool/roop", "submit"),  # Zhiqite
-    ("POST", "/AIGCImgOpenServ/saas/tool/roop/queryTask", "query"),
-    *(  # MJ-proxy, also under trueai's speed-mode prefixes
-        (method, f"{mode}{path}", kind)
-        for mode in ("", "/mj-fast", "/mj-turbo", "/mj-relax")
-        for method, path, kind in _MJ_ROUTES
-    ),
-    ("POST", "/v1/workflows/executions", "submit"),  # HeyGen
-    ("GET", "/v1/workflows/executions/{execution_id}", "query"),
-    ("POST", "/v1/nodes/executions", "submit"),
-    ("GET", "/v1/nodes/executions/{execution_id}", "query"),
-    ("POST", "/api/portrait/effects/face-fusion", "submit"),  # AILabTools (multipart)
-)
-# The dialect packages do not split their routers into queries and submits yet, so on AWS
-# each dialect route is answered by the submit Lambda, which serves every route; the kind
-# above says where it belongs once they do (docs/ARCHITECTURE.md, "The AWS shape").
 # The API's one stage (its URL path prefix).
 STAGE = "v1"
 # Bodies API Gateway passes on base64-encoded (Powertools decodes them): uploads of the
@@ -63,9 +35,7 @@ BINARY_MEDIA_TYPES = ["multipart/form-data", "application/octet-stream", "image/
 
 def api_routes() -> tuple[ApiRoute, ...]:
     """Every route of every route group, with the Lambda kind that answers it."""
-    declared = tuple(route for group in ROUTE_GROUPS.groups for route in group.routes)
-    dialects = tuple(ApiRoute(method, path, "submit") for method, path, _kind in DIALECT_ROUTES)
-    return declared + dialects
+    return tuple(route for group in ROUTE_GROUPS.groups for route in group.routes)
 
 
 class Api(Construct):

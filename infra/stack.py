@@ -151,7 +151,8 @@ class FaceportStack(cdk.Stack):
 
         # Status: read tasks, accounts and deliveries, presign results; its only write is
         # the key's per-second request counter (RATE# items of the idempotency table).
-        for table in (tasks, accounts, webhook_table):
+        # (and idempotency claims: Zhiqite's query finds a task by its business id)
+        for table in (tasks, accounts, webhook_table, idempotency):
             table.grant_read_data(status)
         storage.results.grant_read(status, "results/*")
         grant_rate_counting(idempotency, status)

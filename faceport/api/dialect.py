@@ -18,7 +18,7 @@ from faceport import service
 from faceport.accounts import Caller
 from faceport.errors import NotFound
 from faceport.inputs import GivenInput
-from faceport.service import Services
+from faceport.service import Queries
 from faceport.tasks import Task, TaskStatus
 
 MAX_URL_CHARS = 2048
@@ -74,7 +74,7 @@ def given_url(url: str) -> GivenInput:
     return GivenInput(url=url)
 
 
-def own_task(svc: Services, account_id: str, task_id: str, dialect: str) -> Task:
+def own_task(svc: Queries, account_id: str, task_id: str, dialect: str) -> Task:
     """The caller's task made through `dialect`; any other is "not found"."""
     task = service.get_task(svc, account_id, task_id)
     if task.dialect != dialect:
@@ -83,7 +83,7 @@ def own_task(svc: Services, account_id: str, task_id: str, dialect: str) -> Task
 
 
 def dialect_tasks(
-    svc: Services, account_id: str, dialect: str, status: TaskStatus | None = None
+    svc: Queries, account_id: str, dialect: str, status: TaskStatus | None = None
 ) -> Iterator[Task]:
     """The caller's tasks made through `dialect`, newest first (at most MAX_SCANNED_TASKS
     looked at: the store lists by account, not by dialect)."""
@@ -98,7 +98,7 @@ def dialect_tasks(
         cursor = page.next_cursor
 
 
-def result_url(svc: Services, task: Task) -> str | None:
+def result_url(svc: Queries, task: Task) -> str | None:
     """An absolute, expiring link to the task's result file (no key needed to fetch it)."""
     if task.status is not TaskStatus.SUCCEEDED or not task.result_key:
         return None

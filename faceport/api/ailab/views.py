@@ -11,7 +11,7 @@ from faceport.api.ailab.errors import ProcessingFailure, envelope, error_body
 from faceport.api.ailab.schemas import FusionForm
 from faceport.errors import error_for_code
 from faceport.inputs import GivenInput
-from faceport.service import Services, Submission, submit
+from faceport.service import Queries, Services, Submission, submit
 from faceport.tasks import OutputFormat, Task, TaskParams, TaskStatus
 
 
@@ -33,7 +33,7 @@ def submit_fusion(
     return submit(svc, caller, submission, idempotency_key=idempotency_key)
 
 
-def task_answer(svc: Services, task: Task) -> tuple[int, dict[str, Any]]:
+def task_answer(svc: Queries, task: Task) -> tuple[int, dict[str, Any]]:
     """The HTTP status and answer for an ended fusion: the image as base64 (no data:
     prefix), or the task's failure in the envelope."""
     if task.status is TaskStatus.SUCCEEDED and task.result_key:

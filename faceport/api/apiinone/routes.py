@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from faceport.api import dialect
 from faceport.api.apiinone import DIALECT, views
 from faceport.api.apiinone.schemas import ApiInOneSwapRequest, CreatedAnswer, TaskAnswer
-from faceport.service import Services
+from faceport.service import Queries, Services
 
 TAG = "API in One"
 
@@ -22,7 +22,7 @@ def _doc(model: type[BaseModel]) -> dict[int, Any]:
 
 def router(svc: Services) -> APIGatewayRouter:
     """API in One's routes, bound to one set of services."""
-    router = APIGatewayRouter()
+    router = query_router(svc)
 
     @router.post(
         "/api/v1/images/tools/face-swap",
@@ -35,6 +35,13 @@ def router(svc: Services) -> APIGatewayRouter:
         caller = dialect.caller(router)
         task = views.submit_face_swap(svc, caller, request, dialect.idempotency_key(router))
         return dialect.answer(200, views.created(task))
+
+    return router
+
+
+def query_router(svc: Queries) -> APIGatewayRouter:
+    """API in One's task query (the status Lambda's)."""
+    router = APIGatewayRouter()
 
     @router.get(
         "/api/v1/tasks/<task_id>",

@@ -8,7 +8,7 @@ from faceport.accounts import Caller
 from faceport.api.apiinone import DIALECT
 from faceport.api.apiinone.schemas import ApiInOneSwapRequest
 from faceport.api.dialect import failure, given_url, result_url
-from faceport.service import Services, Submission, submit
+from faceport.service import Queries, Services, Submission, submit
 from faceport.tasks import OutputFormat, Task, TaskParams, TaskStatus
 
 MODEL = "face-swap"
@@ -52,7 +52,7 @@ _STATUS = {
 }
 
 
-def task_status(svc: Services, task: Task) -> dict[str, Any]:
+def task_status(svc: Queries, task: Task) -> dict[str, Any]:
     """`GET /api/v1/tasks/{task_id}` (also a callback's event data)."""
     url = result_url(svc, task)
     data = {

@@ -8,7 +8,7 @@ from faceport.accounts import Caller
 from faceport.api.dialect import failure, given_url, result_url
 from faceport.api.heygen import DIALECT
 from faceport.api.heygen.schemas import FaceswapInput
-from faceport.service import Services, Submission, submit
+from faceport.service import Queries, Services, Submission, submit
 from faceport.tasks import Task, TaskParams, TaskStatus
 
 
@@ -38,7 +38,7 @@ _STATUS = {
 }
 
 
-def execution(svc: Services, task: Task) -> dict[str, Any]:
+def execution(svc: Queries, task: Task) -> dict[str, Any]:
     """`GET /v1/workflows/executions/{id}`'s answer for a task."""
     data: dict[str, Any] = {"execution_id": task.id, "status": _STATUS[task.status]}
     if task.status is TaskStatus.RUNNING:

@@ -21,7 +21,7 @@ from faceport.api.mjproxy.schemas import (
     TaskPage,
 )
 from faceport.errors import TaskNotCancelable
-from faceport.service import Services
+from faceport.service import Queries, Services
 from faceport.tasks import ACTIVE
 
 TAG = "MJ-proxy (InsightFace)"
@@ -34,9 +34,16 @@ def _doc(model: Any) -> dict[int, Any]:
 def router(svc: Services) -> APIGatewayRouter:
     """MJ-proxy's routes, bound to one set of services (once per speed-mode prefix; only
     the plain `/mj` ones are in the OpenAPI document)."""
-    router = APIGatewayRouter()
+    router = query_router(svc)
     for mode in MODE_PREFIXES:
         _submit_routes(router, svc, mode)
+    return router
+
+
+def query_router(svc: Queries) -> APIGatewayRouter:
+    """MJ-proxy's task queries (the status Lambda's), once per speed-mode prefix."""
+    router = APIGatewayRouter()
+    for mode in MODE_PREFIXES:
         _task_routes(router, svc, mode)
         _list_routes(router, svc, mode)
     return router
@@ -60,23 +67,24 @@ def _submit_routes(router: APIGatewayRouter, svc: Services, mode: str) -> None:
         task = views.submit_swap(svc, caller, request, dialect.idempotency_key(router))
         return dialect.answer(200, views.submitted(svc, task))
 
+    # A cancel writes the task: the submit Lambda's.
+    @router.post(f"{mode}/mj/task/<task_id>/cancel", **_kw(mode, "Cancel a task", SubmitResult))
+    def cancel(task_id: str) -> Response[str]:
+        task = dialect.own_task(svc, dialect.caller(router).account_id, task_id, DIALECT)
+        try:
+            service.cancel_task(svc, task.account_id, task.id)
+        except TaskNotCancelable:
+            return dialect.answer(200, {"code": 4, "description": "task already finished"})
+        return dialect.answer(200, {"code": 1, "description": "成功"})
 
-def _task_routes(router: APIGatewayRouter, svc: Services, mode: str) -> None:
+
+def _task_routes(router: APIGatewayRouter, svc: Queries, mode: str) -> None:
     def own(task_id: str) -> Any:
         return dialect.own_task(svc, dialect.caller(router).account_id, task_id, DIALECT)
 
     @router.get(f"{mode}/mj/task/<task_id>/fetch", **_kw(mode, "Fetch a task", MjTask))
     def fetch(task_id: str) -> Response[str]:
         return dialect.answer(200, views.task_object(svc, own(task_id)))
-
-    @router.post(f"{mode}/mj/task/<task_id>/cancel", **_kw(mode, "Cancel a task", SubmitResult))
-    def cancel(task_id: str) -> Response[str]:
-        task = own(task_id)
-        try:
-            service.cancel_task(svc, task.account_id, task.id)
-        except TaskNotCancelable:
-            return dialect.answer(200, {"code": 4, "description": "task already finished"})
-        return dialect.answer(200, {"code": 1, "description": "成功"})
 
     @router.get(
         f"{mode}/mj/task/<task_id>/image-seed",
@@ -87,7 +95,7 @@ def _task_routes(router: APIGatewayRouter, svc: Services, mode: str) -> None:
         return dialect.answer(200, {"code": 4, "description": "not supported"})
 
 
-def _list_routes(router: APIGatewayRouter, svc: Services, mode: str) -> None:
+def _list_routes(router: APIGatewayRouter, svc: Queries, mode: str) -> None:
     def tasks(**kwargs: Any) -> list[Any]:
         account_id = dialect.caller(router).account_id
         return list(dialect.dialect_tasks(svc, account_id, DIALECT, **kwargs))

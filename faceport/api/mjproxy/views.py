@@ -11,7 +11,7 @@ from faceport.api.mjproxy import DIALECT
 from faceport.api.mjproxy.schemas import MjQueryRequest, SwapFaceRequest
 from faceport.errors import ValidationFailed
 from faceport.inputs import GivenInput
-from faceport.service import Services, Submission, submit
+from faceport.service import Queries, Services, Submission, submit
 from faceport.tasks import Task, TaskParams, TaskStatus
 
 
@@ -77,7 +77,7 @@ def _progress(task: Task) -> str:
     return f"{task.progress}%"
 
 
-def task_object(svc: Services, task: Task) -> dict[str, Any]:
+def task_object(svc: Queries, task: Task) -> dict[str, Any]:
     """The Task of fetch, the lists and the notifyHook body."""
     failed = task.status in (TaskStatus.FAILED, TaskStatus.CANCELED)
     return {
@@ -112,7 +112,7 @@ def _matches(view: dict[str, Any], query: MjQueryRequest) -> bool:
     return query.statusSet is None or view["status"] in query.statusSet
 
 
-def query_page(svc: Services, account_id: str, query: MjQueryRequest) -> dict[str, Any]:
+def query_page(svc: Queries, account_id: str, query: MjQueryRequest) -> dict[str, Any]:
     """A Spring Data page of the caller's tasks that match the query's filters."""
     views = [task_object(svc, t) for t in dialect_tasks(svc, account_id, DIALECT)]
     found = [view for view in views if _matches(view, query)]

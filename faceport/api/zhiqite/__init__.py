@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from faceport.api.route_group import RouteGroup, lazy
+from faceport.api.route_group import ApiRoute, RouteGroup, lazy
 from faceport.api.zhiqite import errors
 
 DIALECT = "zhiqite"
@@ -14,6 +14,12 @@ GROUP = RouteGroup(
     name=DIALECT,
     prefixes=("/AIGCImgOpenServ/",),
     router=lazy("faceport.api.zhiqite.routes", "router"),
+    query_router=lazy("faceport.api.zhiqite.routes", "query_router"),
+    routes=(
+        # The submit may wait for the swap (up to 20 s); the query is a POST that only reads.
+        ApiRoute("POST", "/AIGCImgOpenServ/saas/tool/roop", "submit"),
+        ApiRoute("POST", "/AIGCImgOpenServ/saas/tool/roop/queryTask", "query"),
+    ),
     render_error=errors.render_error,
     render_task=lazy("faceport.api.zhiqite.views", "record"),
 )

@@ -11,7 +11,7 @@ from faceport import service
 from faceport.api import dialect
 from faceport.api.zhiqite import views
 from faceport.api.zhiqite.schemas import RoopQueryRequest, RoopRequest, ToolTaskAnswer
-from faceport.service import Services
+from faceport.service import Queries, Services
 
 TAG = "Zhiqite (roop)"
 # The submit waits this long for the swap, so a quick one answers its final record (the
@@ -24,7 +24,7 @@ _ANSWER: dict[int, Any] = {
 
 def router(svc: Services) -> APIGatewayRouter:
     """Zhiqite's routes, bound to one set of services."""
-    router = APIGatewayRouter()
+    router = query_router(svc)
 
     @router.post(
         "/AIGCImgOpenServ/saas/tool/roop",
@@ -41,6 +41,13 @@ def router(svc: Services) -> APIGatewayRouter:
         task = views.submit_roop(svc, dialect.caller(router), request)
         task = service.wait_for_task(svc, task, min(SUBMIT_WAIT_S, svc.settings.max_wait_s))
         return dialect.answer(200, views.record(svc, task))
+
+    return router
+
+
+def query_router(svc: Queries) -> APIGatewayRouter:
+    """Zhiqite's task query (the status Lambda's): a POST that only reads."""
+    router = APIGatewayRouter()
 
     @router.post(
         "/AIGCImgOpenServ/saas/tool/roop/queryTask",

@@ -9,7 +9,7 @@ from faceport.api.dialect import failure, given_url, result_url
 from faceport.api.zhiqite import DIALECT
 from faceport.api.zhiqite.schemas import RoopRequest
 from faceport.errors import NotFound
-from faceport.service import Services, Submission, get_task, submit
+from faceport.service import Queries, Services, Submission, get_task, submit
 from faceport.tasks import Task, TaskParams, TaskStatus
 
 TOOL = "roop"
@@ -34,7 +34,7 @@ def submit_roop(svc: Services, caller: Caller, request: RoopRequest) -> Task:
     return submit(svc, caller, submission, idempotency_key=key)
 
 
-def find_task(svc: Services, account_id: str, business_task_id: str) -> Task:
+def find_task(svc: Queries, account_id: str, business_task_id: str) -> Task:
     """The caller's task of `business_task_id` (while its idempotency key lives)."""
     task_id = svc.ledger.claimed_task(account_id, business_key(business_task_id))
     if task_id is None:
@@ -48,7 +48,7 @@ def find_task(svc: Services, account_id: str, business_task_id: str) -> Task:
 _STATUS = {TaskStatus.SUCCEEDED: 1, TaskStatus.FAILED: 2, TaskStatus.CANCELED: 2}
 
 
-def record(svc: Services, task: Task) -> dict[str, Any]:
+def record(svc: Queries, task: Task) -> dict[str, Any]:
     """The submit and query answer (also a callback's body data)."""
     data: dict[str, Any] = {
         "taskId": task.id,

@@ -8,7 +8,9 @@ AWS shape publishes as CloudWatch embedded metric format (namespace `faceport`):
 - `CreditsCharged` (operation): the price a succeeded task was charged;
 - `WebhookTries` (outcome: delivered, pending = will retry, dead, gone): each try;
 - `EngineSeconds` (outcome): from the invoke of the SageMaker endpoint to its answer
-  (queue wait included), by the engine callback.
+  (queue wait included), by the engine callback;
+- `ProviderSeconds` (provider): from the submit at an external provider to the task's end,
+  by the stream Lambda.
 
 Traces: Powertools Tracer on every handler (X-Ray, with Lambda's active tracing of
 infra/functions.py), boto3 and httpx calls as subsegments; it disables itself outside

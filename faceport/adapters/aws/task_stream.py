@@ -47,6 +47,10 @@ def task_ended(task: Task) -> None:
         if task.started_at and task.finished_at:
             seconds = (task.finished_at - task.started_at).total_seconds()
             publish("TaskSeconds", seconds, "Seconds", operation=operation)
+    backend = task.backend
+    if backend is not None and backend.submitted_at is not None and task.finished_at:
+        seconds = (task.finished_at - backend.submitted_at).total_seconds()
+        publish("ProviderSeconds", seconds, "Seconds", provider=backend.name)
 
 
 def process(

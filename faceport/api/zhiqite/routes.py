@@ -23,8 +23,9 @@ _ANSWER: dict[int, Any] = {
 
 
 def router(svc: Services) -> APIGatewayRouter:
-    """Zhiqite's routes, bound to one set of services."""
-    router = query_router(svc)
+    """Zhiqite's routes, bound to one set of services (the submit first: the reference's
+    examples run in the document's order, and the query's finds the submit's task)."""
+    router = APIGatewayRouter()
 
     @router.post(
         "/AIGCImgOpenServ/saas/tool/roop",
@@ -42,13 +43,18 @@ def router(svc: Services) -> APIGatewayRouter:
         task = service.wait_for_task(svc, task, min(SUBMIT_WAIT_S, svc.settings.max_wait_s))
         return dialect.answer(200, views.record(svc, task))
 
+    _query_routes(router, svc)
     return router
 
 
 def query_router(svc: Queries) -> APIGatewayRouter:
     """Zhiqite's task query (the status Lambda's): a POST that only reads."""
     router = APIGatewayRouter()
+    _query_routes(router, svc)
+    return router
 
+
+def _query_routes(router: APIGatewayRouter, svc: Queries) -> None:
     @router.post(
         "/AIGCImgOpenServ/saas/tool/roop/queryTask",
         summary="Query a roop task by businessTaskId (Zhiqite)",
@@ -59,5 +65,3 @@ def query_router(svc: Queries) -> APIGatewayRouter:
         account_id = dialect.caller(router).account_id
         task = views.find_task(svc, account_id, request.businessTaskId)
         return dialect.answer(200, views.record(svc, task))
-
-    return router

@@ -89,3 +89,46 @@ def transfer_local_shading(source: Frame, target: Frame, mask: Mask, *, sigma: f
     scaled = cv2.multiply(source_lab, (*gain.tolist(), 0.0), dtype=cv2.CV_32F)
     lab = cv2.add(scaled, offset, dtype=cv2.CV_8U)
     return cv2.cvtColor(lab, cv2.COLOR_LAB2BGR)
+
+
+def outer_feather_band(weights: Mask, width: int) -> Mask:
+    """255 where the blend fades (weights below 255) within `width` pixels of the outer
+    edge of the face's region; the edges of holes inside it (features kept, hair left out)
+    are not part of it."""
+    region = np.where(weights > 0, np.uint8(255), np.uint8(0))
+    contours, _ = cv2.findContours(region, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    edge = np.zeros(weights.shape[:2], np.uint8)
+    cv2.drawContours(edge, contours, -1, 255, thickness=max(2, 2 * width))
+    return np.where((weights < 255) & (edge > 0), np.uint8(255), np.uint8(0))
+
+
+def match_boundary(
+    face: Frame, target: Frame, weights: Mask, *, sigma: float, band_width: float
+) -> Frame:
+    """`face` plus a smooth correction that makes it equal `target` on the outer feather
+    band of `weights` (`outer_feather_band`, `band_width` pixels) and fades inwards over
+    about `sigma` pixels: the colour step a seam would show, spread out instead of drawn
+    (the boundary condition of a Poisson blend, without its solve).
+
+    The correction is the normalised blur of (target - face) on the band, all of it on a
+    copy reduced to about 3 pixels per sigma; away from the band it is divided by at
+    least half the blur's peak weight, so it dies out instead of being stretched.
+    """
+    height, width = weights.shape[:2]
+    factor = min(1.0, 3.0 / max(sigma, 1e-3))
+    size = (max(1, round(width * factor)), max(1, round(height * factor)))
+
+    def small(image: np.ndarray) -> np.ndarray:
+        return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+
+    band = outer_feather_band(small(weights), max(1, round(band_width * factor)))
+    if cv2.countNonZero(band) < 4:
+        return face
+    small_band = band.astype(np.float32) * np.float32(1 / 255)
+    difference = small(target).astype(np.float32) - small(face).astype(np.float32)
+    small_sigma = max(0.5, sigma * factor)
+    weight = cv2.GaussianBlur(small_band, (0, 0), small_sigma)
+    total = cv2.GaussianBlur(difference * small_band[:, :, None], (0, 0), small_sigma)
+    correction = total / np.maximum(weight, 0.5 * float(weight.max()))[:, :, None]
+    full = cv2.resize(correction, (width, height), interpolation=cv2.INTER_LINEAR)
+    return cv2.add(face, full, dtype=cv2.CV_8U)

@@ -132,3 +132,9 @@ def turn_of(points: Landmarks) -> float:
 FEATURE_POINTS = (70, 63, 105, 66, 107, 336, 296, 334, 293, 300,
                   *IMAGE_LEFT_EYE, *IMAGE_RIGHT_EYE, NOSE_TIP, 4, 61, 291, 0, 17,
                   37, 267, 84, 314)  # fmt: skip
+
+
+# the mesh's outline of the face, in order around it (mediapipe's FACEMESH_FACE_OVAL)
+FACE_OVAL = (176, 149, 150, 136, 172, 58, 132, 93, 234, 127, 162, 21, 54, 103, 67, 109, 10,
+             338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365, 379, 378, 400,
+             377, 152, 148)  # fmt: skip

@@ -13,10 +13,15 @@ from ._backend import FacePainter
 from ._blend import alpha_blend_roi, face_blend_mask, feature_region, keep_on_skin, restrict_weights
 from ._cache import LruCache, content_digest
 from ._codec import OutputFormat, decode_image, encode_image
-from ._colour import transfer_lab_statistics, transfer_local_shading
+from ._colour import (
+    match_boundary,
+    transfer_lab_statistics,
+    transfer_local_shading,
+)
 from ._find import Face, FindOptions, find_faces
 from ._glasses import glasses_score, remove_glasses_frame
 from ._landmarks import (
+    FACE_OVAL,
     FEATURE_POINTS,
     INNER_MOUTH,
     five_point_landmarks,
@@ -34,7 +39,7 @@ from ._selection import (
 from ._texture import match_sharpness
 from ._timing import timed_stage
 from ._types import Box, Frame, Landmarks, Mask, Triangles
-from ._warp import face_roi, triangulate_face_pair, warp_face_to_landmarks
+from ._warp import face_roi, shape_towards, triangulate_face_pair, warp_face_to_landmarks
 
 
 @dataclass(frozen=True)
@@ -73,6 +78,11 @@ class EngineSettings:
     mirror_turned_source: bool = True
     mirror_min_turn: float = 0.15
     skin_mask: bool = True
+    # the source's inner-face proportions (_warp.shape_towards), and the colour step left
+    # along the blend's outer edge spread inwards over boundary_sigma inter-ocular
+    # distances (_colour.match_boundary; 0 = off)
+    shape_transfer: float = 1.0
+    boundary_sigma: float = 0.1
 
 
 DEFAULT_SETTINGS = EngineSettings()
@@ -249,7 +259,8 @@ def blend_face_in_place(
     settings: EngineSettings = DEFAULT_SETTINGS,
     timings: dict[str, float] | None = None,
 ) -> tuple[Box, Mask]:
-    """Warp the source face onto `target_points` of `frame`, recolour it and blend it in,
+    """Warp the source face onto `target_points` of `frame` (its inner face moved to the
+    source's proportions by `settings.shape_transfer`), recolour it and blend it in,
     writing into `frame` itself; returns the region changed and its weights.
 
     Only that region is read and written, so swapping several faces of a large frame
@@ -266,6 +277,10 @@ def blend_face_in_place(
             glasses_score(frame, eyes) >= settings.glasses_min_score
         )
     with timed_stage(timings, "warp"):
+        if settings.shape_transfer > 0:
+            target_points = shape_towards(
+                source_points, target_points, settings.shape_transfer, FACE_OVAL
+            )
         triangles = triangulate_face_pair(source_points, target_points)
         roi = face_roi(target_points, frame.shape, padding=2 + round(0.2 * inter_ocular))
         warped, weights = warp_face_with_weights(
@@ -358,6 +373,10 @@ def _recolour(
         recoloured = transfer_lab_statistics(warped, target, weights)
     if settings.match_sharpness:
         recoloured = match_sharpness(recoloured, target, weights)
+    if settings.boundary_sigma > 0:
+        sigma = settings.boundary_sigma * inter_ocular
+        band_width = 0.25 * inter_ocular
+        recoloured = match_boundary(recoloured, target, weights, sigma=sigma, band_width=band_width)
     return recoloured
 
 

@@ -139,3 +139,20 @@ def warp_face_to_landmarks(
     )
     mask = np.where(labels > 0, np.uint8(255), np.uint8(0))
     return warped, mask
+
+
+def shape_towards(
+    source: Landmarks, target: Landmarks, amount: float, outline: tuple[int, ...]
+) -> Landmarks:
+    """The target's landmarks moved `amount` of the way (0..1) to the source's shape, its
+    `outline` points held where they are.
+
+    The source is aligned onto the target by a similarity, so position, size and roll stay
+    the target's and only the proportions change: at 1 the source's inner face (where its
+    eyes, brows, nose and mouth sit, and how big they are) is placed rigidly, and only the
+    band to the outline is bent to meet the target's jaw and hair line.
+    """
+    aligned = align_points(source, target)
+    shaped = (target + np.float32(amount) * (aligned - target)).astype(np.float32)
+    shaped[list(outline)] = target[list(outline)]
+    return shaped

@@ -8,10 +8,15 @@ import pytest
 
 from faceport.engine import EngineSettings, swap_face_frames
 from faceport.engine._blend import keep_on_skin, restrict_weights
-from faceport.engine._colour import transfer_lab_statistics, transfer_local_shading
+from faceport.engine._colour import (
+    match_boundary,
+    outer_feather_band,
+    transfer_lab_statistics,
+    transfer_local_shading,
+)
 from faceport.engine._find import find_faces
 from faceport.engine._glasses import glasses_score
-from faceport.engine._landmarks import NOSE_TIP, five_point_landmarks, turn_of
+from faceport.engine._landmarks import FACE_OVAL, NOSE_TIP, five_point_landmarks, turn_of
 from faceport.engine._swap import (
     DEFAULT_SETTINGS,
     find_options,
@@ -19,7 +24,7 @@ from faceport.engine._swap import (
     warp_face_with_weights,
 )
 from faceport.engine._texture import detail, match_sharpness
-from faceport.engine._warp import triangulate_face_pair
+from faceport.engine._warp import align_points, shape_towards, triangulate_face_pair
 from tests.support import images
 
 # the engine as it was before these steps, to show each test can fail
@@ -30,6 +35,8 @@ BEFORE = EngineSettings(
     match_sharpness=False,
     mirror_turned_source=False,
     skin_mask=False,
+    shape_transfer=0.0,
+    boundary_sigma=0.0,
 )
 
 
@@ -140,9 +147,12 @@ def changed_outside_the_face(settings: EngineSettings) -> tuple[int, int]:
     blended = np.zeros(target.shape[:2], bool)
     # the blend weights proper, without the glasses pixels the result also reports
     faces = find_faces(images.grace_hopper_bgr(), find_options(settings))
+    placed = landmarks
+    if settings.shape_transfer > 0:  # the face is warped onto the source's proportions
+        placed = shape_towards(faces[0].landmarks, landmarks, settings.shape_transfer, FACE_OVAL)
     _, weights = warp_face_with_weights(
-        images.grace_hopper_bgr(), faces[0].landmarks, landmarks,
-        triangulate_face_pair(faces[0].landmarks, landmarks), roi,
+        images.grace_hopper_bgr(), faces[0].landmarks, placed,
+        triangulate_face_pair(faces[0].landmarks, placed), roi,
         feather_fraction=settings.feather_fraction, hull_scale=settings.hull_scale,
         forehead_scale=settings.forehead_scale,
     )  # fmt: skip
@@ -202,3 +212,54 @@ def test_the_new_face_stays_off_hair_outside_the_features():
     weights = np.full((200, 200), 255, np.uint8)
     limited = restrict_weights(weights, keep, feather=8)
     assert (limited <= weights).all() and limited[30].max() == 0 and limited[120, 100] == 255
+
+
+def test_the_inner_face_takes_the_sources_proportions_and_the_outline_stays():
+    target = find_faces(images.astronaut_bgr(), find_options(DEFAULT_SETTINGS))[0].landmarks
+    source = find_faces(images.grace_hopper_bgr(), find_options(DEFAULT_SETTINGS))[0].landmarks
+    shaped = shape_towards(source, target, 1.0, FACE_OVAL)
+    oval = list(FACE_OVAL)
+    assert np.array_equal(shaped[oval], target[oval])
+    inner = np.setdiff1d(np.arange(len(target)), oval)
+    aligned = align_points(source, target)
+    # the inner face is the source's, placed by a similarity onto the target ...
+    assert np.abs(shaped[inner] - aligned[inner]).max() < 1e-3
+    # ... which is a different shape from the target's own
+    eyes_target, eyes_shaped = five_point_landmarks(target), five_point_landmarks(shaped)
+    assert np.abs(eyes_shaped - eyes_target).max() > 1.0
+    halfway = shape_towards(source, target, 0.5, FACE_OVAL)
+    assert np.allclose(halfway[inner], (target[inner] + aligned[inner]) / 2, atol=1e-3)
+    assert np.array_equal(shape_towards(source, target, 0.0, FACE_OVAL), target)
+
+
+def feathered_disc(size: int = 200, radius: int = 70, feather: int = 12) -> np.ndarray:
+    disc = np.zeros((size, size), np.uint8)
+    cv2.circle(disc, (size // 2, size // 2), radius, 255, -1)
+    distance = cv2.distanceTransform(disc, cv2.DIST_L2, 3)
+    return np.rint(np.clip(distance / feather, 0, 1) * 255).astype(np.uint8)
+
+
+def test_the_outer_band_leaves_out_the_edges_of_holes_inside_the_face():
+    weights = feathered_disc()
+    with_hole = weights.copy()
+    cv2.circle(with_hole, (100, 100), 15, 0, -1)  # an eye kept out of the blend
+    band = outer_feather_band(with_hole, 14)
+    assert band[100, 100 - 15 - 3] == 0  # the hole's own fade is not the face's edge
+    assert band[100, 100 - 70 + 3] == 255  # the outer fade is
+    assert np.array_equal(band, outer_feather_band(weights, 14))
+
+
+def test_a_colour_step_at_the_edge_is_matched_there_and_left_alone_deep_inside():
+    weights = feathered_disc()
+    face = np.full((200, 200, 3), 100, np.uint8)
+    face[95:105, 60:140] = 40  # a feature, which must keep its contrast
+    target = np.full((200, 200, 3), 150, np.uint8)
+    matched = match_boundary(face, target, weights, sigma=8.0, band_width=14.0)
+    at_edge, centre = matched[100, 100 - 70 + 4].astype(int), matched[60, 100].astype(int)
+    print(f"edge {at_edge}, centre {centre}")
+    assert np.all(np.abs(at_edge - 150) <= 12)  # was 50 off
+    assert np.all(np.abs(centre - 100) <= 5)  # a radius away from the band: untouched
+    feature_step = int(matched[100, 100, 0]) - int(matched[90, 100, 0])
+    assert feature_step == 40 - 100  # the correction is smooth: it shifts, never flattens
+    unchanged = match_boundary(face, target, np.zeros_like(weights), sigma=8.0, band_width=14.0)
+    assert np.array_equal(unchanged, face)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from ._detect import shrink
 from ._types import Box, Frame, Landmarks, Mask
 
 
@@ -40,6 +41,10 @@ def face_blend_mask(
     return feathered(mask, feather)
 
 
+_LEVELS = np.arange(256) / 255.0
+_SMOOTHSTEP = np.rint(_LEVELS * _LEVELS * (3.0 - 2.0 * _LEVELS) * 255.0).astype(np.uint8)
+
+
 def feathered(region: Mask, feather: int) -> Mask:
     """Weights 0..255 of `region` (0/255) rising from 0 at its edge to 255 `feather`
     pixels inside; `region` itself when `feather` <= 0."""
@@ -48,9 +53,10 @@ def feathered(region: Mask, feather: int) -> Mask:
     # distance to the nearest pixel outside gives a fade that is zero right at the edge,
     # in one pass (erode + blur with feather-sized kernels cost several times more)
     distance = cv2.distanceTransform(region, cv2.DIST_L2, cv2.DIST_MASK_3)
-    ramp = np.clip(distance * (1.0 / feather), 0.0, 1.0)
-    smooth = ramp * ramp * (3.0 - 2.0 * ramp)  # smoothstep: no visible kink at either end
-    return np.rint(smooth * 255.0).astype(np.uint8)
+    # the ramp 0..1 in 256 steps, then smoothstep (no visible kink at either end) through
+    # a table: two cv2 passes instead of five numpy ones
+    ramp = cv2.convertScaleAbs(distance, alpha=255.0 / feather)
+    return cv2.LUT(ramp, _SMOOTHSTEP)
 
 
 def alpha_blend_roi(target: Frame, face: Frame, weights: Mask) -> Frame:
@@ -117,10 +123,9 @@ def keep_on_skin(target: Frame, face: Frame, features: Mask, size: int) -> Mask:
     Found at half the resolution (the mask is that coarse anyway, and it costs a quarter).
     """
     height, width = features.shape[:2]
-    half = (max(1, width // 2), max(1, height // 2))
 
     def small(image: np.ndarray) -> np.ndarray:
-        return cv2.resize(image, half, interpolation=cv2.INTER_AREA)
+        return shrink(image, 0.5)
 
     reference = small(features)
     skin = cv2.bitwise_and(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from ._detect import shrink
 from ._types import Frame, Mask
 
 
@@ -39,11 +40,9 @@ def masked_blur_small(image: np.ndarray, mask: Mask, sigma: float) -> np.ndarray
     costs the same at any size); callers bring it back to the size they need. Far outside
     the mask (no samples within reach) the average is 0.
     """
-    height, width = mask.shape[:2]
     factor = min(1.0, 3.0 / max(sigma, 1e-3))
-    size = (max(1, round(width * factor)), max(1, round(height * factor)))
-    small_weight = cv2.resize(mask, size, interpolation=cv2.INTER_AREA).astype(np.float32)
-    small_image = cv2.resize(image, size, interpolation=cv2.INTER_AREA).astype(np.float32)
+    small_weight = shrink(mask, factor).astype(np.float32)
+    small_image = shrink(image, factor).astype(np.float32)
     small_sigma = max(0.5, sigma * factor)
     weight = cv2.GaussianBlur(small_weight, (0, 0), small_sigma)
     total = cv2.GaussianBlur(small_image * small_weight[:, :, None], (0, 0), small_sigma)
@@ -116,16 +115,11 @@ def match_boundary(
     """
     height, width = weights.shape[:2]
     factor = min(1.0, 3.0 / max(sigma, 1e-3))
-    size = (max(1, round(width * factor)), max(1, round(height * factor)))
-
-    def small(image: np.ndarray) -> np.ndarray:
-        return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
-
-    band = outer_feather_band(small(weights), max(1, round(band_width * factor)))
+    band = outer_feather_band(shrink(weights, factor), max(1, round(band_width * factor)))
     if cv2.countNonZero(band) < 4:
         return face
     small_band = band.astype(np.float32) * np.float32(1 / 255)
-    difference = small(target).astype(np.float32) - small(face).astype(np.float32)
+    difference = shrink(target, factor).astype(np.float32) - shrink(face, factor).astype(np.float32)
     small_sigma = max(0.5, sigma * factor)
     weight = cv2.GaussianBlur(small_band, (0, 0), small_sigma)
     total = cv2.GaussianBlur(difference * small_band[:, :, None], (0, 0), small_sigma)

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import cv2
+import numpy as np
 
 from ._types import Box, Frame
 
@@ -35,18 +36,34 @@ def detection_scale(frame_shape: tuple[int, ...], max_side: int) -> float:
     return min(1.0, max_side / longest)
 
 
-def shrink(image: Frame, scale: float) -> Frame:
-    """`image` scaled by `scale` (< 1), each side rounded, as an area average would.
+def shrink(image: np.ndarray, scale: float) -> np.ndarray:
+    """`image` area-averaged down by `scale` (<= 1) to (round(w * scale), round(h * scale)),
+    pixel centres exactly where that scale puts them, at any size.
 
-    An area average by a whole factor first (cv2's fast path for INTER_AREA; the general
-    one is ~10x slower), then a bilinear step for the rest, which is less than 2x.
+    cv2's INTER_AREA is fast only for a whole factor that divides the size exactly (the
+    general path is ~10x slower): the remainder is padded (edge pixels repeated) for the
+    whole factor, and the rest mapped with one exact affine step, so coordinates, masks
+    and images reduced here line up with their full-size originals.
     """
     height, width = image.shape[:2]
-    factor = int(1.0 / scale)
-    if factor > 1:
-        image = cv2.resize(image, (width // factor, height // factor), interpolation=cv2.INTER_AREA)
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    return cv2.resize(image, size, interpolation=cv2.INTER_LINEAR)
+    factor = max(1, int(1.0 / scale))
+    if factor > 1:
+        pad_bottom, pad_right = -height % factor, -width % factor
+        if pad_bottom or pad_right:
+            image = cv2.copyMakeBorder(image, 0, pad_bottom, 0, pad_right, cv2.BORDER_REPLICATE)
+        image = cv2.resize(
+            image,
+            (image.shape[1] // factor, image.shape[0] // factor),
+            interpolation=cv2.INTER_AREA,
+        )
+    # pixel centres: a reduced pixel j sits at (j + 0.5) * factor - 0.5 of the original,
+    # an output pixel k at (k + 0.5) / scale - 0.5
+    step = factor * scale
+    matrix = np.array([[step, 0, 0.5 * step - 0.5], [0, step, 0.5 * step - 0.5]], np.float64)
+    return cv2.warpAffine(
+        image, matrix, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )
 
 
 def reduced_gray(frame: Frame, scale: float) -> Frame:

@@ -58,9 +58,13 @@ def remove_glasses_frame(
     iod = float(np.linalg.norm(eye_centres[1] - eye_centres[0]))
     zone = eye_band(target.shape, eye_centres, 0.5, 0.5)
     zone[weights == 255] = 0
-    # distance to the face region (weights > 0) instead of a dilation: one pass, any reach
-    outside = np.where(weights > 0, np.uint8(0), np.uint8(255))
-    zone[cv2.distanceTransform(outside, cv2.DIST_L2, 3) > reach * iod] = 0
+    # distance to the face region (weights > 0) instead of a dilation: one pass, any
+    # reach; only around the band (what lies further than `reach` cannot be nearest)
+    x, y, w, h = cv2.boundingRect(zone)
+    grow = round(reach * iod) + 1
+    near = (slice(max(0, y - grow), y + h + grow), slice(max(0, x - grow), x + w + grow))
+    outside = np.where(weights[near] > 0, np.uint8(0), np.uint8(255))
+    zone[near][cv2.distanceTransform(outside, cv2.DIST_L2, 3) > reach * iod] = 0
     left, top, width, height = cv2.boundingRect(zone)
     if width == 0:
         return target, zone
@@ -90,14 +94,10 @@ def remove_glasses_frame(
     return cleaned, mask
 
 
-def _rows_in_face_frame(
-    lines: np.ndarray,
-    anchor: np.ndarray,
-    axis: np.ndarray,
-    across: float,
-    down: tuple[float, float],
-) -> np.ndarray:
-    """Mean of `lines` along each row of a face-aligned box: `across` inter-ocular
+def _box_in_face_frame(
+    anchor: np.ndarray, axis: np.ndarray, across: float, down: tuple[float, float]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Frame coordinates (xs, ys), 15 x 15, of a face-aligned box: `across` inter-ocular
     distances either side of `anchor` along the eye axis, rows from `down[0]` to `down[1]`
     inter-ocular distances down the face (a rolled head gets a rolled box)."""
     iod = float(np.hypot(*axis))
@@ -107,6 +107,12 @@ def _rows_in_face_frame(
     rows = np.linspace(down[0], down[1], 15, dtype=np.float32) * iod
     xs = anchor[0] + unit[0] * columns[None, :] + normal[0] * rows[:, None]
     ys = anchor[1] + unit[1] * columns[None, :] + normal[1] * rows[:, None]
+    return xs, ys
+
+
+def _row_means(lines: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    """Mean of `lines` along each row of a box from `_box_in_face_frame`, its coordinates
+    already moved into `lines`' own."""
     sampled = cv2.remap(lines, xs.astype(np.float32), ys.astype(np.float32), cv2.INTER_LINEAR,
                         borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
     return sampled.mean(axis=1)
@@ -130,23 +136,25 @@ def glasses_score(frame: Frame, eye_centres: Landmarks) -> float:
     iod = float(np.hypot(*axis))
     if iod < 4:
         return 0.0
-    reach = round(1.2 * iod)
     centre = (left + right) / 2
-    x0, y0 = max(0, int(centre[0] - reach)), max(0, int(centre[1] - reach))
-    crop = frame[y0 : int(centre[1] + reach), x0 : int(centre[0] + reach)]
-    if crop.size == 0:
+    boxes = [
+        _box_in_face_frame(centre, axis, 0.12, (-0.3, 0.1)),  # the bridge
+        *(_box_in_face_frame(eye, axis, 0.25, (0.15, 0.5)) for eye in (left, right)),  # rims
+        *(_box_in_face_frame(eye, axis, 0.25, (0.6, 0.9)) for eye in (left, right)),  # cheeks
+    ]
+    size = max(3, round(0.12 * iod)) | 1
+    # the line filter only where the boxes sample it, plus the reach of its closing (a
+    # dilation then an erosion), so each sample is what the filter on the frame would give
+    xs = np.concatenate([box[0].ravel() for box in boxes])
+    ys = np.concatenate([box[1].ravel() for box in boxes])
+    height, width = frame.shape[:2]
+    x0, x1 = (int(np.clip(v, 0, width)) for v in (xs.min() - 2 * size, xs.max() + 2 * size + 2))
+    y0, y1 = (int(np.clip(v, 0, height)) for v in (ys.min() - 2 * size, ys.max() + 2 * size + 2))
+    if x1 <= x0 or y1 <= y0:
         return 0.0
-    gray = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY)
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (max(3, round(0.12 * iod)) | 1,) * 2)
+    gray = cv2.cvtColor(frame[y0:y1, x0:x1], cv2.COLOR_BGR2GRAY)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
     lines = cv2.morphologyEx(gray, cv2.MORPH_BLACKHAT, kernel).astype(np.float32)
-    origin = np.array([x0, y0], dtype=np.float64)
-    bridge = _rows_in_face_frame(lines, centre - origin, axis, 0.12, (-0.3, 0.1)).max()
-    rims = [
-        _rows_in_face_frame(lines, eye - origin, axis, 0.25, (0.15, 0.5)).max()
-        for eye in (left, right)
-    ]
-    cheeks = [
-        _rows_in_face_frame(lines, eye - origin, axis, 0.25, (0.6, 0.9)).mean()
-        for eye in (left, right)
-    ]
+    rows = [_row_means(lines, box_xs - x0, box_ys - y0) for box_xs, box_ys in boxes]
+    bridge, rims, cheeks = rows[0].max(), [r.max() for r in rows[1:3]], [r.mean() for r in rows[3:]]
     return float(min(bridge, *rims) / (max(cheeks) + 2.0))

@@ -3,26 +3,24 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar, cast
 
 import httpx
 
-from faceport_client import _base
+from faceport_client import _base, _core
 from faceport_client._bodies import (
     OutputFormat,
     TargetIndex,
-    detect_body,
     fuse_body,
     swap_body,
     swap_video_body,
 )
-from faceport_client._errors import FaceportError, WaitTimeout, WebhookVerificationError
 from faceport_client._inputs import Input
 from faceport_client._models import Account, SigningSecrets, Task, TaskList, WebhookEvent
-from faceport_client._webhooks import verify_signature
+
+T = TypeVar("T")
 
 # A plain function or a coroutine function; called with the task as it moves.
 AsyncProgressCallback = Callable[[Task], Awaitable[None] | None]
@@ -41,12 +39,7 @@ class AsyncClient:
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self._config = _base.make_config(base_url, api_key, timeout, max_retries)
-        self._http = httpx.AsyncClient(
-            base_url=self._config.base_url,
-            headers=_base.default_headers(self._config),
-            timeout=timeout,
-            transport=transport,
-        )
+        self._http = httpx.AsyncClient(**_base.http_options(self._config), transport=transport)
         self.tasks = AsyncTasks(self)
         self.webhooks = AsyncWebhooks(self)
 
@@ -73,6 +66,7 @@ class AsyncClient:
         on_progress: AsyncProgressCallback | None = None,
         wait_timeout: float = 600.0,
     ) -> Task:
+        """Put the face of `source` onto `target`'s face(s) (as `Client.swap`)."""
         body = swap_body(
             source,
             target,
@@ -82,7 +76,8 @@ class AsyncClient:
             metadata=metadata,
             notify_url=notify_url,
         )
-        return await self._submit("/v1/face-swap", body, wait, on_progress, wait_timeout)
+        flow = _core.swap(self._config, body, wait, on_progress, wait_timeout)
+        return await self._run(flow)
 
     async def fuse(
         self,
@@ -97,6 +92,7 @@ class AsyncClient:
         on_progress: AsyncProgressCallback | None = None,
         wait_timeout: float = 600.0,
     ) -> Task:
+        """Blend the donor's face (`source`) into the template (`target`) (as `Client.fuse`)."""
         body = fuse_body(
             source,
             target,
@@ -105,7 +101,8 @@ class AsyncClient:
             metadata=metadata,
             notify_url=notify_url,
         )
-        return await self._submit("/v1/face-fusion", body, wait, on_progress, wait_timeout)
+        flow = _core.fuse(self._config, body, wait, on_progress, wait_timeout)
+        return await self._run(flow)
 
     async def swap_video(
         self,
@@ -120,6 +117,7 @@ class AsyncClient:
         on_progress: AsyncProgressCallback | None = None,
         wait_timeout: float = 3600.0,
     ) -> Task:
+        """Swap the face of `source` into `video` (as `Client.swap_video`)."""
         body = swap_video_body(
             source,
             video,
@@ -128,93 +126,74 @@ class AsyncClient:
             metadata=metadata,
             notify_url=notify_url,
         )
-        return await self._submit("/v1/video-face-swap", body, wait, on_progress, wait_timeout)
+        flow = _core.swap_video(self._config, body, wait, on_progress, wait_timeout)
+        return await self._run(flow)
 
     async def detect(self, image: Input) -> Task:
-        headers = _base.submit_headers(prefer_wait=False)
-        data = await self._request(
-            "POST", "/v1/face-detect", json=detect_body(image), headers=headers, retry_posts=True
-        )
-        return _base.finished(Task.model_validate(data))
+        """Every face of `image` (`task.faces`: box, score, landmarks, index)."""
+        return await self._run(_core.detect(self._config, image))
 
     async def account(self) -> Account:
-        return Account.model_validate(await self._request("GET", "/v1/account"))
+        """Your credits and usage."""
+        return await self._run(_core.account(self._config))
 
     async def download(self, task: Task, path: str | Path) -> Path:
         """Save the task's result to `path` (signed link: no API key is sent)."""
-        if task.result is None or task.result.url is None:
-            raise FaceportError("no_result", f"Task {task.id} has no result to download.")
+        url = _core.result_url(task)
         target = Path(path)
         async with httpx.AsyncClient(timeout=120) as plain:
-            response = await plain.get(task.result.url)
+            response = await plain.get(url)
         if not response.is_success:
             _base.parse(response)
         target.write_bytes(response.content)
         return target
 
-    async def _submit(
-        self,
-        path: str,
-        body: dict[str, Any],
-        wait: bool,
-        on_progress: AsyncProgressCallback | None,
-        wait_timeout: float,
-    ) -> Task:
-        headers = _base.submit_headers(prefer_wait=wait and on_progress is None)
-        data = await self._request("POST", path, json=body, headers=headers, retry_posts=True)
-        task = Task.model_validate(data)
-        if not wait:
-            return task
-        ended = await self.tasks.wait(task, on_progress=on_progress, timeout=wait_timeout)
-        return _base.finished(ended)
-
-    async def _request(
-        self,
-        method: str,
-        path: str,
-        *,
-        json: Any = None,
-        params: Mapping[str, Any] | None = None,
-        headers: Mapping[str, str] | None = None,
-        retry_posts: bool | None = None,
-    ) -> Any:
-        safe = method == "GET" if retry_posts is None else retry_posts
-        attempt = 0
+    async def _run(self, flow: _core.Flow[T]) -> T:
+        """Run `flow` to its end: send its calls, sleep its sleeps, report its progress."""
+        reply: Any = None
         while True:
-            try:
-                response = await self._http.request(
-                    method, path, json=json, params=params, headers=headers
-                )
-                return _base.parse(response)
-            except Exception as exc:
-                delay = _base.retry_delay(attempt, exc, retry_posts=safe)
-                if delay is None or attempt >= self._config.max_retries:
-                    if isinstance(exc, httpx.TransportError):
-                        raise _base.connection_failed(exc, self._config.base_url) from exc
-                    raise
-                attempt += 1
-                await asyncio.sleep(delay)
+            step = _core.advance(flow, reply)
+            reply = None
+            if isinstance(step, _core.Done):
+                return step.value
+            if isinstance(step, _core.Call):
+                reply = await self._send(step)
+            elif isinstance(step, _core.Sleep):
+                await asyncio.sleep(step.seconds)
+            else:
+                outcome = step.callback(step.task)
+                if outcome is not None:
+                    await cast(Awaitable[None], outcome)
+
+    async def _send(self, call: _core.Call) -> httpx.Response | httpx.TransportError:
+        try:
+            return await self._http.request(
+                call.method, call.path, json=call.json, params=call.params, headers=call.headers
+            )
+        except httpx.TransportError as exc:
+            return exc
 
 
 class AsyncTasks:
+    """`client.tasks`: get, list, cancel and wait for tasks (awaited)."""
+
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
     async def get(self, task_id: str) -> Task:
-        return Task.model_validate(await self._client._request("GET", f"/v1/tasks/{task_id}"))
+        """The task as it is now."""
+        return await self._client._run(_core.get_task(self._client._config, task_id))
 
     async def list(
         self, *, status: str | None = None, limit: int = 20, cursor: str | None = None
     ) -> TaskList:
-        params = {"status": status, "limit": limit, "cursor": cursor}
-        data = await self._client._request(
-            "GET", "/v1/tasks", params={k: v for k, v in params.items() if v is not None}
-        )
-        return TaskList.model_validate(data)
+        """Newest first; pass `next_cursor` as `cursor` for the next page."""
+        flow = _core.list_tasks(self._client._config, status, limit, cursor)
+        return await self._client._run(flow)
 
     async def cancel(self, task_id: str) -> Task:
-        data = await self._client._request("POST", f"/v1/tasks/{task_id}/cancel", retry_posts=False)
-        return Task.model_validate(data)
+        """Cancel a queued or running task (`ConflictError` if it already ended)."""
+        return await self._client._run(_core.cancel_task(self._client._config, task_id))
 
     async def wait(
         self,
@@ -223,43 +202,26 @@ class AsyncTasks:
         on_progress: AsyncProgressCallback | None = None,
         timeout: float = 600.0,
     ) -> Task:
-        current = await self.get(task) if isinstance(task, str) else task
-        started = time.monotonic()
-        delay = _base.POLL_FIRST_S
-        seen: tuple[str, int] | None = None
-        while True:
-            if on_progress is not None and (current.status, current.progress) != seen:
-                seen = (current.status, current.progress)
-                outcome = on_progress(current)
-                if outcome is not None:
-                    await outcome
-            if current.status.is_terminal:
-                return current
-            if time.monotonic() - started > timeout:
-                raise WaitTimeout(current, timeout)
-            await asyncio.sleep(delay)
-            delay = min(delay * _base.POLL_FACTOR, _base.POLL_MAX_S)
-            current = await self.get(current.id)
+        """The task once it has ended (whatever its status), polling with backoff."""
+        flow = _core.wait_for(self._client._config, task, on_progress, timeout)
+        return await self._client._run(flow)
 
 
 class AsyncWebhooks:
+    """`client.webhooks`: check that a delivery came from your faceport server (awaited)."""
+
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
-        self._secrets: list[str] | None = None
+        self._cache = _core.SecretCache()
 
     async def secrets(self) -> SigningSecrets:
-        data = await self._client._request("GET", "/v1/webhooks/secret")
-        return SigningSecrets.model_validate(data)
+        """The account's signing secrets (`current`, and any still accepted after a rotation)."""
+        return await self._client._run(_core.signing_secrets(self._client._config))
 
     async def verify(
         self, body: bytes | str, headers: Mapping[str, str], *, secret: str | None = None
     ) -> WebhookEvent:
-        if secret is not None:
-            return verify_signature(body, headers, [secret])
-        if self._secrets is not None:
-            try:
-                return verify_signature(body, headers, self._secrets)
-            except WebhookVerificationError:
-                pass
-        self._secrets = [s.secret for s in (await self.secrets()).secrets]
-        return verify_signature(body, headers, self._secrets)
+        """The event if the delivery is genuine and fresh, else `WebhookVerificationError`
+        (as `Client.webhooks.verify`)."""
+        flow = _core.verify_webhook(self._client._config, body, headers, secret, self._cache)
+        return await self._client._run(flow)

@@ -1,5 +1,6 @@
 """What the sync and async clients share: settings, headers, the retry rule, and turning
-answers into models or exceptions. Only the I/O (send, sleep) differs between them."""
+answers into models or exceptions. Only the I/O (send, sleep) differs between them; the
+operations built from these pieces are the flows of `_core.py`."""
 
 from __future__ import annotations
 
@@ -65,6 +66,15 @@ def default_headers(config: Config) -> dict[str, str]:
         "Authorization": f"Bearer {config.api_key}",
         "User-Agent": f"faceport-client/{VERSION}",
         "Accept": "application/json",
+    }
+
+
+def http_options(config: Config) -> dict[str, Any]:
+    """The httpx client's settings: where the server is, the default headers, the timeout."""
+    return {
+        "base_url": config.base_url,
+        "headers": default_headers(config),
+        "timeout": config.timeout_s,
     }
 
 

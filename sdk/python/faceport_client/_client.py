@@ -5,24 +5,22 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import httpx
 
-from faceport_client import _base
+from faceport_client import _base, _core
 from faceport_client._bodies import (
     OutputFormat,
     TargetIndex,
-    detect_body,
     fuse_body,
     swap_body,
     swap_video_body,
 )
-from faceport_client._errors import WaitTimeout
 from faceport_client._inputs import Input
 from faceport_client._models import Account, SigningSecrets, Task, TaskList, WebhookEvent
-from faceport_client._webhooks import verify_signature
 
+T = TypeVar("T")
 ProgressCallback = Callable[[Task], None]
 
 
@@ -47,12 +45,7 @@ class Client:
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self._config = _base.make_config(base_url, api_key, timeout, max_retries)
-        self._http = httpx.Client(
-            base_url=self._config.base_url,
-            headers=_base.default_headers(self._config),
-            timeout=timeout,
-            transport=transport,
-        )
+        self._http = httpx.Client(**_base.http_options(self._config), transport=transport)
         self.tasks = Tasks(self)
         self.webhooks = Webhooks(self)
 
@@ -92,7 +85,7 @@ class Client:
             metadata=metadata,
             notify_url=notify_url,
         )
-        return self._submit("/v1/face-swap", body, wait, on_progress, wait_timeout)
+        return self._run(_core.swap(self._config, body, wait, on_progress, wait_timeout))
 
     def fuse(
         self,
@@ -117,7 +110,7 @@ class Client:
             metadata=metadata,
             notify_url=notify_url,
         )
-        return self._submit("/v1/face-fusion", body, wait, on_progress, wait_timeout)
+        return self._run(_core.fuse(self._config, body, wait, on_progress, wait_timeout))
 
     def swap_video(
         self,
@@ -141,19 +134,15 @@ class Client:
             metadata=metadata,
             notify_url=notify_url,
         )
-        return self._submit("/v1/video-face-swap", body, wait, on_progress, wait_timeout)
+        return self._run(_core.swap_video(self._config, body, wait, on_progress, wait_timeout))
 
     def detect(self, image: Input) -> Task:
         """Every face of `image` (`task.faces`: box, score, landmarks, index)."""
-        headers = _base.submit_headers(prefer_wait=False)
-        data = self._request(
-            "POST", "/v1/face-detect", json=detect_body(image), headers=headers, retry_posts=True
-        )
-        return _base.finished(Task.model_validate(data))
+        return self._run(_core.detect(self._config, image))
 
     def account(self) -> Account:
         """Your credits and usage."""
-        return Account.model_validate(self._request("GET", "/v1/account"))
+        return self._run(_core.account(self._config))
 
     def download(self, task: Task, path: str | Path) -> Path:
         """Save the task's result to `path` (same as `task.download(path)`)."""
@@ -161,48 +150,28 @@ class Client:
 
     # -- plumbing --------------------------------------------------------------------
 
-    def _submit(
-        self,
-        path: str,
-        body: dict[str, Any],
-        wait: bool,
-        on_progress: ProgressCallback | None,
-        wait_timeout: float,
-    ) -> Task:
-        headers = _base.submit_headers(prefer_wait=wait and on_progress is None)
-        task = Task.model_validate(
-            self._request("POST", path, json=body, headers=headers, retry_posts=True)
-        )
-        if not wait:
-            return task
-        return _base.finished(self.tasks.wait(task, on_progress=on_progress, timeout=wait_timeout))
-
-    def _request(
-        self,
-        method: str,
-        path: str,
-        *,
-        json: Any = None,
-        params: Mapping[str, Any] | None = None,
-        headers: Mapping[str, str] | None = None,
-        retry_posts: bool | None = None,
-    ) -> Any:
-        safe = method == "GET" if retry_posts is None else retry_posts
-        attempt = 0
+    def _run(self, flow: _core.Flow[T]) -> T:
+        """Run `flow` to its end: send its calls, sleep its sleeps, report its progress."""
+        reply: Any = None
         while True:
-            try:
-                response = self._http.request(
-                    method, path, json=json, params=params, headers=headers
-                )
-                return _base.parse(response)
-            except Exception as exc:
-                delay = _base.retry_delay(attempt, exc, retry_posts=safe)
-                if delay is None or attempt >= self._config.max_retries:
-                    if isinstance(exc, httpx.TransportError):
-                        raise _base.connection_failed(exc, self._config.base_url) from exc
-                    raise
-                attempt += 1
-                time.sleep(delay)
+            step = _core.advance(flow, reply)
+            reply = None
+            if isinstance(step, _core.Done):
+                return step.value
+            if isinstance(step, _core.Call):
+                reply = self._send(step)
+            elif isinstance(step, _core.Sleep):
+                time.sleep(step.seconds)
+            else:
+                step.callback(step.task)
+
+    def _send(self, call: _core.Call) -> httpx.Response | httpx.TransportError:
+        try:
+            return self._http.request(
+                call.method, call.path, json=call.json, params=call.params, headers=call.headers
+            )
+        except httpx.TransportError as exc:
+            return exc
 
 
 class Tasks:
@@ -212,22 +181,18 @@ class Tasks:
         self._client = client
 
     def get(self, task_id: str) -> Task:
-        return Task.model_validate(self._client._request("GET", f"/v1/tasks/{task_id}"))
+        """The task as it is now."""
+        return self._client._run(_core.get_task(self._client._config, task_id))
 
     def list(
         self, *, status: str | None = None, limit: int = 20, cursor: str | None = None
     ) -> TaskList:
         """Newest first; pass `next_cursor` as `cursor` for the next page."""
-        params = {"status": status, "limit": limit, "cursor": cursor}
-        data = self._client._request(
-            "GET", "/v1/tasks", params={k: v for k, v in params.items() if v is not None}
-        )
-        return TaskList.model_validate(data)
+        return self._client._run(_core.list_tasks(self._client._config, status, limit, cursor))
 
     def cancel(self, task_id: str) -> Task:
         """Cancel a queued or running task (`ConflictError` if it already ended)."""
-        data = self._client._request("POST", f"/v1/tasks/{task_id}/cancel", retry_posts=False)
-        return Task.model_validate(data)
+        return self._client._run(_core.cancel_task(self._client._config, task_id))
 
     def wait(
         self,
@@ -237,21 +202,8 @@ class Tasks:
         timeout: float = 600.0,
     ) -> Task:
         """The task once it has ended (whatever its status), polling with backoff."""
-        current = self.get(task) if isinstance(task, str) else task
-        started = time.monotonic()
-        delay = _base.POLL_FIRST_S
-        seen: tuple[str, int] | None = None
-        while True:
-            if on_progress is not None and (current.status, current.progress) != seen:
-                seen = (current.status, current.progress)
-                on_progress(current)
-            if current.status.is_terminal:
-                return current
-            if time.monotonic() - started > timeout:
-                raise WaitTimeout(current, timeout)
-            time.sleep(delay)
-            delay = min(delay * _base.POLL_FACTOR, _base.POLL_MAX_S)
-            current = self.get(current.id)
+        flow = _core.wait_for(self._client._config, task, on_progress, timeout)
+        return self._client._run(flow)
 
 
 class Webhooks:
@@ -259,10 +211,11 @@ class Webhooks:
 
     def __init__(self, client: Client) -> None:
         self._client = client
-        self._secrets: list[str] | None = None
+        self._cache = _core.SecretCache()
 
     def secrets(self) -> SigningSecrets:
-        return SigningSecrets.model_validate(self._client._request("GET", "/v1/webhooks/secret"))
+        """The account's signing secrets (`current`, and any still accepted after a rotation)."""
+        return self._client._run(_core.signing_secrets(self._client._config))
 
     def verify(
         self, body: bytes | str, headers: Mapping[str, str], *, secret: str | None = None
@@ -270,28 +223,16 @@ class Webhooks:
         """The event if the delivery is genuine and fresh, else `WebhookVerificationError`.
         Without `secret`, the account's signing secrets are fetched (once, and again if a
         delivery does not verify, in case they were rotated)."""
-        if secret is not None:
-            return verify_signature(body, headers, [secret])
-        from faceport_client._errors import WebhookVerificationError
-
-        if self._secrets is not None:
-            try:
-                return verify_signature(body, headers, self._secrets)
-            except WebhookVerificationError:
-                pass
-        self._secrets = [s.secret for s in self.secrets().secrets]
-        return verify_signature(body, headers, self._secrets)
+        flow = _core.verify_webhook(self._client._config, body, headers, secret, self._cache)
+        return self._client._run(flow)
 
 
 def task_download(task: Task, path: str | Path) -> Path:
     """Stream the task's result to `path`. The link is signed, so no API key goes with it
     (an S3 presigned link refuses a request that carries a second credential)."""
-    from faceport_client._errors import FaceportError
-
-    if task.result is None or task.result.url is None:
-        raise FaceportError("no_result", f"Task {task.id} has no result to download.")
+    url = _core.result_url(task)
     target = Path(path)
-    with httpx.stream("GET", task.result.url, timeout=120) as response:
+    with httpx.stream("GET", url, timeout=120) as response:
         if not response.is_success:
             response.read()
             _base.parse(response)

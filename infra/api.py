@@ -20,11 +20,8 @@ from faceport.api.route_group import ApiRoute, RouteKind
 from infra.functions import python_function
 
 # The seed dialects' routes (../shared/DIALECTS.md), as each dialect package declares them.
-DIALECT_ROUTES: tuple[tuple[str, str, RouteKind], ...] = tuple(
-    (route.method, route.path, route.kind)
-    for group in ROUTE_GROUPS.groups
-    if group.name != "native"
-    for route in group.routes
+DIALECT_ROUTES: tuple[ApiRoute, ...] = tuple(
+    route for group in ROUTE_GROUPS.groups if group.name != "native" for route in group.routes
 )
 # The API's one stage (its URL path prefix).
 STAGE = "v1"

@@ -34,11 +34,17 @@ RouteKind = Literal["submit", "query"]
 
 @dataclass(frozen=True)
 class ApiRoute:
-    """One route of a group as API Gateway sees it (OpenAPI path form: `{task_id}`)."""
+    """One route of a group as API Gateway sees it (OpenAPI path form: `{task_id}`).
+
+    `documented`: whether the route is in the OpenAPI reference (`/openapi.json`); one
+    that says False is served but left out, as its router registers it
+    (`include_in_schema=False`), and `tests/infra/test_routes.py` holds the two together.
+    """
 
     method: str
     path: str
     kind: RouteKind
+    documented: bool = True
 
 
 def lazy(module: str, name: str) -> Callable[..., Any]:

@@ -9,6 +9,14 @@ from faceport.api.route_group import ApiRoute, RouteGroup, RouteKind, lazy
 DIALECT = "mjproxy"
 # trueai's speed-mode prefixes lead to the same routes (the mode is ignored).
 MODE_PREFIXES = ("", "/mj-fast", "/mj-turbo", "/mj-relax")
+
+
+def documented(mode: str) -> bool:
+    """Whether the routes under `mode` are in the OpenAPI reference: only the plain `/mj`
+    ones; the speed-mode aliases are served, not listed three times more."""
+    return mode == ""
+
+
 # Under each prefix; a cancel writes the task, the rest only read.
 _ROUTES: tuple[tuple[str, str, RouteKind], ...] = (
     ("POST", "/mj/insight-face/swap", "submit"),
@@ -29,7 +37,7 @@ GROUP = RouteGroup(
     router=lazy("faceport.api.mjproxy.routes", "router"),
     query_router=lazy("faceport.api.mjproxy.routes", "query_router"),
     routes=tuple(
-        ApiRoute(method, f"{mode}{path}", kind)
+        ApiRoute(method, f"{mode}{path}", kind, documented=documented(mode))
         for mode in MODE_PREFIXES
         for method, path, kind in _ROUTES
     ),

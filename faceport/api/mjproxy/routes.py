@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from faceport import service
 from faceport.api import dialect
-from faceport.api.mjproxy import DIALECT, MODE_PREFIXES, views
+from faceport.api.mjproxy import DIALECT, MODE_PREFIXES, documented, views
 from faceport.api.mjproxy.schemas import (
     IdsRequest,
     MjQueryRequest,
@@ -54,7 +54,7 @@ def _kw(mode: str, summary: str, model: type[BaseModel] | Any) -> dict[str, Any]
         "summary": summary,
         "responses": _doc(model),
         "tags": [TAG],
-        "include_in_schema": mode == "",
+        "include_in_schema": documented(mode),
     }
 
 

@@ -50,8 +50,8 @@ ROUTES = (
     # Secrets are made on first read: a write.
     ApiRoute("GET", "/v1/webhooks/secret", "submit"),
     ApiRoute("POST", "/v1/webhooks/secret/rotate", "submit"),
-    # A provider's callback completes the waiting step (a write).
-    ApiRoute("POST", PROVIDER_CALLBACK_PATH, "submit"),
+    # A provider's callback completes the waiting step (a write); for providers, not clients.
+    ApiRoute("POST", PROVIDER_CALLBACK_PATH, "submit", documented=False),
     ApiRoute("GET", "/v1/account", "query"),
     ApiRoute("GET", "/v1/tasks", "query"),
     ApiRoute("GET", "/v1/tasks/{task_id}", "query"),

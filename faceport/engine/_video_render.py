@@ -1,10 +1,10 @@
 """Drawing the source face onto followed faces, frame after frame.
 
-The image swap's stages (piecewise-affine warp, blend mask, LAB colour transfer, feathered
-blend) with what does not change over a video done once: the source is analysed once,
-each followed face is triangulated once when it is first seen (the triangles index
-landmarks, so they fit every later frame), and the colour transfer's gain and offset are
-smoothed over time so the face's tone does not flicker.
+The image swap's stages (the source's inner-face proportions, piecewise-affine warp, blend
+mask, LAB colour transfer, feathered blend) with what does not change over a video done
+once: the source is analysed once, each followed face is triangulated once when it is
+first seen (the triangles index landmarks, so they fit every later frame), and the colour
+transfer's gain and offset are smoothed over time so the face's tone does not flicker.
 """
 
 from __future__ import annotations
@@ -14,9 +14,10 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from ._landmarks import FACE_OVAL
 from ._swap import warp_face_with_weights
 from ._types import Frame, Landmarks, Mask, Triangles
-from ._warp import face_roi, triangulate_face_pair
+from ._warp import face_roi, shape_towards, triangulate_face_pair
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,7 @@ class RenderSettings:
     forehead_scale: float = 0.85
     colour_smoothing: float = 0.25  # weight of the newest frame's colour statistics
     max_gain: float = 2.0
+    shape_transfer: float = 1.0  # as EngineSettings.shape_transfer (_warp.shape_towards)
 
 
 @dataclass
@@ -57,6 +59,10 @@ class FaceRenderer:
         roi = face_roi(points, frame.shape)
         if roi.width < 8 or roi.height < 8:
             return False
+        if self.settings.shape_transfer > 0:
+            points = shape_towards(
+                self.source_points, points, self.settings.shape_transfer, FACE_OVAL
+            )
         state = self._faces.get(face_id)
         if state is None:
             state = _FaceState(triangulate_face_pair(self.source_points, points))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import cv2
 import numpy as np
 
@@ -33,21 +35,30 @@ def transfer_lab_statistics(
     return cv2.cvtColor(cv2.merge(channels), cv2.COLOR_LAB2BGR)
 
 
-def masked_blur_small(image: np.ndarray, mask: Mask, sigma: float) -> np.ndarray:
-    """A Gaussian blur of `image` (HxWxC) that averages only pixels where `mask` is set
-    (normalised convolution), so the face's surroundings do not bleed in: float32, on a
-    copy reduced to about 3 pixels per sigma (the blur is smooth at that scale anyway, and
-    costs the same at any size); callers bring it back to the size they need. Far outside
-    the mask (no samples within reach) the average is 0.
+def masked_blurs_small(images: Sequence[np.ndarray], mask: Mask, sigma: float) -> list[np.ndarray]:
+    """Gaussian blurs of `images` (each HxWxC) that average only pixels where `mask` is
+    set (normalised convolution), so the face's surroundings do not bleed in: float32, on
+    copies reduced to about 3 pixels per sigma (the blur is smooth at that scale anyway,
+    and costs the same at any size); callers bring them back to the size they need. Far
+    outside the mask (no samples within reach) the average is 0. The mask is reduced and
+    blurred once for all of them.
     """
-    factor = min(1.0, 3.0 / max(sigma, 1e-3))
+    factor, small_sigma = _reduced(sigma)
     small_weight = shrink(mask, factor).astype(np.float32)
-    small_image = shrink(image, factor).astype(np.float32)
-    small_sigma = max(0.5, sigma * factor)
-    weight = cv2.GaussianBlur(small_weight, (0, 0), small_sigma)
-    total = cv2.GaussianBlur(small_image * small_weight[:, :, None], (0, 0), small_sigma)
-    average: np.ndarray = total / np.maximum(weight, 1e-3)[:, :, None]
-    return average
+    weight = np.maximum(cv2.GaussianBlur(small_weight, (0, 0), small_sigma), 1e-3)[:, :, None]
+    return [
+        cv2.GaussianBlur(
+            shrink(image, factor).astype(np.float32) * small_weight[:, :, None], (0, 0), small_sigma
+        )
+        / weight
+        for image in images
+    ]
+
+
+def _reduced(sigma: float) -> tuple[float, float]:
+    """The scale of a copy with about 3 pixels per `sigma`, and `sigma` on that copy."""
+    factor = min(1.0, 3.0 / max(sigma, 1e-3))
+    return factor, max(0.5, sigma * factor)
 
 
 def _detail_spread(lab: np.ndarray, low_small: np.ndarray, mask: Mask) -> np.ndarray:
@@ -76,8 +87,7 @@ def transfer_local_shading(source: Frame, target: Frame, mask: Mask, *, sigma: f
         return transfer_lab_statistics(source, target, mask)
     source_lab = cv2.cvtColor(source, cv2.COLOR_BGR2LAB)
     target_lab = cv2.cvtColor(target, cv2.COLOR_BGR2LAB)
-    source_low = masked_blur_small(source_lab, binary, sigma)
-    target_low = masked_blur_small(target_lab, binary, sigma)
+    source_low, target_low = masked_blurs_small((source_lab, target_lab), binary, sigma)
     spread_source = _detail_spread(source_lab, source_low, binary)
     spread_target = _detail_spread(target_lab, target_low, binary)
     gain = np.clip(spread_target / np.maximum(spread_source, 1e-3), (0.7, 0, 0), (1.5, 1.5, 1.5))
@@ -114,13 +124,12 @@ def match_boundary(
     least half the blur's peak weight, so it dies out instead of being stretched.
     """
     height, width = weights.shape[:2]
-    factor = min(1.0, 3.0 / max(sigma, 1e-3))
+    factor, small_sigma = _reduced(sigma)
     band = outer_feather_band(shrink(weights, factor), max(1, round(band_width * factor)))
     if cv2.countNonZero(band) < 4:
         return face
     small_band = band.astype(np.float32) * np.float32(1 / 255)
     difference = shrink(target, factor).astype(np.float32) - shrink(face, factor).astype(np.float32)
-    small_sigma = max(0.5, sigma * factor)
     weight = cv2.GaussianBlur(small_band, (0, 0), small_sigma)
     total = cv2.GaussianBlur(difference * small_band[:, :, None], (0, 0), small_sigma)
     correction = total / np.maximum(weight, 0.5 * float(weight.max()))[:, :, None]

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
-from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -20,8 +19,9 @@ from faceport.adapters.aws.s3_blobs import S3BlobStore
 from faceport.adapters.aws.sagemaker import SageMakerAsyncEngine
 from faceport.adapters.aws.stepfunctions import StepFunctionsOrchestrator
 from faceport.errors import NotFound
-from faceport.tasks import ACTIVE, InputRef, Task, TaskParams, TaskStatus, new_task_id, utcnow
+from faceport.tasks import ACTIVE, Task, TaskStatus
 from tests.support.aws import REGION, create_tables
+from tests.support.tasks import make_task
 
 RUNNING = (TaskStatus.RUNNING,)
 
@@ -37,17 +37,6 @@ def clients(monkeypatch: pytest.MonkeyPatch) -> Iterator[AwsClients]:
 @pytest.fixture
 def store(clients: AwsClients) -> DynamoDbTaskStore:
     return DynamoDbTaskStore(create_tables()["tasks"], clients, poll_s=0.05)
-
-
-def make_task(account: str = "acct_1", offset_ms: int = 0) -> Task:
-    return Task(
-        id=new_task_id(),
-        account_id=account,
-        operation="face_swap",
-        params=TaskParams(),
-        inputs={"source": InputRef(blob="inputs/x/source")},
-        created_at=utcnow() + timedelta(milliseconds=offset_ms),
-    )
 
 
 # -- tasks -----------------------------------------------------------------------------

@@ -1,46 +1,21 @@
-"""The SQLite task store for real: ordering, cursors, conditional writes, leases."""
+"""The SQLite task store for real: claims, leases, a reopened file (what both stores do,
+ordering, cursors and conditional writes, is in test_task_stores.py)."""
 
 from __future__ import annotations
 
 import time
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from faceport.adapters.local.sqlite_tasks import SqliteTaskStore
-from faceport.tasks import InputRef, Task, TaskParams, TaskStatus, new_task_id, utcnow
-
-
-def make_task(account: str = "a1", offset_s: float = 0.0) -> Task:
-    return Task(
-        id=new_task_id(),
-        account_id=account,
-        operation="face_swap",
-        params=TaskParams(),
-        inputs={"source": InputRef(blob="s"), "target": InputRef(blob="t")},
-        created_at=utcnow() + timedelta(seconds=offset_s),
-    )
+from faceport.tasks import TaskStatus
+from tests.support.tasks import make_task
 
 
 @pytest.fixture
 def store(tmp_path: Path) -> SqliteTaskStore:
     return SqliteTaskStore(tmp_path / "tasks.sqlite3")
-
-
-def test_list_is_newest_first_per_account_with_cursor(store: SqliteTaskStore) -> None:
-    mine = [make_task("a1", offset_s=i) for i in range(7)]
-    for task in [*mine, make_task("a2")]:
-        store.create(task)
-    seen: list[str] = []
-    cursor = None
-    while True:
-        page = store.list("a1", status=None, limit=3, cursor=cursor)
-        seen += [t.id for t in page.tasks]
-        cursor = page.next_cursor
-        if cursor is None:
-            break
-    assert seen == [t.id for t in reversed(mine)]
 
 
 def test_claim_takes_oldest_and_leases_it(store: SqliteTaskStore) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +17,10 @@ from faceport.adapters.aws.task_stream import ended
 from faceport.adapters.local.sqlite_tasks import SqliteTaskStore
 from faceport.errors import ValidationFailed
 from faceport.ports import TaskStore
-from faceport.tasks import ACTIVE, InputRef, Task, TaskParams, TaskStatus, new_task_id, utcnow
+from faceport.tasks import ACTIVE, Task, TaskStatus
 from tests.support.aws import create_tables, stream_records
 from tests.support.dynamo import AtomicClient
+from tests.support.tasks import make_task
 
 RUNNING = (TaskStatus.RUNNING,)
 
@@ -60,17 +60,6 @@ def store(
     client = AtomicClient(AwsClients().dynamodb)
     ended_tasks.table = create_tables(dynamodb=client)["tasks"]
     yield DynamoDbTaskStore(ended_tasks.table, AwsClients(dynamodb=client), poll_s=0.05)
-
-
-def make_task(account: str = "acct_1", offset_s: float = 0.0) -> Task:
-    return Task(
-        id=new_task_id(),
-        account_id=account,
-        operation="face_swap",
-        params=TaskParams(),
-        inputs={"source": InputRef(blob="s"), "target": InputRef(blob="t")},
-        created_at=utcnow() + timedelta(seconds=offset_s),
-    )
 
 
 def test_round_trip(store: TaskStore) -> None:

@@ -4,6 +4,7 @@ request before a route runs and puts the caller in the context."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated, Any
@@ -91,6 +92,19 @@ class _Native:
         caller: Caller = self.router.context["caller"]
         return caller
 
+    def submit(
+        self,
+        svc: Services,
+        queue: Callable[..., Task],
+        request: Any,
+        idempotency_key: str | None,
+        *,
+        always_wait: bool = False,
+    ) -> Response[str]:
+        """Queue `request` with `queue` (a `views.submit_*`) for the caller; `accepted`."""
+        task = queue(svc, self.caller(), request, idempotency_key=idempotency_key)
+        return self.accepted(task, always_wait=always_wait)
+
     def accepted(self, task: Task, *, always_wait: bool = False) -> Response[str]:
         """A submit's answer: the task, inline (200) if it ends within the preferred wait."""
         svc = self.svc
@@ -143,10 +157,7 @@ def _image_submit_routes(native: _Native, svc: Services) -> None:
     def face_swap(
         request: FaceSwapRequest, idempotency_key: IdempotencyKey = None
     ) -> Response[str]:
-        task = views.submit_face_swap(
-            svc, native.caller(), request, idempotency_key=idempotency_key
-        )
-        return native.accepted(task)
+        return native.submit(svc, views.submit_face_swap, request, idempotency_key)
 
     @router.post(
         "/v1/face-fusion",
@@ -161,10 +172,7 @@ def _image_submit_routes(native: _Native, svc: Services) -> None:
     def face_fusion(
         request: FaceFusionRequest, idempotency_key: IdempotencyKey = None
     ) -> Response[str]:
-        task = views.submit_face_fusion(
-            svc, native.caller(), request, idempotency_key=idempotency_key
-        )
-        return native.accepted(task)
+        return native.submit(svc, views.submit_face_fusion, request, idempotency_key)
 
 
 def _video_and_detect_routes(native: _Native, svc: Services) -> None:
@@ -186,10 +194,7 @@ def _video_and_detect_routes(native: _Native, svc: Services) -> None:
     def video_face_swap(
         request: VideoFaceSwapRequest, idempotency_key: IdempotencyKey = None
     ) -> Response[str]:
-        task = views.submit_video_face_swap(
-            svc, native.caller(), request, idempotency_key=idempotency_key
-        )
-        return native.accepted(task)
+        return native.submit(svc, views.submit_video_face_swap, request, idempotency_key)
 
     @router.post(
         "/v1/face-detect",
@@ -204,10 +209,9 @@ def _video_and_detect_routes(native: _Native, svc: Services) -> None:
     def face_detect(
         request: FaceDetectRequest, idempotency_key: IdempotencyKey = None
     ) -> Response[str]:
-        task = views.submit_face_detect(
-            svc, native.caller(), request, idempotency_key=idempotency_key
+        return native.submit(
+            svc, views.submit_face_detect, request, idempotency_key, always_wait=True
         )
-        return native.accepted(task, always_wait=True)
 
 
 def _account_and_task_routes(native: _Native) -> None:

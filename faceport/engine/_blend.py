@@ -115,18 +115,33 @@ def feature_region(shape: tuple[int, ...], points: Landmarks, scale: float = 1.1
     return region
 
 
-def keep_on_skin(target: Frame, face: Frame, features: Mask, size: int) -> Mask:
-    """Where the new face may go: the feature region, and elsewhere only where both the
-    target and the warped source show skin like their own (`skin_likeness`, measured on
-    the feature region), cleaned of specks and pinholes `size` pixels across.
+def reaching_in(skin: Mask, region: Mask) -> Mask:
+    """255 outside `region` and where non-skin inside it connects to the outside: hair, a
+    hat or a beard coming in over the face's edge, not a shadow, make-up or a freckle the
+    skin surrounds."""
+    open_ground = cv2.bitwise_not(cv2.bitwise_and(skin, region))
+    _, labels = cv2.connectedComponents(open_ground, connectivity=4)
+    outside = np.unique(labels[region == 0])
+    return np.where(np.isin(labels, outside[outside > 0]), np.uint8(255), np.uint8(0))
+
+
+def keep_on_skin(target: Frame, face: Frame, features: Mask, region: Mask, size: int) -> Mask:
+    """Where the new face may go inside `region`: the feature region, and elsewhere
+    wherever neither the target nor the warped source has something other than skin
+    (`skin_likeness`, measured on the feature region) reaching in over the region's edge
+    (`reaching_in`), cleaned of specks and pinholes `size` pixels across.
 
     Found at half the resolution (the mask is that coarse anyway, and it costs a quarter).
     """
     height, width = features.shape[:2]
     reference = shrink(features, 0.5)
-    skin = cv2.bitwise_and(
-        skin_likeness(shrink(target, 0.5), reference), skin_likeness(shrink(face, 0.5), reference)
-    )
+    small_region = shrink(region, 0.5)
+    skins = []
+    for image in (target, face):
+        # the features count as skin here, so make-up around them is enclosed too
+        skin = cv2.bitwise_or(skin_likeness(shrink(image, 0.5), reference), reference)
+        skins.append(cv2.bitwise_not(reaching_in(skin, small_region)))
+    skin = cv2.bitwise_and(skins[0], skins[1])
     # a square kernel: separable, so the opening and closing cost the same at any size
     kernel = np.ones((max(1, size // 2) | 1,) * 2, np.uint8)
     skin = cv2.morphologyEx(skin, cv2.MORPH_OPEN, kernel)

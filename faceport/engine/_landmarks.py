@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+import itertools
 import threading
 from typing import Any
 
 import numpy as np
 
 from ._detect import shrink
-from ._types import Box, Frame, Landmarks
+from ._types import Box, Frame, Landmarks, Triangles
 
 _local = threading.local()
 
@@ -138,3 +140,80 @@ FEATURE_POINTS = (70, 63, 105, 66, 107, 336, 296, 334, 293, 300,
 FACE_OVAL = (176, 149, 150, 136, 172, 58, 132, 93, 234, 127, 162, 21, 54, 103, 67, 109, 10,
              338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365, 379, 378, 400,
              377, 152, 148)  # fmt: skip
+
+
+def _lid_strip(first: tuple[int, ...], second: tuple[int, ...]) -> list[tuple[int, int, int]]:
+    """Triangles closing the opening between two contours that share their end points
+    (lower and upper lid, upper and lower inner lip), both running the same way."""
+    triangles = []
+    for i in range(len(first) - 1):
+        for triangle in (
+            (first[i], first[i + 1], second[i + 1]),
+            (first[i], second[i + 1], second[i]),
+        ):
+            if len(set(triangle)) == 3:
+                triangles.append(triangle)
+    return triangles
+
+
+def _openings() -> list[tuple[int, int, int]]:
+    # each contour tuple runs from one corner along one side to the other corner and back
+    triangles = []
+    for contour, half in ((IMAGE_LEFT_EYE, 8), (IMAGE_RIGHT_EYE, 8), (INNER_MOUTH, 10)):
+        ring = (*contour, contour[0])
+        triangles += _lid_strip(ring[: half + 1], ring[half:][::-1])
+    return triangles
+
+
+def _oriented(triangles: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
+    """The triangles turned so that neighbours run their shared edge opposite ways (one
+    winding across the whole surface), by a walk out from the first."""
+    by_edge: dict[frozenset[int], list[int]] = {}
+    for index, triangle in enumerate(triangles):
+        for a, b in zip(triangle, triangle[1:] + triangle[:1], strict=True):
+            by_edge.setdefault(frozenset((a, b)), []).append(index)
+    oriented: dict[int, tuple[int, int, int]] = {0: triangles[0]}
+    queue = [0]
+    while queue:
+        triangle = oriented[queue.pop()]
+        for a, b in zip(triangle, triangle[1:] + triangle[:1], strict=True):
+            for neighbour in by_edge[frozenset((a, b))]:
+                if neighbour in oriented:
+                    continue
+                p, q, r = triangles[neighbour]
+                # the neighbour must run b -> a; flip it if it runs a -> b
+                runs_ab = (p, q) == (a, b) or (q, r) == (a, b) or (r, p) == (a, b)
+                oriented[neighbour] = (p, r, q) if runs_ab else (p, q, r)
+                queue.append(neighbour)
+    return [oriented[index] for index in range(len(triangles))]
+
+
+@functools.cache
+def mesh_triangles() -> Triangles:
+    """The triangles of the 468-point mesh's own surface, eyes and mouth closed, all wound
+    the same way, shape (N, 3); see ARCHITECTURE.md ("Warp") for why not Delaunay.
+
+    mediapipe publishes the surface as edges (FACEMESH_TESSELATION); its triangles are the
+    edge triples, less the two that only frame a point inside them (every edge of those is
+    shared by three triples, not two).
+    """
+    import mediapipe as mp
+
+    edges = mp.solutions.face_mesh.FACEMESH_TESSELATION
+    neighbours: dict[int, set[int]] = {}
+    for a, b in edges:
+        neighbours.setdefault(a, set()).add(b)
+        neighbours.setdefault(b, set()).add(a)
+    triples = sorted(
+        {tuple(sorted((a, b, c))) for a, b in edges for c in neighbours[a] & neighbours[b]}
+    )
+    uses: dict[frozenset[int], int] = {}
+    for triple in triples:
+        for pair in itertools.combinations(triple, 2):
+            uses[frozenset(pair)] = uses.get(frozenset(pair), 0) + 1
+    surface = [
+        (a, b, c)
+        for a, b, c in triples
+        if any(uses[frozenset(pair)] < 3 for pair in itertools.combinations((a, b, c), 2))
+    ]
+    return np.array(_oriented(surface + _openings()), dtype=np.int32)

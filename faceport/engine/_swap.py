@@ -328,7 +328,8 @@ def _on_skin(
 ) -> Mask:
     origin = np.array([roi.left, roi.top], dtype=np.float32)
     features = feature_region(weights.shape, target_points[list(FEATURE_POINTS)] - origin)
-    keep = keep_on_skin(target, warped, features, round(0.08 * inter_ocular))
+    region = np.where(weights > 0, np.uint8(255), np.uint8(0))
+    keep = keep_on_skin(target, warped, features, region, round(0.08 * inter_ocular))
     feather = max(1, round(inter_ocular * 2 * settings.feather_fraction))
     return restrict_weights(weights, keep, feather)
 

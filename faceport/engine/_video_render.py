@@ -2,9 +2,9 @@
 
 The image swap's stages (the source's inner-face proportions, piecewise-affine warp, blend
 mask, LAB colour transfer, feathered blend) with what does not change over a video done
-once: the source is analysed once, each followed face is triangulated once when it is
-first seen (the triangles index landmarks, so they fit every later frame), and the colour
-transfer's gain and offset are smoothed over time so the face's tone does not flicker.
+once: the source is analysed once, and the colour transfer's gain and offset are smoothed
+over time so the face's tone does not flicker. The mesh's triangles are put in paint order
+for each frame (a face that turns changes which of them it shows).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import numpy as np
 
 from ._landmarks import FACE_OVAL
 from ._swap import warp_face_with_weights
-from ._types import Frame, Landmarks, Mask, Triangles
+from ._types import Frame, Landmarks, Mask
 from ._warp import face_roi, shape_towards, triangulate_face_pair
 
 
@@ -32,7 +32,6 @@ class RenderSettings:
 
 @dataclass
 class _FaceState:
-    triangles: Triangles
     gain: np.ndarray | None = None  # LAB per-channel gain and offset, smoothed over frames
     offset: np.ndarray | None = None
 
@@ -63,15 +62,12 @@ class FaceRenderer:
             points = shape_towards(
                 self.source_points, points, self.settings.shape_transfer, FACE_OVAL
             )
-        state = self._faces.get(face_id)
-        if state is None:
-            state = _FaceState(triangulate_face_pair(self.source_points, points))
-            self._faces[face_id] = state
+        state = self._faces.setdefault(face_id, _FaceState())
         warped, weights = warp_face_with_weights(
             self.source,
             self.source_points,
             points,
-            state.triangles,
+            triangulate_face_pair(self.source_points, points),
             roi,
             feather_fraction=self.settings.feather_fraction,
             hull_scale=self.settings.hull_scale,

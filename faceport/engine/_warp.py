@@ -5,6 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from ._landmarks import mesh_triangles
 from ._types import Box, Frame, Landmarks, Mask, Triangles
 
 
@@ -17,39 +18,25 @@ def align_points(points: Landmarks, reference: Landmarks) -> Landmarks:
     return (homogeneous @ matrix.T.astype(np.float32)).astype(np.float32)
 
 
-def delaunay_triangles(points: Landmarks) -> Triangles:
-    """Return a Delaunay triangulation of `points` as vertex-index triples.
-
-    Duplicate points collapse to the first of their kind, so no triangle is degenerate
-    because of them.
-    """
-    points = np.ascontiguousarray(points, dtype=np.float32)
-    unique_keys, first_index = np.unique(points.view(np.uint64).ravel(), return_index=True)
-    low = np.floor(points.min(axis=0)) - 2
-    high = np.ceil(points.max(axis=0)) + 2
-    subdiv = cv2.Subdiv2D((int(low[0]), int(low[1]), int(high[0] - low[0]), int(high[1] - low[1])))
-    subdiv.insert(points[np.sort(first_index)])
-    corners = subdiv.getTriangleList().astype(np.float32).reshape(-1, 2)
-    if len(corners) == 0:
-        return np.empty((0, 3), dtype=np.int32)
-    # Subdiv2D hands back corner coordinates, bit-identical to the inserted float32 values,
-    # so the bit pattern of an (x, y) pair finds its point index again
-    corner_keys = np.ascontiguousarray(corners).view(np.uint64).ravel()
-    slots = np.clip(np.searchsorted(unique_keys, corner_keys), 0, len(unique_keys) - 1)
-    found = (unique_keys[slots] == corner_keys).reshape(-1, 3).all(axis=1)
-    triangles = first_index[slots].reshape(-1, 3)[found]
-    return triangles.astype(np.int32)
+def facing_camera(points: Landmarks, triangles: Triangles) -> np.ndarray:
+    """Whether each triangle (all wound alike) faces the camera on `points`: it has the
+    winding that most of the face's area has."""
+    corners = points[triangles].astype(np.float64)
+    first, second = corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0]
+    areas = first[:, 0] * second[:, 1] - first[:, 1] * second[:, 0]
+    return np.asarray(areas * np.sign(areas.sum()) > 0)
 
 
 def triangulate_face_pair(source: Landmarks, target: Landmarks) -> Triangles:
-    """Triangulate the average of the source landmarks (aligned to the target) and the target.
-
-    Triangles that suit both shapes avoid the fold-overs a triangulation of either one
-    alone produces when expressions differ; Delaunay (unlike the canonical mesh faces)
-    also covers the eyes and the mouth.
+    """The mesh's triangles (`_landmarks.mesh_triangles`) in the order to paint them on
+    the target: first those that face away there (the far side of a turned face, folded
+    under the near side), then those that face away in the source (a cheek it does not
+    show), then the rest, so the warp's last word on a pixel is a surface both faces show.
     """
-    average = (align_points(source, target) + target) / 2
-    return delaunay_triangles(average.astype(np.float32))
+    triangles = mesh_triangles()
+    target_shows, source_shows = (facing_camera(points, triangles) for points in (target, source))
+    order = np.argsort(2 * target_shows.astype(np.int8) + source_shows, kind="stable")
+    return triangles[order]
 
 
 def face_roi(landmarks: Landmarks, frame_shape: tuple[int, ...], padding: int = 2) -> Box:

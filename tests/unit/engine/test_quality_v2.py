@@ -16,7 +16,13 @@ from faceport.engine._colour import (
 )
 from faceport.engine._find import find_faces
 from faceport.engine._glasses import glasses_score
-from faceport.engine._landmarks import FACE_OVAL, NOSE_TIP, five_point_landmarks, turn_of
+from faceport.engine._landmarks import (
+    FACE_OVAL,
+    NOSE_TIP,
+    five_point_landmarks,
+    mesh_triangles,
+    turn_of,
+)
 from faceport.engine._swap import (
     DEFAULT_SETTINGS,
     find_options,
@@ -24,7 +30,14 @@ from faceport.engine._swap import (
     warp_face_with_weights,
 )
 from faceport.engine._texture import detail, match_sharpness
-from faceport.engine._warp import align_points, shape_towards, triangulate_face_pair
+from faceport.engine._types import Box
+from faceport.engine._warp import (
+    align_points,
+    facing_camera,
+    shape_towards,
+    triangulate_face_pair,
+    warp_face_to_landmarks,
+)
 from tests.support import images
 
 # the engine as it was before these steps, to show each test can fail
@@ -196,18 +209,22 @@ def test_a_mirrored_source_has_its_landmarks_mirrored():
     assert turn_of(found) == pytest.approx(-turn_of(points), abs=0.05)
 
 
-def test_the_new_face_stays_off_hair_outside_the_features():
+def test_the_new_face_stays_off_hair_but_covers_make_up_and_shadows():
     skin = np.zeros((200, 200, 3), np.uint8)
     skin[:] = (120, 150, 200)  # BGR skin tone
     target, face = skin.copy(), skin.copy()
     target[20:50] = (30, 35, 40)  # a dark fringe across the target's forehead
+    target[60:75, 20:45] = (60, 40, 90)  # the target's eye shadow, skin all round it
     face[:, 170:] = (200, 200, 200)  # the source's background beside its cheek
+    face[160:180, 60:90] = (40, 60, 90)  # a shadow on the source's cheek
     features = np.zeros((200, 200), np.uint8)
     features[80:150, 50:150] = 255
-    keep = keep_on_skin(target, face, features, 5)
+    region = np.zeros((200, 200), np.uint8)
+    region[10:195, 5:195] = 255  # the face region: the fringe and background cross its edge
+    keep = keep_on_skin(target, face, features, region, 5)
     assert not keep[25:45, 10:190].any()  # the fringe stays
     assert not keep[60:190, 175:].any()  # so does whatever is beside the source's cheek
-    assert keep[60:190, 10:165].all()  # skin and features go
+    assert keep[60:190, 10:165].all()  # skin, features, eye shadow and cheek shadow go
 
     weights = np.full((200, 200), 255, np.uint8)
     limited = restrict_weights(weights, keep, feather=8)
@@ -263,3 +280,46 @@ def test_a_colour_step_at_the_edge_is_matched_there_and_left_alone_deep_inside()
     assert feature_step == 40 - 100  # the correction is smooth: it shifts, never flattens
     unchanged = match_boundary(face, target, np.zeros_like(weights), sigma=8.0, band_width=14.0)
     assert np.array_equal(unchanged, face)
+
+
+def test_the_mesh_is_one_surface_wound_one_way_with_the_outline_as_its_edge():
+    triangles = mesh_triangles()
+    directed = [(int(a), int(b)) for t in triangles for a, b in zip(t, np.roll(t, -1), strict=True)]
+    assert len(set(directed)) == len(directed)  # no edge runs the same way twice
+    undirected: dict[frozenset[int], int] = {}
+    for a, b in directed:
+        undirected[frozenset((a, b))] = undirected.get(frozenset((a, b)), 0) + 1
+    edge = {pair for pair, count in undirected.items() if count == 1}
+    oval = {frozenset(p) for p in zip(FACE_OVAL, FACE_OVAL[1:] + FACE_OVAL[:1], strict=True)}
+    assert edge == oval  # eyes and mouth closed, nothing else open
+    assert set(np.unique(triangles)) == set(range(468))
+
+
+def turned(points: np.ndarray, degrees: float) -> np.ndarray:
+    """`points` of a frontal face as seen turned by `degrees` about a vertical axis, the
+    face taken as a cylinder as wide as its cheeks: its far side folds behind."""
+    centre = (points[:, 0].max() + points[:, 0].min()) / 2
+    radius = (points[:, 0].max() - points[:, 0].min()) / 2
+    angle = np.arcsin(np.clip((points[:, 0] - centre) / radius, -1, 1))
+    moved = points.copy()
+    moved[:, 0] = centre + radius * np.sin(angle + np.radians(degrees))
+    return moved
+
+
+def test_a_turned_face_is_painted_with_the_side_it_shows():
+    frame = images.astronaut_bgr()
+    source = find_faces(frame, find_options(DEFAULT_SETTINGS))[0].landmarks
+    target = turned(source, 40)
+    triangles = triangulate_face_pair(source, target)
+    shows = facing_camera(target, triangles)
+    hidden = int((~shows).sum())
+    assert hidden > 0 and not shows[:hidden].any()  # the hidden ones come first
+
+    roi = Box(0, 0, frame.shape[1], frame.shape[0])
+    front, front_covered = warp_face_to_landmarks(frame, source, target, triangles[shows], roi)
+    ordered, _ = warp_face_to_landmarks(frame, source, target, triangles, roi)
+    # painted the other way round, the folded far side lands on top of the near side
+    unordered, _ = warp_face_to_landmarks(frame, source, target, triangles[::-1], roi)
+    near_side = cv2.erode(front_covered, np.ones((3, 3), np.uint8)) > 0
+    assert np.array_equal(ordered[near_side], front[near_side])
+    assert (unordered[near_side] != front[near_side]).any(axis=1).sum() > 500

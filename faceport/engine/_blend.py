@@ -45,6 +45,11 @@ _LEVELS = np.arange(256) / 255.0
 _SMOOTHSTEP = np.rint(_LEVELS * _LEVELS * (3.0 - 2.0 * _LEVELS) * 255.0).astype(np.uint8)
 
 
+def region_of(weights: Mask) -> Mask:
+    """255 where `weights` are above 0, else 0."""
+    return cv2.threshold(weights, 0, 255, cv2.THRESH_BINARY)[1]
+
+
 def feathered(region: Mask, feather: int) -> Mask:
     """Weights 0..255 of `region` (0/255) rising from 0 at its edge to 255 `feather`
     pixels inside; `region` itself when `feather` <= 0."""
@@ -64,11 +69,10 @@ def alpha_blend_roi(target: Frame, face: Frame, weights: Mask) -> Frame:
 
     Pixels with weight 0 are copied from `target` unchanged.
     """
-    # cv2.blendLinear does the per-pixel mix in one parallel pass (~10x numpy's float math)
+    # cv2.blendLinear does the per-pixel mix in one parallel pass (~10x numpy's float math),
+    # and at weight 0 it returns the target's byte exactly (the quality run checks it)
     face_weight = weights.astype(np.float32) * np.float32(1.0 / 255.0)
-    blended = cv2.blendLinear(target, face, 1.0 - face_weight, face_weight)
-    np.copyto(blended, target, where=(weights == 0)[:, :, None])
-    return blended
+    return cv2.blendLinear(target, face, 1.0 - face_weight, face_weight)
 
 
 def paste_roi(frame: Frame, patch: Frame, roi: Box) -> Frame:
@@ -101,7 +105,7 @@ def skin_likeness(frame: Frame, reference: Mask) -> Mask:
 def restrict_weights(weights: Mask, keep: Mask, feather: int) -> Mask:
     """`weights` limited to where `keep` is set, with a fresh feather of `feather` pixels
     along the new edge (never above the old weights, so the region only shrinks)."""
-    region = cv2.bitwise_and(np.where(weights > 0, np.uint8(255), np.uint8(0)), keep)
+    region = cv2.bitwise_and(region_of(weights), keep)
     return cv2.min(weights, feathered(region, feather))
 
 
@@ -120,9 +124,11 @@ def reaching_in(skin: Mask, region: Mask) -> Mask:
     hat or a beard coming in over the face's edge, not a shadow, make-up or a freckle the
     skin surrounds."""
     open_ground = cv2.bitwise_not(cv2.bitwise_and(skin, region))
-    _, labels = cv2.connectedComponents(open_ground, connectivity=4)
-    outside = np.unique(labels[region == 0])
-    return np.where(np.isin(labels, outside[outside > 0]), np.uint8(255), np.uint8(0))
+    count, labels = cv2.connectedComponents(open_ground, connectivity=4)
+    # a table from component to 255 if any of its pixels lies outside the region
+    table = np.where(np.bincount(labels[region == 0], minlength=count) > 0, 255, 0)
+    table[0] = 0  # component 0 is the skin inside the region
+    return table.astype(np.uint8)[labels]
 
 
 def keep_on_skin(target: Frame, face: Frame, features: Mask, region: Mask, size: int) -> Mask:
@@ -135,13 +141,14 @@ def keep_on_skin(target: Frame, face: Frame, features: Mask, region: Mask, size:
     """
     height, width = features.shape[:2]
     reference = shrink(features, 0.5)
-    small_region = shrink(region, 0.5)
-    skins = []
-    for image in (target, face):
-        # the features count as skin here, so make-up around them is enclosed too
-        skin = cv2.bitwise_or(skin_likeness(shrink(image, 0.5), reference), reference)
-        skins.append(cv2.bitwise_not(reaching_in(skin, small_region)))
-    skin = cv2.bitwise_and(skins[0], skins[1])
+    small = shrink(region, 0.5)
+    # each face on its own (the target's make-up is not cut because the source's fringe
+    # touches it); the features count as skin, so make-up around them is enclosed too
+    reaching = [
+        reaching_in(cv2.bitwise_or(skin_likeness(shrink(image, 0.5), reference), reference), small)
+        for image in (target, face)
+    ]
+    skin = cv2.bitwise_not(cv2.bitwise_or(reaching[0], reaching[1]))
     # a square kernel: separable, so the opening and closing cost the same at any size
     kernel = np.ones((max(1, size // 2) | 1,) * 2, np.uint8)
     skin = cv2.morphologyEx(skin, cv2.MORPH_OPEN, kernel)

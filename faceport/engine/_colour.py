@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
+from ._blend import region_of
 from ._detect import shrink
 from ._types import Frame, Mask
 
@@ -82,7 +83,7 @@ def transfer_local_shading(source: Frame, target: Frame, mask: Mask, *, sigma: f
     grey target gives a grey face). Computed as k * source + (blur(target) - k *
     blur(source)), the smooth second term at the blur's reduced size.
     """
-    binary = np.where(mask > 0, np.uint8(255), np.uint8(0))
+    binary = region_of(mask)
     if cv2.countNonZero(binary) < 16:
         return transfer_lab_statistics(source, target, mask)
     source_lab = cv2.cvtColor(source, cv2.COLOR_BGR2LAB)
@@ -104,7 +105,7 @@ def outer_feather_band(weights: Mask, width: int) -> Mask:
     """255 where the blend fades (weights below 255) within `width` pixels of the outer
     edge of the face's region; the edges of holes inside it (features kept, hair left out)
     are not part of it."""
-    region = np.where(weights > 0, np.uint8(255), np.uint8(0))
+    region = region_of(weights)
     contours, _ = cv2.findContours(region, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     edge = np.zeros(weights.shape[:2], np.uint8)
     cv2.drawContours(edge, contours, -1, 255, thickness=max(2, 2 * width))

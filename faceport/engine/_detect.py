@@ -60,6 +60,8 @@ def shrink(image: np.ndarray, scale: float) -> np.ndarray:
     # pixel centres: a reduced pixel j sits at (j + 0.5) * factor - 0.5 of the original,
     # an output pixel k at (k + 0.5) / scale - 0.5
     step = factor * scale
+    if step == 1.0:  # a whole factor: those are the same place, and only the size differs
+        return np.ascontiguousarray(image[: size[1], : size[0]])
     matrix = np.array([[step, 0, 0.5 * step - 0.5], [0, step, 0.5 * step - 0.5]], np.float64)
     return cv2.warpAffine(
         image, matrix, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE

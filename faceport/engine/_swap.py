@@ -10,7 +10,14 @@ import numpy as np
 from faceport.errors import NoFaceInSource, NoFaceInTarget
 
 from ._backend import FacePainter
-from ._blend import alpha_blend_roi, face_blend_mask, feature_region, keep_on_skin, restrict_weights
+from ._blend import (
+    alpha_blend_roi,
+    face_blend_mask,
+    feature_region,
+    keep_on_skin,
+    region_of,
+    restrict_weights,
+)
 from ._cache import LruCache, content_digest
 from ._codec import OutputFormat, decode_image, encode_image
 from ._colour import (
@@ -328,7 +335,7 @@ def _on_skin(
 ) -> Mask:
     origin = np.array([roi.left, roi.top], dtype=np.float32)
     features = feature_region(weights.shape, target_points[list(FEATURE_POINTS)] - origin)
-    region = np.where(weights > 0, np.uint8(255), np.uint8(0))
+    region = region_of(weights)
     keep = keep_on_skin(target, warped, features, region, round(0.08 * inter_ocular))
     feather = max(1, round(inter_ocular * 2 * settings.feather_fraction))
     return restrict_weights(weights, keep, feather)

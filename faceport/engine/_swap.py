@@ -303,9 +303,10 @@ def blend_face_in_place(
     target_roi = frame[roi.top : roi.bottom, roi.left : roi.right]
     if settings.skin_mask:
         with timed_stage(timings, "blend"):
-            weights = _on_skin(
-                weights, target_roi, warped, target_points, roi, inter_ocular, settings
-            )
+            weights = weights_on_skin(
+                weights, target_roi, warped, target_points, roi, inter_ocular,
+                settings.feather_fraction,
+            )  # fmt: skip
 
     region, changed = roi, weights
     if glasses:
@@ -324,20 +325,22 @@ def blend_face_in_place(
     return region, changed
 
 
-def _on_skin(
+def weights_on_skin(
     weights: Mask,
     target: Frame,
     warped: Frame,
     target_points: Landmarks,
     roi: Box,
     inter_ocular: float,
-    settings: EngineSettings,
+    feather_fraction: float,
 ) -> Mask:
+    """The blend `weights` (of `roi`) kept off what is not skin (`_blend.keep_on_skin`),
+    feathered afresh along the new edge."""
     origin = np.array([roi.left, roi.top], dtype=np.float32)
     features = feature_region(weights.shape, target_points[list(FEATURE_POINTS)] - origin)
     region = region_of(weights)
     keep = keep_on_skin(target, warped, features, region, round(0.08 * inter_ocular))
-    feather = max(1, round(inter_ocular * 2 * settings.feather_fraction))
+    feather = max(1, round(inter_ocular * 2 * feather_fraction))
     return restrict_weights(weights, keep, feather)
 
 

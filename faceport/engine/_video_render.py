@@ -1,11 +1,11 @@
 """Drawing the source face onto followed faces, frame after frame.
 
 The image swap's stages (the source's inner-face proportions, piecewise-affine warp, blend
-mask, LAB colour transfer, feathered blend) with what does not change over a video done
-once: the source is analysed once, and the colour transfer's gain and offset are smoothed
-over time so the face's tone does not flicker. The mesh's triangles are put in paint order
-for each frame (a face that turns changes which of them it shows).
-"""
+mask, local colour and shading, the boundary match, feathered blend), each frame on its
+own: the local transfer follows the target's light as it is in that frame. The source is
+analysed once; the mesh's triangles are put in paint order for each frame (a face that
+turns changes which of them it hides). With `local_colour` off, the global LAB transfer's
+gain and offset are smoothed over time instead, so the face's tone does not flicker."""
 
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from ._landmarks import FACE_OVAL
-from ._swap import warp_face_with_weights
+from ._colour import match_boundary, transfer_local_shading
+from ._landmarks import FACE_OVAL, five_point_landmarks
+from ._swap import warp_face_with_weights, weights_on_skin
 from ._types import Frame, Landmarks, Mask
 from ._warp import face_roi, shape_towards, triangulate_face_pair
 
@@ -28,6 +29,12 @@ class RenderSettings:
     colour_smoothing: float = 0.25  # weight of the newest frame's colour statistics
     max_gain: float = 2.0
     shape_transfer: float = 1.0  # as EngineSettings.shape_transfer (_warp.shape_towards)
+    # as the EngineSettings of the same names (the skin mask did not pay on the video
+    # clips of make quality; ARCHITECTURE.md, "Engine quality v2")
+    skin_mask: bool = False
+    local_colour: bool = True
+    local_colour_sigma: float = 0.3
+    boundary_sigma: float = 0.1
 
 
 @dataclass
@@ -76,7 +83,22 @@ class FaceRenderer:
         if not weights.any():
             return False
         target = frame[roi.top : roi.bottom, roi.left : roi.right]
-        recoloured = self._recolour(state, warped, target, weights)
+        eyes = five_point_landmarks(points)[:2]
+        inter_ocular = float(np.linalg.norm(eyes[1] - eyes[0]))
+        if self.settings.skin_mask:
+            weights = weights_on_skin(
+                weights, target, warped, points, roi, inter_ocular, self.settings.feather_fraction
+            )
+        if self.settings.local_colour:
+            sigma = self.settings.local_colour_sigma * inter_ocular
+            recoloured = transfer_local_shading(warped, target, weights, sigma=sigma)
+        else:
+            recoloured = self._recolour(state, warped, target, weights)
+        if self.settings.boundary_sigma > 0:
+            recoloured = match_boundary(
+                recoloured, target, weights,
+                sigma=self.settings.boundary_sigma * inter_ocular, band_width=0.25 * inter_ocular,
+            )  # fmt: skip
         blend_in_place(target, recoloured, weights)
         return True
 

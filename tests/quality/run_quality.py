@@ -31,6 +31,7 @@ import statistics
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 import cv2
 import numpy as np
@@ -318,15 +319,23 @@ def print_table(scores: list[FaceScore]) -> None:
     )
 
 
-def parse_settings(assignments: list[str]) -> EngineSettings:
-    """EngineSettings with `name=value` overrides (value parsed as the field's type)."""
-    fields = {field.name: field for field in dataclasses.fields(EngineSettings)}
+Settings = TypeVar("Settings", bound=Any)
+
+
+def changed_settings(defaults: Settings, assignments: list[str]) -> Settings:
+    """`defaults` (a settings dataclass) with `name=value` fields changed, each value
+    parsed as that field's type."""
     changes: dict[str, object] = {}
     for assignment in assignments:
         name, _, value = assignment.partition("=")
-        kind = type(getattr(EngineSettings(), fields[name].name))
+        kind = type(getattr(defaults, name))
         changes[name] = value.lower() in ("1", "true", "yes") if kind is bool else kind(value)
-    return EngineSettings(**changes)  # type: ignore[arg-type]
+    return dataclasses.replace(defaults, **changes)
+
+
+def parse_settings(assignments: list[str]) -> EngineSettings:
+    """EngineSettings with `name=value` overrides."""
+    return changed_settings(EngineSettings(), assignments)
 
 
 def main() -> None:

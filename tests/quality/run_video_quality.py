@@ -1,8 +1,8 @@
 """`make quality`, video part: the video swap on short synthetic clips of development-set
 photos, scored per clip.
 
-Run: .venv/bin/python -m tests.quality.run_video_quality [--shape-transfer 0.0]
-     (RenderSettings.shape_transfer, to compare with the default)
+Run: .venv/bin/python -m tests.quality.run_video_quality [--set name=value ...]
+     (a RenderSettings field, e.g. shape_transfer=0, to compare with the defaults)
 
 Each clip (tests/support/video.py: 30 frames, 640x480, the photo panning, zooming and
 turning a little) is swapped with another person's portrait. Scores: identity (dlib's
@@ -26,6 +26,7 @@ import numpy as np
 from faceport.engine import VideoSettings, swap_face_video
 from faceport.engine._video_render import RenderSettings
 from tests.quality import devset
+from tests.quality.run_quality import changed_settings
 from tests.support import images, variants
 from tests.support.identity import face_descriptor
 from tests.support.video import ClipSpec, decoded_frames, face_flicker, face_jitter, write_clip
@@ -41,7 +42,9 @@ def cases() -> list[tuple[str, np.ndarray, str, Photo]]:
         ("sample3/1", people["sample3/1"], "astronaut", images.astronaut_bgr),
         ("lenna/0", people["lenna/0"], "sample6/3", lambda: people["sample6/3"]),
         ("takeo/0", people["takeo/0"], "sample4/2", lambda: people["sample4/2"]),
-    ]
+        ("hopper", images.grace_hopper_bgr(), "astronaut side-lit",
+         lambda: devset.side_lit(images.astronaut_bgr())),
+    ]  # fmt: skip
 
 
 def identity(path: Path, source: np.ndarray) -> float:
@@ -66,9 +69,12 @@ def jitter(path: Path, spec: ClipSpec) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--shape-transfer", type=float, default=RenderSettings().shape_transfer)
+    parser.add_argument(
+        "--set", action="append", default=[], metavar="NAME=VALUE",
+        help="a RenderSettings field to change, to compare",
+    )  # fmt: skip
     args = parser.parse_args()
-    settings = VideoSettings(render=RenderSettings(shape_transfer=args.shape_transfer))
+    settings = VideoSettings(render=changed_settings(RenderSettings(), args.set))
     print(f"{'source > target':<24} {'res-src':>8} {'jitter':>7} {'flicker':>7} {'s':>5}"
           f"   input jitter / flicker")  # fmt: skip
     with tempfile.TemporaryDirectory() as folder:

@@ -200,9 +200,11 @@ def two_face_clip(clip_dir: Path) -> Path:
 
 
 def region_change(before: np.ndarray, after: np.ndarray, left: bool) -> float:
+    """The share of one half's pixels that changed by more than the codec's noise."""
     half = before.shape[1] // 2
     part = (slice(None), slice(0, half) if left else slice(half, None))
-    return float(np.abs(before[part].astype(int) - after[part]).mean())
+    step = np.abs(before[part].astype(int) - after[part]).max(axis=2)
+    return float((step > 30).mean())
 
 
 def test_reference_face_swaps_only_that_person(two_face_clip: Path, tmp_path: Path) -> None:
@@ -213,17 +215,28 @@ def test_reference_face_swaps_only_that_person(two_face_clip: Path, tmp_path: Pa
     swap_face_video(images.astronaut_jpeg(), two_face_clip, output, reference_face=reference)
     before = next(iter(decoded_frames(two_face_clip)))
     after = next(iter(decoded_frames(output)))
-    assert region_change(before, after, left=True) > 3 * region_change(before, after, left=False)
+    # the swapped face changes ~3 % of its half; the other half only by codec noise (0 %)
+    assert region_change(before, after, left=True) > 0.01
+    assert region_change(before, after, left=False) < 0.001
+
+
+def marked_astronaut_jpeg() -> bytes:
+    """The astronaut with a black patch on her nose: a source that differs from both faces
+    of the clip (she is one of them, and swapping her onto herself changes little)."""
+    frame = images.astronaut_bgr()
+    cv2.rectangle(frame, (210, 118), (240, 146), (0, 0, 0), thickness=-1)  # her nose
+    return bytes(cv2.imencode(".jpg", frame)[1])
 
 
 def test_all_faces_are_swapped(two_face_clip: Path, tmp_path: Path) -> None:
     output = tmp_path / "all.mp4"
-    report = swap_face_video(images.astronaut_jpeg(), two_face_clip, output, target_index="all")
+    report = swap_face_video(marked_astronaut_jpeg(), two_face_clip, output, target_index="all")
     assert report.faces_followed == 2
     before = next(iter(decoded_frames(two_face_clip)))
     after = next(iter(decoded_frames(output)))
-    assert region_change(before, after, left=True) > 1.0
-    assert region_change(before, after, left=False) > 1.0
+    assert region_change(before, after, left=True) > 0.01
+    # the astronaut's own face, marked: ~0.4 % of its half (0.02 % unmarked)
+    assert region_change(before, after, left=False) > 0.002
 
 
 def test_index_beyond_the_faces_fails(two_face_clip: Path, tmp_path: Path) -> None:

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import cv2
 import numpy as np
 
-from ._landmarks import mesh_triangles
+from ._landmarks import (
+    IMAGE_LEFT_CHEEK_EDGE,
+    IMAGE_RIGHT_CHEEK_EDGE,
+    NOSE_TIP,
+    five_point_landmarks,
+    mesh_triangles,
+)
 from ._types import Box, Frame, Landmarks, Mask, Triangles
 
 
@@ -134,12 +142,64 @@ def shape_towards(
     """The target's landmarks moved `amount` of the way (0..1) to the source's shape, its
     `outline` points held where they are.
 
-    The source is aligned onto the target by a similarity, so position, size and roll stay
-    the target's and only the proportions change: at 1 the source's inner face (where its
-    eyes, brows, nose and mouth sit, and how big they are) is placed rigidly, and only the
-    band to the outline is bent to meet the target's jaw and hair line.
+    Both faces are turned to the front first (`HeadView`), the source aligned onto the
+    target there by a similarity and turned back as the target is, so position, size, roll
+    and turn stay the target's and only the proportions change: at 1 the source's inner
+    face (where its eyes, brows, nose and mouth sit, and how big they are) is placed
+    rigidly, and only the band to the outline is bent to meet the target's jaw and hair line.
     """
-    aligned = align_points(source, target)
+    source_view, target_view = HeadView.of(source), HeadView.of(target)
+    frontal = align_points(source_view.frontal(source), target_view.frontal(target))
+    aligned = target_view.seen(frontal)
     shaped = (target + np.float32(amount) * (aligned - target)).astype(np.float32)
     shaped[list(outline)] = target[list(outline)]
     return shaped
+
+
+@dataclass(frozen=True)
+class HeadView:
+    """How a face is turned, with the head taken as an upright cylinder: its axis through
+    the middle of the cheek edges, turned by `yaw` (from the nose's offset between them;
+    see ARCHITECTURE.md, "Engine quality v2"), in a frame where the eyes are level."""
+
+    centre: np.ndarray  # what the frame's roll turns about
+    roll: float
+    axis: float  # the cylinder's axis, x in the levelled frame
+    radius: float
+    yaw: float
+
+    @classmethod
+    def of(cls, points: Landmarks) -> HeadView:
+        """The view of the face with these landmarks."""
+        eyes = five_point_landmarks(points)[:2]
+        roll = float(np.arctan2(eyes[1, 1] - eyes[0, 1], eyes[1, 0] - eyes[0, 0]))
+        centre = points.mean(axis=0)
+        level = _rotated(points - centre, -roll)
+        left, right = level[IMAGE_LEFT_CHEEK_EDGE, 0], level[IMAGE_RIGHT_CHEEK_EDGE, 0]
+        axis, half_width = (left + right) / 2, max(abs(right - left) / 2, 1e-3)
+        # the cheek edges are the cylinder's sides, seen at cos(yaw) of its radius; the
+        # nose tip its front, seen at sin(yaw): their ratio is tan(yaw)
+        yaw = float(np.arctan((level[NOSE_TIP, 0] - axis) / half_width))
+        return cls(centre, roll, float(axis), float(half_width / np.cos(yaw)), yaw)
+
+    def frontal(self, points: Landmarks) -> Landmarks:
+        """`points` as they would lie on the face turned to the front (levelled)."""
+        level = _rotated(points - self.centre, -self.roll)
+        return self._turned(level, -self.yaw)
+
+    def seen(self, frontal: Landmarks) -> Landmarks:
+        """Frontal points (`frontal`) as this face shows them: turned, rolled, in place."""
+        return (_rotated(self._turned(frontal, self.yaw), self.roll) + self.centre).astype(
+            np.float32
+        )
+
+    def _turned(self, level: np.ndarray, yaw: float) -> Landmarks:
+        turned = level.astype(np.float32)
+        angle = np.arcsin(np.clip((level[:, 0] - self.axis) / self.radius, -1.0, 1.0)) + yaw
+        turned[:, 0] = self.axis + self.radius * np.sin(np.clip(angle, -np.pi / 2, np.pi / 2))
+        return turned
+
+
+def _rotated(points: np.ndarray, angle: float) -> np.ndarray:
+    cos, sin = np.cos(angle), np.sin(angle)
+    return (points @ np.array([[cos, sin], [-sin, cos]], np.float32)).astype(np.float32)

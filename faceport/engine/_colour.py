@@ -112,11 +112,9 @@ def outer_feather_band(weights: Mask, width: int) -> Mask:
     return np.where((weights < 255) & (edge > 0), np.uint8(255), np.uint8(0))
 
 
-def match_boundary(
-    face: Frame, target: Frame, weights: Mask, *, sigma: float, band_width: float
-) -> Frame:
+def match_boundary(face: Frame, target: Frame, weights: Mask, *, sigma: float) -> Frame:
     """`face` plus a smooth correction that makes it equal `target` on the outer feather
-    band of `weights` (`outer_feather_band`, `band_width` pixels) and fades inwards over
+    band of `weights` (`outer_feather_band`, 2.5 `sigma` wide) and fades inwards over
     about `sigma` pixels: the colour step a seam would show, spread out instead of drawn
     (the boundary condition of a Poisson blend, without its solve).
 
@@ -126,7 +124,7 @@ def match_boundary(
     """
     height, width = weights.shape[:2]
     factor, small_sigma = _reduced(sigma)
-    band = outer_feather_band(shrink(weights, factor), max(1, round(band_width * factor)))
+    band = outer_feather_band(shrink(weights, factor), max(1, round(2.5 * sigma * factor)))
     if cv2.countNonZero(band) < 4:
         return face
     small_band = band.astype(np.float32) * np.float32(1 / 255)

@@ -191,7 +191,8 @@ def _oriented(triangles: list[tuple[int, int, int]]) -> list[tuple[int, int, int
 @functools.cache
 def mesh_triangles() -> Triangles:
     """The triangles of the 468-point mesh's own surface, eyes and mouth closed, all wound
-    the same way, shape (N, 3); see ARCHITECTURE.md ("Warp") for why not Delaunay.
+    the same way, shape (N, 3); why not Delaunay: ARCHITECTURE.md, "Engine quality v2"
+    (Triangles).
 
     mediapipe publishes the surface as edges (FACEMESH_TESSELATION); its triangles are the
     edge triples, less the two that only frame a point inside them (every edge of those is

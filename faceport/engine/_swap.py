@@ -386,8 +386,7 @@ def _recolour(
         recoloured = match_sharpness(recoloured, target, weights)
     if settings.boundary_sigma > 0:
         sigma = settings.boundary_sigma * inter_ocular
-        band_width = 0.25 * inter_ocular
-        recoloured = match_boundary(recoloured, target, weights, sigma=sigma, band_width=band_width)
+        recoloured = match_boundary(recoloured, target, weights, sigma=sigma)
     return recoloured
 
 

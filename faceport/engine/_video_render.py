@@ -95,10 +95,8 @@ class FaceRenderer:
         else:
             recoloured = self._recolour(state, warped, target, weights)
         if self.settings.boundary_sigma > 0:
-            recoloured = match_boundary(
-                recoloured, target, weights,
-                sigma=self.settings.boundary_sigma * inter_ocular, band_width=0.25 * inter_ocular,
-            )  # fmt: skip
+            sigma = self.settings.boundary_sigma * inter_ocular
+            recoloured = match_boundary(recoloured, target, weights, sigma=sigma)
         blend_in_place(target, recoloured, weights)
         return True
 

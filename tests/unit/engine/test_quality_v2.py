@@ -295,14 +295,14 @@ def test_a_colour_step_at_the_edge_is_matched_there_and_left_alone_deep_inside()
     face = np.full((200, 200, 3), 100, np.uint8)
     face[95:105, 60:140] = 40  # a feature, which must keep its contrast
     target = np.full((200, 200, 3), 150, np.uint8)
-    matched = match_boundary(face, target, weights, sigma=8.0, band_width=14.0)
+    matched = match_boundary(face, target, weights, sigma=8.0)
     at_edge, centre = matched[100, 100 - 70 + 4].astype(int), matched[60, 100].astype(int)
     print(f"edge {at_edge}, centre {centre}")
     assert np.all(np.abs(at_edge - 150) <= 12)  # was 50 off
     assert np.all(np.abs(centre - 100) <= 5)  # a radius away from the band: untouched
     feature_step = int(matched[100, 100, 0]) - int(matched[90, 100, 0])
     assert feature_step == 40 - 100  # the correction is smooth: it shifts, never flattens
-    unchanged = match_boundary(face, target, np.zeros_like(weights), sigma=8.0, band_width=14.0)
+    unchanged = match_boundary(face, target, np.zeros_like(weights), sigma=8.0)
     assert np.array_equal(unchanged, face)
 
 

@@ -47,6 +47,12 @@ def five_point_landmarks(points: Landmarks) -> Landmarks:
     ).astype(np.float32)
 
 
+def inter_ocular_distance(points: Landmarks) -> float:
+    """The distance between the two eye centres of 468 mesh points, in pixels."""
+    eyes = five_point_landmarks(points)[:2]
+    return float(np.linalg.norm(eyes[1] - eyes[0]))
+
+
 def _face_mesh() -> Any:
     # mediapipe graphs keep per-call state, so each worker thread gets its own
     mesh = getattr(_local, "face_mesh", None)

@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 from ._colour import match_boundary, transfer_local_shading
-from ._landmarks import FACE_OVAL, five_point_landmarks
+from ._landmarks import FACE_OVAL, inter_ocular_distance
 from ._swap import warp_face_with_weights, weights_on_skin
 from ._types import Frame, Landmarks, Mask
 from ._warp import face_roi, shape_towards, triangulate_face_pair
@@ -83,8 +83,7 @@ class FaceRenderer:
         if not weights.any():
             return False
         target = frame[roi.top : roi.bottom, roi.left : roi.right]
-        eyes = five_point_landmarks(points)[:2]
-        inter_ocular = float(np.linalg.norm(eyes[1] - eyes[0]))
+        inter_ocular = inter_ocular_distance(points)
         if self.settings.skin_mask:
             weights = weights_on_skin(
                 weights, target, warped, points, roi, inter_ocular, self.settings.feather_fraction

@@ -10,9 +10,9 @@ import numpy as np
 from ._landmarks import (
     IMAGE_LEFT_CHEEK_EDGE,
     IMAGE_RIGHT_CHEEK_EDGE,
-    NOSE_TIP,
     five_point_landmarks,
     mesh_triangles,
+    turn_of,
 )
 from ._types import Box, Frame, Landmarks, Mask, Triangles
 
@@ -178,8 +178,8 @@ class HeadView:
         left, right = level[IMAGE_LEFT_CHEEK_EDGE, 0], level[IMAGE_RIGHT_CHEEK_EDGE, 0]
         axis, half_width = (left + right) / 2, max(abs(right - left) / 2, 1e-3)
         # the cheek edges are the cylinder's sides, seen at cos(yaw) of its radius; the
-        # nose tip its front, seen at sin(yaw): their ratio is tan(yaw)
-        yaw = float(np.arctan((level[NOSE_TIP, 0] - axis) / half_width))
+        # nose tip its front, seen at sin(yaw): their ratio, `turn_of`, is tan(yaw)
+        yaw = float(np.arctan(turn_of(level)))
         return cls(centre, roll, float(axis), float(half_width / np.cos(yaw)), yaw)
 
     def frontal(self, points: Landmarks) -> Landmarks:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import cv2
 import numpy as np
 
-from ._blend import region_of
+from ._blend import alpha_blend_roi, region_of
 from ._detect import shrink
 from ._types import Frame, Mask
 
@@ -112,25 +113,74 @@ def outer_feather_band(weights: Mask, width: int) -> Mask:
     return np.where((weights < 255) & (edge > 0), np.uint8(255), np.uint8(0))
 
 
-def match_boundary(face: Frame, target: Frame, weights: Mask, *, sigma: float) -> Frame:
+class Residual(NamedTuple):
+    """face - target (float32) on a copy reduced by `factor` for blurs of `sigma` pixels
+    there (`_reduced`)."""
+
+    factor: float
+    sigma: float
+    difference: np.ndarray
+
+
+def residual_of(face: Frame, target: Frame, *, sigma: float) -> Residual:
+    """face - target on a copy reduced to about 3 pixels per `sigma`."""
+    factor, small_sigma = _reduced(sigma)
+    difference = shrink(face, factor).astype(np.float32) - shrink(target, factor).astype(np.float32)
+    return Residual(factor, small_sigma, difference)
+
+
+def match_boundary(
+    face: Frame, target: Frame, weights: Mask, *, sigma: float
+) -> tuple[Frame, Residual]:
     """`face` plus a smooth correction that makes it equal `target` on the outer feather
     band of `weights` (`outer_feather_band`, 2.5 `sigma` wide) and fades inwards over
     about `sigma` pixels: the colour step a seam would show, spread out instead of drawn
-    (the boundary condition of a Poisson blend, without its solve).
+    (the boundary condition of a Poisson blend, without its solve); and what is left of
+    face - target on the reduced copy, for `blend_two_bands`.
 
     The correction is the normalised blur of (target - face) on the band, all of it on a
     copy reduced to about 3 pixels per sigma; away from the band it is divided by at
     least half the blur's peak weight, so it dies out instead of being stretched.
     """
-    height, width = weights.shape[:2]
-    factor, small_sigma = _reduced(sigma)
-    band = outer_feather_band(shrink(weights, factor), max(1, round(2.5 * sigma * factor)))
+    residual = residual_of(face, target, sigma=sigma)
+    band = outer_feather_band(
+        shrink(weights, residual.factor), max(1, round(2.5 * sigma * residual.factor))
+    )
     if cv2.countNonZero(band) < 4:
-        return face
+        return face, residual
     small_band = band.astype(np.float32) * np.float32(1 / 255)
-    difference = shrink(target, factor).astype(np.float32) - shrink(face, factor).astype(np.float32)
-    weight = cv2.GaussianBlur(small_band, (0, 0), small_sigma)
-    total = cv2.GaussianBlur(difference * small_band[:, :, None], (0, 0), small_sigma)
+    weight = cv2.GaussianBlur(small_band, (0, 0), residual.sigma)
+    total = cv2.GaussianBlur(residual.difference * -small_band[:, :, None], (0, 0), residual.sigma)
     correction = total / np.maximum(weight, 0.5 * float(weight.max()))[:, :, None]
+    height, width = weights.shape[:2]
     full = cv2.resize(correction, (width, height), interpolation=cv2.INTER_LINEAR)
-    return cv2.add(face, full, dtype=cv2.CV_8U)
+    matched = cv2.add(face, full, dtype=cv2.CV_8U)
+    return matched, residual._replace(difference=residual.difference + correction)
+
+
+def blend_two_bands(
+    target: Frame, face: Frame, weights: Mask, detail_weights: Mask, residual: Residual
+) -> Frame:
+    """`face` blended into `target`: its detail finer than the residual's sigma by
+    `detail_weights` (a narrower feather of the same region, `_blend.narrowed_feather`),
+    the rest by `weights`, so the new face's texture reaches nearer its edge while its
+    colour still fades in over the whole feather (a two-band blend; ARCHITECTURE.md,
+    "Engine quality v2"). `residual` is face - target reduced (`residual_of`, or what
+    `match_boundary` returns). Equal to `target` wherever `weights` is 0.
+
+    Computed as the plain blend by `detail_weights` less (detail_weights - weights) times
+    the coarse part of face - target: the residual's normalised blur inside the region.
+    """
+    blended = alpha_blend_roi(target, face, detail_weights)
+    height, width = weights.shape[:2]
+    region = region_of(weights)
+    small_region = shrink(region, residual.factor).astype(np.float32) * np.float32(1 / 255)
+    weight = np.maximum(cv2.GaussianBlur(small_region, (0, 0), residual.sigma), 1e-3)
+    total = cv2.GaussianBlur(residual.difference * small_region[:, :, None], (0, 0), residual.sigma)
+    # the excess weight is as smooth as the feather: the product is taken small too, and
+    # the region's mask keeps the target's own bytes where the weight is 0
+    excess = shrink(cv2.subtract(detail_weights, weights), residual.factor).astype(np.float32)
+    small = total * (excess * np.float32(1 / 255) / weight)[:, :, None]
+    # whole levels: the correction is a few of them, and 16-bit halves the resize's cost
+    coarse = cv2.resize(np.rint(small).astype(np.int16), (width, height))
+    return cv2.subtract(blended, coarse, dst=blended, mask=region, dtype=cv2.CV_8U)

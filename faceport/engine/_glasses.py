@@ -63,8 +63,9 @@ def remove_glasses_frame(
     x, y, w, h = cv2.boundingRect(zone)
     grow = round(reach * iod) + 1
     near = (slice(max(0, y - grow), y + h + grow), slice(max(0, x - grow), x + w + grow))
-    outside = np.where(weights[near] > 0, np.uint8(0), np.uint8(255))
-    zone[near][cv2.distanceTransform(outside, cv2.DIST_L2, 3) > reach * iod] = 0
+    outside = cv2.threshold(weights[near], 0, 255, cv2.THRESH_BINARY_INV)[1]
+    distance = cv2.distanceTransform(outside, cv2.DIST_L2, 3)
+    zone[near] = cv2.bitwise_and(zone[near], cv2.compare(distance, reach * iod, cv2.CMP_LE))
     left, top, width, height = cv2.boundingRect(zone)
     if width == 0:
         return target, zone
@@ -80,7 +81,7 @@ def remove_glasses_frame(
     closed = cv2.morphologyEx(patch, cv2.MORPH_CLOSE, np.ones((kernel, kernel), np.uint8))
     gray = cv2.cvtColor(patch, cv2.COLOR_BGR2GRAY).astype(np.float32)
     around = cv2.cvtColor(closed, cv2.COLOR_BGR2GRAY).astype(np.float32)
-    dark = np.where((gray < darkness * around) & (zone[box] > 0), np.uint8(255), np.uint8(0))
+    dark = cv2.bitwise_and(cv2.compare(gray, around * np.float32(darkness), cv2.CMP_LT), zone[box])
     mask = np.zeros_like(zone)
     # a frame's anti-aliased rim is a pixel or two wider than its dark core
     mask[box] = cv2.dilate(dark, np.ones((3, 3), np.uint8))
@@ -90,7 +91,7 @@ def remove_glasses_frame(
     smooth = max(3, kernel // 3)
     filled = cv2.blur(closed, (smooth, smooth))
     cleaned = target.copy()
-    np.copyto(cleaned[box], filled, where=(mask[box] > 0)[:, :, None])
+    cv2.copyTo(filled, mask[box], cleaned[box])
     return cleaned, mask
 
 

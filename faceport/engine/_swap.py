@@ -15,12 +15,15 @@ from ._blend import (
     face_blend_mask,
     feature_region,
     keep_on_skin,
+    narrowed_feather,
     region_of,
     restrict_weights,
 )
 from ._cache import LruCache, content_digest
 from ._codec import OutputFormat, decode_image, encode_image
 from ._colour import (
+    Residual,
+    blend_two_bands,
     match_boundary,
     transfer_lab_statistics,
     transfer_local_shading,
@@ -87,9 +90,11 @@ class EngineSettings:
     skin_mask: bool = True
     # the source's inner-face proportions (_warp.shape_towards), and the colour step left
     # along the blend's outer edge spread inwards over boundary_sigma inter-ocular
-    # distances (_colour.match_boundary; 0 = off)
+    # distances (_colour.match_boundary; 0 = off); the face's detail finer than that
+    # fading in over detail_feather of the feather (_colour.blend_two_bands; 1 = one band)
     shape_transfer: float = 1.0
     boundary_sigma: float = 0.1
+    detail_feather: float = 0.4
 
 
 DEFAULT_SETTINGS = EngineSettings()
@@ -317,12 +322,25 @@ def blend_face_in_place(
             )
 
     with timed_stage(timings, "colour"):
-        recoloured = _recolour(warped, target_roi, weights, inter_ocular, settings)
+        recoloured, residual = _recolour(warped, target_roi, weights, inter_ocular, settings)
 
     with timed_stage(timings, "blend"):
         # where the face weight is 0 the blend copies the target (cleaned of its frame)
-        target_roi[:] = alpha_blend_roi(target_roi, recoloured, weights)
+        target_roi[:] = _blend_in(target_roi, recoloured, weights, residual, settings)
     return region, changed
+
+
+def _blend_in(
+    target: Frame,
+    face: Frame,
+    weights: Mask,
+    residual: Residual | None,
+    settings: EngineSettings,
+) -> Frame:
+    if residual is None or settings.detail_feather >= 1:
+        return alpha_blend_roi(target, face, weights)
+    detail = narrowed_feather(weights, settings.detail_feather)
+    return blend_two_bands(target, face, weights, detail, residual)
 
 
 def weights_on_skin(
@@ -376,7 +394,9 @@ def _clean_glasses_frame(
 
 def _recolour(
     warped: Frame, target: Frame, weights: Mask, inter_ocular: float, settings: EngineSettings
-) -> Frame:
+) -> tuple[Frame, Residual | None]:
+    """The warped face in the target's colour and light, and what is left of face -
+    target at the boundary match's scale (None without a boundary match)."""
     if settings.local_colour:
         sigma = settings.local_colour_sigma * inter_ocular
         recoloured = transfer_local_shading(warped, target, weights, sigma=sigma)
@@ -384,10 +404,10 @@ def _recolour(
         recoloured = transfer_lab_statistics(warped, target, weights)
     if settings.match_sharpness:
         recoloured = match_sharpness(recoloured, target, weights)
-    if settings.boundary_sigma > 0:
-        sigma = settings.boundary_sigma * inter_ocular
-        recoloured = match_boundary(recoloured, target, weights, sigma=sigma)
-    return recoloured
+    if settings.boundary_sigma <= 0:
+        return recoloured, None
+    sigma = settings.boundary_sigma * inter_ocular
+    return match_boundary(recoloured, target, weights, sigma=sigma)
 
 
 def mirrored_source(

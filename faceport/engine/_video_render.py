@@ -95,7 +95,7 @@ class FaceRenderer:
             recoloured = self._recolour(state, warped, target, weights)
         if self.settings.boundary_sigma > 0:
             sigma = self.settings.boundary_sigma * inter_ocular
-            recoloured = match_boundary(recoloured, target, weights, sigma=sigma)
+            recoloured, _ = match_boundary(recoloured, target, weights, sigma=sigma)
         blend_in_place(target, recoloured, weights)
         return True
 

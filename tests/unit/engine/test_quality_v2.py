@@ -7,10 +7,18 @@ import numpy as np
 import pytest
 
 from faceport.engine import EngineSettings, swap_face_frames
-from faceport.engine._blend import keep_on_skin, restrict_weights
+from faceport.engine._blend import (
+    alpha_blend_roi,
+    feathered,
+    keep_on_skin,
+    narrowed_feather,
+    restrict_weights,
+)
 from faceport.engine._colour import (
+    blend_two_bands,
     match_boundary,
     outer_feather_band,
+    residual_of,
     transfer_lab_statistics,
     transfer_local_shading,
 )
@@ -295,15 +303,52 @@ def test_a_colour_step_at_the_edge_is_matched_there_and_left_alone_deep_inside()
     face = np.full((200, 200, 3), 100, np.uint8)
     face[95:105, 60:140] = 40  # a feature, which must keep its contrast
     target = np.full((200, 200, 3), 150, np.uint8)
-    matched = match_boundary(face, target, weights, sigma=8.0)
+    matched, _ = match_boundary(face, target, weights, sigma=8.0)
     at_edge, centre = matched[100, 100 - 70 + 4].astype(int), matched[60, 100].astype(int)
     print(f"edge {at_edge}, centre {centre}")
     assert np.all(np.abs(at_edge - 150) <= 12)  # was 50 off
     assert np.all(np.abs(centre - 100) <= 5)  # a radius away from the band: untouched
     feature_step = int(matched[100, 100, 0]) - int(matched[90, 100, 0])
     assert feature_step == 40 - 100  # the correction is smooth: it shifts, never flattens
-    unchanged = match_boundary(face, target, np.zeros_like(weights), sigma=8.0)
+    unchanged, _ = match_boundary(face, target, np.zeros_like(weights), sigma=8.0)
     assert np.array_equal(unchanged, face)
+
+
+def test_a_narrowed_feather_covers_the_same_region_and_reaches_full_weight_sooner():
+    disc = np.zeros((200, 200), np.uint8)
+    cv2.circle(disc, (100, 100), 70, 255, -1)
+    weights = feathered(disc, 20)
+    narrow = narrowed_feather(weights, 0.4)
+    assert np.array_equal(narrow == 0, weights == 0)
+    assert np.all(narrow >= weights)
+    assert np.abs(narrow.astype(int) - feathered(disc, 8)).max() <= 4  # as if feathered over 8
+
+
+def test_two_bands_bring_the_texture_nearer_the_edge_and_the_colour_over_the_whole_feather():
+    disc = np.zeros((200, 200), np.uint8)
+    cv2.circle(disc, (100, 100), 70, 255, -1)
+    weights = feathered(disc, 24)
+    ys, xs = np.mgrid[0:200, 0:200]
+    texture = np.where((ys // 2 + xs // 2) % 2 == 0, 30, -30)  # far finer than sigma
+    face = np.repeat((160 + texture).astype(np.uint8)[:, :, None], 3, axis=2)
+    target = np.full((200, 200, 3), 100, np.uint8)
+    two = blend_two_bands(
+        target, face, weights, narrowed_feather(weights, 0.4), residual_of(face, target, sigma=8.0)
+    )
+    one = alpha_blend_roi(target, face, weights)
+    depth = cv2.distanceTransform(disc, cv2.DIST_L2, 3)
+    ring = (depth >= 7) & (depth <= 9)  # a third into the feather: weight ~0.26, detail ~0.94
+    means, spreads = (
+        [float(x[ring][:, 0].mean()) for x in (one, two)],
+        [float(x[ring][:, 0].std()) for x in (one, two)],
+    )
+    print(f"ring mean {means[0]:.1f} / {means[1]:.1f}, texture {spreads[0]:.1f} / {spreads[1]:.1f}")
+    # the colour still fades in as `weights` says (within 4 of the 60 levels: the excess
+    # weight is taken at the reduced size, a little smoothed)
+    assert abs(means[1] - means[0]) <= 4
+    assert spreads[1] > 2.5 * spreads[0]  # the texture is nearly all there already
+    assert np.array_equal(two[weights == 0], target[weights == 0])
+    assert np.array_equal(two[depth > 30], face[depth > 30])  # full weight: the face itself
 
 
 def test_the_mesh_is_one_surface_wound_one_way_with_the_outline_as_its_edge():

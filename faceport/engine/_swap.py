@@ -326,20 +326,21 @@ def blend_face_in_place(
 
     with timed_stage(timings, "blend"):
         # where the face weight is 0 the blend copies the target (cleaned of its frame)
-        target_roi[:] = _blend_in(target_roi, recoloured, weights, residual, settings)
+        target_roi[:] = blend_face(
+            target_roi, recoloured, weights, residual, settings.detail_feather
+        )
     return region, changed
 
 
-def _blend_in(
-    target: Frame,
-    face: Frame,
-    weights: Mask,
-    residual: Residual | None,
-    settings: EngineSettings,
+def blend_face(
+    target: Frame, face: Frame, weights: Mask, residual: Residual | None, detail_feather: float
 ) -> Frame:
-    if residual is None or settings.detail_feather >= 1:
+    """`face` blended into `target` by `weights`: in two bands (`_colour.blend_two_bands`,
+    the detail over `detail_feather` of the feather) when the boundary match left its
+    `residual`, else in one."""
+    if residual is None or detail_feather >= 1:
         return alpha_blend_roi(target, face, weights)
-    detail = narrowed_feather(weights, settings.detail_feather)
+    detail = narrowed_feather(weights, detail_feather)
     return blend_two_bands(target, face, weights, detail, residual)
 
 

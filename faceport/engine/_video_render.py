@@ -16,7 +16,7 @@ import numpy as np
 
 from ._colour import match_boundary, transfer_local_shading
 from ._landmarks import FACE_OVAL, inter_ocular_distance
-from ._swap import warp_face_with_weights, weights_on_skin
+from ._swap import blend_face, warp_face_with_weights, weights_on_skin
 from ._types import Frame, Landmarks, Mask
 from ._warp import face_roi, shape_towards, triangulate_face_pair
 
@@ -35,6 +35,7 @@ class RenderSettings:
     local_colour: bool = True
     local_colour_sigma: float = 0.3
     boundary_sigma: float = 0.1
+    detail_feather: float = 0.4
 
 
 @dataclass
@@ -93,10 +94,13 @@ class FaceRenderer:
             recoloured = transfer_local_shading(warped, target, weights, sigma=sigma)
         else:
             recoloured = self._recolour(state, warped, target, weights)
+        residual = None
         if self.settings.boundary_sigma > 0:
             sigma = self.settings.boundary_sigma * inter_ocular
-            recoloured, _ = match_boundary(recoloured, target, weights, sigma=sigma)
-        blend_in_place(target, recoloured, weights)
+            recoloured, residual = match_boundary(recoloured, target, weights, sigma=sigma)
+        target[...] = blend_face(
+            target, recoloured, weights, residual, self.settings.detail_feather
+        )
         return True
 
     def _recolour(self, state: _FaceState, face: Frame, target: Frame, mask: Mask) -> Frame:

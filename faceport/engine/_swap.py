@@ -91,7 +91,8 @@ class EngineSettings:
     # the source's inner-face proportions (_warp.shape_towards), and the colour step left
     # along the blend's outer edge spread inwards over boundary_sigma inter-ocular
     # distances (_colour.match_boundary; 0 = off); the face's detail finer than that
-    # fading in over detail_feather of the feather (_colour.blend_two_bands; 1 = one band)
+    # fading in over detail_feather of the feather (_colour.blend_two_bands; 1, or no
+    # boundary match, = one band)
     shape_transfer: float = 1.0
     boundary_sigma: float = 0.1
     detail_feather: float = 0.4

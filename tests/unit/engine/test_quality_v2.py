@@ -59,6 +59,7 @@ BEFORE = EngineSettings(
     skin_mask=False,
     shape_transfer=0.0,
     boundary_sigma=0.0,
+    detail_feather=1.0,
 )
 
 

@@ -36,6 +36,19 @@ def eye_band(shape: tuple[int, ...], eye_centres: Landmarks, above: float, below
     return band
 
 
+def across_eye_line(eye_centres: Landmarks, size: int) -> np.ndarray:
+    """A `size` x `size` structuring element: a one-pixel line through its centre at right
+    angles to the line through the eyes (vertical for an upright head)."""
+    left, right = eye_centres[0].astype(np.float64), eye_centres[1].astype(np.float64)
+    axis = (right - left) / max(float(np.hypot(*(right - left))), 1e-6)
+    half = (size - 1) / 2
+    reach = half / max(abs(axis[0]), abs(axis[1]))  # to the square's edge at any angle
+    ends = [(round(half + axis[1] * reach * k), round(half - axis[0] * reach * k)) for k in (-1, 1)]
+    element = np.zeros((size, size), np.uint8)
+    cv2.line(element, ends[0], ends[1], 1, 1)
+    return element
+
+
 def remove_glasses_frame(
     target: Frame,
     weights: Mask,
@@ -48,9 +61,10 @@ def remove_glasses_frame(
     face ROI); return the filled-in ROI and the mask of the pixels that changed.
 
     Frame pixels are thin lines at eye level, at most `darkness` times as bright as the
-    grey-level closing around them (the image with every dark line thinner than the
-    kernel filled in from its sides: skin and hair are brighter than that, a frame's
-    plastic or metal is not), where the face weight is below full, no further than
+    grey-level closing around them (the image with every dark line along the eye line
+    thinner than the kernel filled in from above and below, `across_eye_line`: skin and
+    hair are brighter than that, a frame's plastic or metal is not), where the face
+    weight is below full, no further than
     `reach` inter-ocular distances outside the face region. They take the value of the
     closing, smoothed. Without such lines (no glasses) the target comes back as it was,
     with an empty mask.
@@ -76,9 +90,11 @@ def remove_glasses_frame(
     bottom, right = top + height + 2 * kernel, left + width + 2 * kernel
     box = (slice(top, bottom), slice(left, right))
     patch = target[box]
-    # a square closing fills every dark structure thinner than the square (a rim, a
-    # temple) and is separable, so it costs the same at any size
-    closed = cv2.morphologyEx(patch, cv2.MORPH_CLOSE, np.ones((kernel, kernel), np.uint8))
+    # a closing along a line across the eye line fills dark structures that run along it
+    # thinner than the line (an arm, a rim's top and bottom) from above and below; hair at
+    # the temples falls across the eye line and stays hair (a square kernel filled the
+    # gaps between its strands too, leaving flat blocks of fill; ARCHITECTURE.md, Glasses)
+    closed = cv2.morphologyEx(patch, cv2.MORPH_CLOSE, across_eye_line(eye_centres, kernel))
     gray = cv2.cvtColor(patch, cv2.COLOR_BGR2GRAY).astype(np.float32)
     around = cv2.cvtColor(closed, cv2.COLOR_BGR2GRAY).astype(np.float32)
     dark = cv2.bitwise_and(cv2.compare(gray, around * np.float32(darkness), cv2.CMP_LT), zone[box])
@@ -87,7 +103,7 @@ def remove_glasses_frame(
     mask[box] = cv2.dilate(dark, np.ones((3, 3), np.uint8))
     if not mask.any():
         return target, mask
-    # the closing is blocky (square kernel): a blur of a third of its size hides that
+    # the closing steps from one column to the next: a blur of a third of its size hides that
     smooth = max(3, kernel // 3)
     filled = cv2.blur(closed, (smooth, smooth))
     cleaned = target.copy()

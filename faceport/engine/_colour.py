@@ -73,7 +73,13 @@ def _detail_spread(lab: np.ndarray, low_small: np.ndarray, mask: Mask) -> np.nda
     return spread.ravel()
 
 
-def transfer_local_shading(source: Frame, target: Frame, mask: Mask, *, sigma: float) -> Frame:
+# how much of a highlight's lightness beyond the knee stays (transfer_local_shading)
+HIGHLIGHT_SLOPE = 0.3
+
+
+def transfer_local_shading(
+    source: Frame, target: Frame, mask: Mask, *, sigma: float, knee: float = 0.0
+) -> Frame:
     """Return `source` with the colour and shading of `target` as they vary across `mask`.
 
     In 8-bit LAB, each channel becomes blur(target) + k * (source - blur(source)), both
@@ -83,6 +89,11 @@ def transfer_local_shading(source: Frame, target: Frame, mask: Mask, *, sigma: f
     detail (lightness within [0.7, 1.5], so the features stay; colour within [0, 1.5], so a
     grey target gives a grey face). Computed as k * source + (blur(target) - k *
     blur(source)), the smooth second term at the blur's reduced size.
+
+    With `knee` > 0, lightness more than `knee` levels above blur(target) keeps only
+    `HIGHLIGHT_SLOPE` of the rest: a flash highlight on the source's nose or forehead
+    does not come onto a softly lit face as a white blob (ARCHITECTURE.md, "Engine
+    quality v2").
     """
     binary = region_of(mask)
     if cv2.countNonZero(binary) < 16:
@@ -99,7 +110,19 @@ def transfer_local_shading(source: Frame, target: Frame, mask: Mask, *, sigma: f
     )
     scaled = cv2.multiply(source_lab, (*gain.tolist(), 0.0), dtype=cv2.CV_32F)
     lab = cv2.add(scaled, offset, dtype=cv2.CV_8U)
+    if knee > 0:
+        # the knee's level, target_low + knee, at the blur's reduced size, then brought up
+        level_small = np.clip(target_low[:, :, 0] + np.float32(knee), 0, 255).astype(np.uint8)
+        level = cv2.resize(level_small, (mask.shape[1], mask.shape[0]))
+        cv2.insertChannel(_kneed(cv2.extractChannel(lab, 0), level), lab, 0)
     return cv2.cvtColor(lab, cv2.COLOR_LAB2BGR)
+
+
+def _kneed(lightness: Mask, level: Mask) -> Mask:
+    """8-bit `lightness` with what lies above `level` compressed to `HIGHLIGHT_SLOPE`
+    of itself."""
+    over = cv2.subtract(lightness, level)  # saturates: 0 at or under the level
+    return cv2.addWeighted(lightness, 1.0, over, -(1.0 - HIGHLIGHT_SLOPE), 0.0)
 
 
 def outer_feather_band(weights: Mask, width: int) -> Mask:

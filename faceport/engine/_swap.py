@@ -96,6 +96,9 @@ class EngineSettings:
     shape_transfer: float = 1.0
     boundary_sigma: float = 0.1
     detail_feather: float = 0.4
+    # the source's lightness above the target's local level, beyond this many levels,
+    # compressed (_colour.transfer_local_shading; 0 = off)
+    highlight_knee: float = 30.0
 
 
 DEFAULT_SETTINGS = EngineSettings()
@@ -401,7 +404,9 @@ def _recolour(
     target at the boundary match's scale (None without a boundary match)."""
     if settings.local_colour:
         sigma = settings.local_colour_sigma * inter_ocular
-        recoloured = transfer_local_shading(warped, target, weights, sigma=sigma)
+        recoloured = transfer_local_shading(
+            warped, target, weights, sigma=sigma, knee=settings.highlight_knee
+        )
     else:
         recoloured = transfer_lab_statistics(warped, target, weights)
     if settings.match_sharpness:

@@ -29,13 +29,14 @@ class RenderSettings:
     colour_smoothing: float = 0.25  # weight of the newest frame's colour statistics
     max_gain: float = 2.0
     shape_transfer: float = 1.0  # as EngineSettings.shape_transfer (_warp.shape_towards)
-    # as the EngineSettings of the same names (the skin mask did not pay on the video
-    # clips of make quality; ARCHITECTURE.md, "Engine quality v2")
+    # as the EngineSettings of the same names (the skin mask and the highlight knee did
+    # not pay on the video clips of make quality; ARCHITECTURE.md, "Engine quality v2")
     skin_mask: bool = False
     local_colour: bool = True
     local_colour_sigma: float = 0.3
     boundary_sigma: float = 0.1
     detail_feather: float = 0.4
+    highlight_knee: float = 0.0
 
 
 @dataclass
@@ -91,7 +92,9 @@ class FaceRenderer:
             )
         if self.settings.local_colour:
             sigma = self.settings.local_colour_sigma * inter_ocular
-            recoloured = transfer_local_shading(warped, target, weights, sigma=sigma)
+            recoloured = transfer_local_shading(
+                warped, target, weights, sigma=sigma, knee=self.settings.highlight_knee
+            )
         else:
             recoloured = self._recolour(state, warped, target, weights)
         residual = None

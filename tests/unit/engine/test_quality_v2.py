@@ -60,6 +60,7 @@ BEFORE = EngineSettings(
     shape_transfer=0.0,
     boundary_sigma=0.0,
     detail_feather=1.0,
+    highlight_knee=0.0,
 )
 
 
@@ -95,6 +96,25 @@ def test_local_shading_carries_the_targets_gradient_and_keeps_the_source_detail(
     assert left_minus_right(local) == pytest.approx(left_minus_right(wanted), rel=0.2)
     assert abs(left_minus_right(flat)) < 0.3 * left_minus_right(wanted)  # it cannot
     assert detail(local)[mask > 0].std() > 0.7 * detail(lightness(source))[mask > 0].std()
+
+
+def test_a_flash_highlight_is_compressed_and_the_detail_below_the_knee_is_not():
+    source = np.full((200, 200, 3), 120, np.uint8)
+    cv2.circle(source, (80, 100), 6, (235, 235, 235), -1)  # a flash highlight on a nose
+    cv2.circle(source, (130, 100), 6, (140, 140, 140), -1)  # a faint mark: skin detail
+    target = np.full((200, 200, 3), 150, np.uint8)
+    mask = np.zeros((200, 200), np.uint8)
+    mask[20:180, 20:180] = 255
+
+    plain = lightness(transfer_local_shading(source, target, mask, sigma=24))
+    kneed = lightness(transfer_local_shading(source, target, mask, sigma=24, knee=30))
+    around = float(kneed[40:60, 40:160].mean())
+    peak, peak_plain = float(kneed[100, 80]), float(plain[100, 80])
+    print(f"highlight {peak_plain:.0f} -> {peak:.0f} over {around:.0f}")
+    assert peak_plain - around > 60  # about as bright above the skin as in the source
+    assert peak - around == pytest.approx(30 + 0.3 * (peak_plain - around - 30), abs=3)
+    assert np.array_equal(kneed[90:110, 120:140], plain[90:110, 120:140])  # under the knee
+    assert np.array_equal(kneed[30:60, 30:60], plain[30:60, 30:60])
 
 
 def face_side_difference(result: np.ndarray, roi, weights: np.ndarray) -> float:

@@ -22,7 +22,6 @@ from ._blend import (
 from ._cache import LruCache, content_digest
 from ._codec import OutputFormat, decode_image, encode_image
 from ._colour import (
-    Residual,
     blend_two_bands,
     match_boundary,
     transfer_lab_statistics,
@@ -326,26 +325,33 @@ def blend_face_in_place(
             )
 
     with timed_stage(timings, "colour"):
-        recoloured, residual = _recolour(warped, target_roi, weights, inter_ocular, settings)
+        recoloured = _recolour(warped, target_roi, weights, inter_ocular, settings)
 
     with timed_stage(timings, "blend"):
         # where the face weight is 0 the blend copies the target (cleaned of its frame)
         target_roi[:] = blend_face(
-            target_roi, recoloured, weights, residual, settings.detail_feather
-        )
+            target_roi, recoloured, weights,
+            boundary_sigma=settings.boundary_sigma * inter_ocular,
+            detail_feather=settings.detail_feather,
+        )  # fmt: skip
     return region, changed
 
 
 def blend_face(
-    target: Frame, face: Frame, weights: Mask, residual: Residual | None, detail_feather: float
+    target: Frame, face: Frame, weights: Mask, *, boundary_sigma: float, detail_feather: float
 ) -> Frame:
-    """`face` blended into `target` by `weights`: in two bands (`_colour.blend_two_bands`,
-    the detail over `detail_feather` of the feather) when the boundary match left its
-    `residual`, else in one."""
-    if residual is None or detail_feather >= 1:
+    """`face` (recoloured) blended into `target` by `weights`: first matched to the target
+    along its outer edge (`_colour.match_boundary`, `boundary_sigma` pixels; 0 = not),
+    then in two bands (`_colour.blend_two_bands`, the detail over `detail_feather` of the
+    feather; the boundary match's residual is their coarse part), or in one without the
+    match or with `detail_feather` 1. The image swap and the video renderer both end here."""
+    if boundary_sigma <= 0:
         return alpha_blend_roi(target, face, weights)
+    matched, residual = match_boundary(face, target, weights, sigma=boundary_sigma)
+    if detail_feather >= 1:
+        return alpha_blend_roi(target, matched, weights)
     detail = narrowed_feather(weights, detail_feather)
-    return blend_two_bands(target, face, weights, detail, residual)
+    return blend_two_bands(target, matched, weights, detail, residual)
 
 
 def weights_on_skin(
@@ -399,9 +405,7 @@ def _clean_glasses_frame(
 
 def _recolour(
     warped: Frame, target: Frame, weights: Mask, inter_ocular: float, settings: EngineSettings
-) -> tuple[Frame, Residual | None]:
-    """The warped face in the target's colour and light, and what is left of face -
-    target at the boundary match's scale (None without a boundary match)."""
+) -> Frame:
     if settings.local_colour:
         sigma = settings.local_colour_sigma * inter_ocular
         recoloured = transfer_local_shading(
@@ -411,10 +415,7 @@ def _recolour(
         recoloured = transfer_lab_statistics(warped, target, weights)
     if settings.match_sharpness:
         recoloured = match_sharpness(recoloured, target, weights)
-    if settings.boundary_sigma <= 0:
-        return recoloured, None
-    sigma = settings.boundary_sigma * inter_ocular
-    return match_boundary(recoloured, target, weights, sigma=sigma)
+    return recoloured
 
 
 def mirrored_source(

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from ._colour import match_boundary, transfer_local_shading
+from ._colour import transfer_local_shading
 from ._landmarks import FACE_OVAL, inter_ocular_distance
 from ._swap import blend_face, warp_face_with_weights, weights_on_skin
 from ._types import Frame, Landmarks, Mask
@@ -97,13 +97,11 @@ class FaceRenderer:
             )
         else:
             recoloured = self._recolour(state, warped, target, weights)
-        residual = None
-        if self.settings.boundary_sigma > 0:
-            sigma = self.settings.boundary_sigma * inter_ocular
-            recoloured, residual = match_boundary(recoloured, target, weights, sigma=sigma)
         target[...] = blend_face(
-            target, recoloured, weights, residual, self.settings.detail_feather
-        )
+            target, recoloured, weights,
+            boundary_sigma=self.settings.boundary_sigma * inter_ocular,
+            detail_feather=self.settings.detail_feather,
+        )  # fmt: skip
         return True
 
     def _recolour(self, state: _FaceState, face: Frame, target: Frame, mask: Mask) -> Frame:
@@ -130,10 +128,3 @@ class FaceRenderer:
             for channel, g, o in zip(cv2.split(face_lab), gain, offset, strict=True)
         ]
         return cv2.cvtColor(cv2.merge(channels), cv2.COLOR_LAB2BGR)
-
-
-def blend_in_place(target: Frame, face: Frame, weights: Mask) -> None:
-    """Lay `face` over `target` (a view into the frame) in proportion to `weights`;
-    pixels of weight 0 keep their values exactly."""
-    alpha = weights.astype(np.float32) * np.float32(1.0 / 255.0)
-    target[...] = cv2.blendLinear(face, target, alpha, 1.0 - alpha)

@@ -12,8 +12,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from .._blend import alpha_blend_roi
 from .._types import Box, Frame, Landmarks, Mask
-from .._video_render import blend_in_place
 
 # insightface's ArcFace template for 112x112 crops: eyes, nose tip, mouth corners
 ARCFACE_TEMPLATE_112 = np.array(
@@ -105,5 +105,6 @@ def paste_back_in_place(
     shape = (roi.width, roi.height)
     face = cv2.warpAffine(crop, local, shape, flags=cv2.INTER_LINEAR, borderValue=0)
     weights = cv2.warpAffine(mask, local, shape, flags=cv2.INTER_LINEAR, borderValue=0)
-    blend_in_place(frame[top:bottom, left:right], face, weights)
+    view = frame[top:bottom, left:right]
+    view[...] = alpha_blend_roi(view, face, weights)
     return roi, weights

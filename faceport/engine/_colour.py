@@ -38,23 +38,73 @@ def transfer_lab_statistics(
 
 
 def masked_blurs_small(images: Sequence[np.ndarray], mask: Mask, sigma: float) -> list[np.ndarray]:
-    """Gaussian blurs of `images` (each HxWxC) that average only pixels where `mask` is
-    set (normalised convolution), so the face's surroundings do not bleed in: float32, on
-    copies reduced to about 3 pixels per sigma (the blur is smooth at that scale anyway,
-    and costs the same at any size); callers bring them back to the size they need. Far
-    outside the mask (no samples within reach) the average is 0. The mask is reduced and
-    blurred once for all of them.
+    """Local means of `images` (each HxWxC) inside `mask` at the scale `sigma` that follow
+    a gradient right up to the mask's edge: at each pixel, the value there of a plane
+    fitted by least squares to the pixels around it, weighted by a Gaussian of `sigma`
+    and the mask (a normalised convolution of the first order). A plain normalised blur
+    averages what lies inwards at an edge, so where the light falls off towards the edge
+    of a face it is too bright there (ARCHITECTURE.md, "Engine quality v2", Local colour).
+
+    Float32, on copies reduced to about 3 pixels per sigma (smooth at that scale anyway,
+    and the same cost at any size); callers bring them back to the size they need. The
+    fit's weights are found once for all the images; far from the mask the means are 0.
     """
     factor, small_sigma = _reduced(sigma)
-    small_weight = shrink(mask, factor).astype(np.float32)
-    weight = np.maximum(cv2.GaussianBlur(small_weight, (0, 0), small_sigma), 1e-3)[:, :, None]
-    return [
-        cv2.GaussianBlur(
-            shrink(image, factor).astype(np.float32) * small_weight[:, :, None], (0, 0), small_sigma
-        )
-        / weight
-        for image in images
-    ]
+    weight = shrink(mask, factor).astype(np.float32) * np.float32(1 / 255)
+    fit = _plane_fit(weight, small_sigma)
+    return [_fitted(shrink(image, factor).astype(np.float32), fit) for image in images]
+
+
+class _PlaneFit(NamedTuple):
+    """Per pixel, the weights that turn the weighted sums of an image, of x times it and
+    of y times it (coordinates in sigmas, about the pixel) into the fitted plane's value
+    there; and what the sums need (the mask's weight, the coordinates, the sigma)."""
+
+    weight: np.ndarray
+    xs: np.ndarray
+    ys: np.ndarray
+    sigma: float
+    k0: np.ndarray
+    kx: np.ndarray
+    ky: np.ndarray
+
+
+# a ridge on the plane's slopes, as a share of the local weight: where the mask is a thin
+# sliver or a corner, the slope across it is poorly known and kept from running away
+_SLOPE_RIDGE = 0.05
+
+
+def _plane_fit(weight: np.ndarray, sigma: float) -> _PlaneFit:
+    height, width = weight.shape
+    grid_y, grid_x = np.mgrid[0:height, 0:width].astype(np.float32)
+    xs, ys = (grid_x - width / 2) / sigma, (grid_y - height / 2) / sigma
+
+    def blur(image: np.ndarray) -> np.ndarray:
+        return cv2.GaussianBlur(image, (0, 0), sigma)
+
+    s0, sx, sy = blur(weight), blur(weight * xs), blur(weight * ys)
+    sxx, sxy, syy = blur(weight * xs * xs), blur(weight * xs * ys), blur(weight * ys * ys)
+    # the moments about each pixel itself, the ridge on the slopes' diagonal
+    su, sv = sx - xs * s0, sy - ys * s0
+    suu = sxx - 2 * xs * sx + xs * xs * s0 + _SLOPE_RIDGE * s0
+    svv = syy - 2 * ys * sy + ys * ys * s0 + _SLOPE_RIDGE * s0
+    suv = sxy - xs * sy - ys * sx + xs * ys * s0
+    # the first row of the 3x3 normal equations' inverse, by cofactors
+    c0, cu, cv = suu * svv - suv * suv, sv * suv - su * svv, su * suv - suu * sv
+    determinant = s0 * c0 + su * cu + sv * cv
+    solid = (s0 > 1e-3) & (determinant > 1e-9 * np.maximum(s0, 1e-3) ** 3)
+    scale = np.where(solid, 1 / np.where(solid, determinant, 1), 0).astype(np.float32)
+    return _PlaneFit(weight, xs, ys, sigma, c0 * scale, cu * scale, cv * scale)
+
+
+def _fitted(image: np.ndarray, fit: _PlaneFit) -> np.ndarray:
+    weighted = image * fit.weight[:, :, None]
+    t0 = cv2.GaussianBlur(weighted, (0, 0), fit.sigma)
+    tx = cv2.GaussianBlur(weighted * fit.xs[:, :, None], (0, 0), fit.sigma)
+    ty = cv2.GaussianBlur(weighted * fit.ys[:, :, None], (0, 0), fit.sigma)
+    tu, tv = tx - fit.xs[:, :, None] * t0, ty - fit.ys[:, :, None] * t0
+    value = fit.k0[:, :, None] * t0 + fit.kx[:, :, None] * tu + fit.ky[:, :, None] * tv
+    return np.clip(value, 0, 255).astype(np.float32)
 
 
 def _reduced(sigma: float) -> tuple[float, float]:

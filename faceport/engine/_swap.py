@@ -96,8 +96,11 @@ class EngineSettings:
     boundary_sigma: float = 0.1
     detail_feather: float = 0.4
     # the source's lightness above the target's local level, beyond this many levels,
-    # compressed (_colour.transfer_local_shading; 0 = off)
+    # compressed (_colour.transfer_local_shading; 0 = off); the triangles the source shows
+    # at less than this share of their area on the target left to the target
+    # (_warp.warp_face_to_landmarks; 0 = off)
     highlight_knee: float = 30.0
+    min_source_share: float = 0.2
 
 
 DEFAULT_SETTINGS = EngineSettings()
@@ -245,12 +248,18 @@ def warp_face_with_weights(
     feather_fraction: float,
     hull_scale: float,
     forehead_scale: float,
+    min_source_share: float,
 ) -> tuple[Frame, Mask]:
     """The source face warped onto `target_points` inside `roi`, and its blend weights
     there: the face's hull feathered in proportion to its width, with the target's inner
-    mouth kept."""
+    mouth kept and the source's smeared slivers left out (`warp_face_to_landmarks`)."""
     warped, covered = warp_face_to_landmarks(
-        source_frame, source_points, target_points, triangles, roi
+        source_frame,
+        source_points,
+        target_points,
+        triangles,
+        roi,
+        min_source_share=min_source_share,
     )
     local_points = target_points - np.array([roi.left, roi.top], dtype=np.float32)
     face_width = float(np.ptp(target_points[:, 0]))
@@ -307,6 +316,7 @@ def blend_face_in_place(
             feather_fraction=settings.feather_fraction,
             hull_scale=settings.hull_scale,
             forehead_scale=settings.forehead_scale,
+            min_source_share=settings.min_source_share,
         )
     target_roi = frame[roi.top : roi.bottom, roi.left : roi.right]
     if settings.skin_mask:

@@ -29,14 +29,16 @@ class RenderSettings:
     colour_smoothing: float = 0.25  # weight of the newest frame's colour statistics
     max_gain: float = 2.0
     shape_transfer: float = 1.0  # as EngineSettings.shape_transfer (_warp.shape_towards)
-    # as the EngineSettings of the same names (the skin mask and the highlight knee did
-    # not pay on the video clips of make quality; ARCHITECTURE.md, "Engine quality v2")
+    # as the EngineSettings of the same names (the skin mask, the highlight knee and the
+    # smears left out did not pay on the video clips of make quality; ARCHITECTURE.md,
+    # "Engine quality v2")
     skin_mask: bool = False
     local_colour: bool = True
     local_colour_sigma: float = 0.3
     boundary_sigma: float = 0.1
     detail_feather: float = 0.4
     highlight_knee: float = 0.0
+    min_source_share: float = 0.0
 
 
 @dataclass
@@ -81,6 +83,7 @@ class FaceRenderer:
             feather_fraction=self.settings.feather_fraction,
             hull_scale=self.settings.hull_scale,
             forehead_scale=self.settings.forehead_scale,
+            min_source_share=self.settings.min_source_share,
         )
         if not weights.any():
             return False

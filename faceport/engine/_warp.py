@@ -60,19 +60,29 @@ def face_roi(landmarks: Landmarks, frame_shape: tuple[int, ...], padding: int = 
     )
 
 
+def _determinants(edges: np.ndarray) -> np.ndarray:
+    """Each (2, 2) matrix's determinant: twice the signed area of a triangle by its edges."""
+    return np.asarray(edges[:, 0, 0] * edges[:, 1, 1] - edges[:, 0, 1] * edges[:, 1, 0])
+
+
 def warp_face_to_landmarks(
     source_frame: Frame,
     source_landmarks: Landmarks,
     target_landmarks: Landmarks,
     triangles: Triangles,
     roi: Box,
+    *,
+    min_source_share: float = 0.0,
 ) -> tuple[Frame, Mask]:
     """Warp the source face so its landmarks land on the target's, inside `roi` of the target.
 
     Returns the warped pixels (shape of the ROI) and a mask of the pixels the triangles
     cover. Each ROI pixel is labelled with its triangle, every pixel gets that triangle's
     affine map back into the source, and a single `cv2.remap` samples the source: one pass
-    over the ROI instead of one warp per triangle.
+    over the ROI instead of one warp per triangle. With `min_source_share` > 0 the mask
+    leaves out the triangles the source shows at less than that share of their area on
+    the target (the two faces' sizes taken out): a sliver of a turned source's far cheek
+    stretched over the target is a smear (ARCHITECTURE.md, "Engine quality v2", Smears).
     """
     origin = np.array([roi.left, roi.top], dtype=np.float32)
     target_local = target_landmarks - origin
@@ -88,14 +98,11 @@ def warp_face_to_landmarks(
         [source_corners[:, 1] - source_corners[:, 0], source_corners[:, 2] - source_corners[:, 0]],
         axis=2,
     ).astype(np.float64)
-    determinant = (
-        target_edges[:, 0, 0] * target_edges[:, 1, 1]
-        - target_edges[:, 0, 1] * target_edges[:, 1, 0]
-    )
+    determinant, source_determinant = _determinants(target_edges), _determinants(source_edges)
     # slivers have no usable inverse; leave them out (their neighbours cover the pixels)
     keep = np.abs(determinant) > 1e-3
     target_edges, source_edges = target_edges[keep], source_edges[keep]
-    determinant = determinant[keep]
+    determinant, source_determinant = determinant[keep], source_determinant[keep]
     target_corners, source_corners = target_corners[keep], source_corners[keep]
     inverse = np.empty_like(target_edges)
     inverse[:, 0, 0] = target_edges[:, 1, 1]
@@ -132,8 +139,11 @@ def warp_face_to_landmarks(
     warped = cv2.remap(
         source_frame, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
     )
-    mask = np.where(labels > 0, np.uint8(255), np.uint8(0))
-    return warped, mask
+    source_share = np.abs(source_determinant) / np.maximum(np.abs(determinant), 1e-9)
+    scale = np.abs(source_determinant).sum() / max(float(np.abs(determinant).sum()), 1e-9)
+    covers = np.zeros(len(linear) + 1, dtype=np.uint8)
+    covers[1:] = np.where(source_share >= min_source_share * scale, 255, 0)
+    return warped, covers[labels]
 
 
 def shape_towards(

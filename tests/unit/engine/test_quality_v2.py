@@ -16,6 +16,7 @@ from faceport.engine._blend import (
 )
 from faceport.engine._colour import (
     blend_two_bands,
+    masked_blurs_small,
     match_boundary,
     outer_feather_band,
     residual_of,
@@ -61,6 +62,7 @@ BEFORE = EngineSettings(
     boundary_sigma=0.0,
     detail_feather=1.0,
     highlight_knee=0.0,
+    min_source_share=0.0,
 )
 
 
@@ -96,6 +98,44 @@ def test_local_shading_carries_the_targets_gradient_and_keeps_the_source_detail(
     assert left_minus_right(local) == pytest.approx(left_minus_right(wanted), rel=0.2)
     assert abs(left_minus_right(flat)) < 0.3 * left_minus_right(wanted)  # it cannot
     assert detail(local)[mask > 0].std() > 0.7 * detail(lightness(source))[mask > 0].std()
+
+
+def test_the_local_mean_follows_a_gradient_up_to_the_masks_edge():
+    ramp = np.zeros((120, 160, 3), np.uint8)
+    ramp[:, :, 0] = np.rint(40 + 1.2 * np.arange(160)).astype(np.uint8)[None, :]
+    mask = np.zeros((120, 160), np.uint8)
+    mask[20:100, 20:140] = 255
+
+    (small,) = masked_blurs_small([ramp], mask, sigma=15.0)
+    local = cv2.resize(small, (160, 120), interpolation=cv2.INTER_LINEAR)[:, :, 0]
+    weight = cv2.GaussianBlur(mask.astype(np.float32), (0, 0), 15.0)
+    plain = cv2.GaussianBlur(ramp[:, :, 0].astype(np.float32) * mask, (0, 0), 15.0) / weight
+    edges = np.zeros_like(mask, dtype=bool)
+    edges[30:90, 22:28] = edges[30:90, 132:138] = True
+
+    def error(mean: np.ndarray) -> float:
+        return float(np.abs(mean - ramp[:, :, 0])[edges].mean())
+
+    print(f"error at the edges: plane fit {error(local):.1f}, plain blur {error(plain):.1f}")
+    assert error(local) < 2.0
+    assert error(plain) > 5 * error(local)  # what a plain normalised blur gets wrong
+
+
+def test_a_sliver_of_the_source_stretched_over_the_target_is_left_out():
+    frame = textured((100, 100))
+    target = np.array([[10, 10], [90, 10], [90, 90], [10, 90]], np.float32)
+    source = target.copy()
+    source[3] = (48, 52)  # the second triangle squashed to a twentieth of its area
+    triangles = np.array([[0, 1, 2], [0, 2, 3]], np.int32)
+    roi = Box(0, 0, 100, 100)
+
+    _, everything = warp_face_to_landmarks(frame, source, target, triangles, roi)
+    _, unsmeared = warp_face_to_landmarks(
+        frame, source, target, triangles, roi, min_source_share=0.2
+    )
+    first, second = (70, 20), (20, 70)  # (x, y) inside each triangle
+    assert everything[first[1], first[0]] == everything[second[1], second[0]] == 255
+    assert unsmeared[first[1], first[0]] == 255 and unsmeared[second[1], second[0]] == 0
 
 
 def test_a_flash_highlight_is_compressed_and_the_detail_below_the_knee_is_not():
@@ -197,7 +237,7 @@ def changed_outside_the_face(settings: EngineSettings) -> tuple[int, int]:
         images.grace_hopper_bgr(), faces[0].landmarks, placed,
         triangulate_face_pair(faces[0].landmarks, placed), roi,
         feather_fraction=settings.feather_fraction, hull_scale=settings.hull_scale,
-        forehead_scale=settings.forehead_scale,
+        forehead_scale=settings.forehead_scale, min_source_share=settings.min_source_share,
     )  # fmt: skip
     blended[roi.top : roi.bottom, roi.left : roi.right] = weights > 0
     differs = (result.frame != target).any(axis=2) & ~blended

@@ -104,7 +104,7 @@ def _fitted(image: np.ndarray, fit: _PlaneFit) -> np.ndarray:
     ty = cv2.GaussianBlur(weighted * fit.ys[:, :, None], (0, 0), fit.sigma)
     tu, tv = tx - fit.xs[:, :, None] * t0, ty - fit.ys[:, :, None] * t0
     value = fit.k0[:, :, None] * t0 + fit.kx[:, :, None] * tu + fit.ky[:, :, None] * tv
-    return np.clip(value, 0, 255).astype(np.float32)
+    return np.clip(value, 0, 255)
 
 
 def _reduced(sigma: float) -> tuple[float, float]:

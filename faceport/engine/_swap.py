@@ -34,6 +34,7 @@ from ._landmarks import (
     FEATURE_POINTS,
     INNER_MOUTH,
     five_point_landmarks,
+    inter_ocular_distance,
     locate_landmarks,
     turn_of,
 )
@@ -295,7 +296,7 @@ def blend_face_in_place(
     wherever they are 0.
     """
     eyes = five_point_landmarks(target_points)[:2]
-    inter_ocular = float(np.linalg.norm(eyes[1] - eyes[0]))
+    inter_ocular = inter_ocular_distance(target_points)
     with timed_stage(timings, "blend"):
         glasses = settings.remove_glasses_frame and (
             glasses_score(frame, eyes) >= settings.glasses_min_score

@@ -29,9 +29,7 @@ def align_points(points: Landmarks, reference: Landmarks) -> Landmarks:
 def facing_camera(points: Landmarks, triangles: Triangles) -> np.ndarray:
     """Whether each triangle (all wound alike) faces the camera on `points`: it has the
     winding that most of the face's area has."""
-    corners = points[triangles].astype(np.float64)
-    first, second = corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0]
-    areas = first[:, 0] * second[:, 1] - first[:, 1] * second[:, 0]
+    areas = _determinants(_edge_matrices(points[triangles].astype(np.float64)))
     return np.asarray(areas * np.sign(areas.sum()) > 0)
 
 
@@ -57,6 +55,14 @@ def face_roi(landmarks: Landmarks, frame_shape: tuple[int, ...], padding: int = 
         top=max(0, int(low[1])),
         right=min(width, int(high[0])),
         bottom=min(height, int(high[1])),
+    )
+
+
+def _edge_matrices(corners: np.ndarray) -> np.ndarray:
+    """Each triangle's (M, 3, 2) corners as a (2, 2) matrix of its two edges from the
+    first corner, as columns; float64."""
+    return np.stack([corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0]], axis=2).astype(
+        np.float64
     )
 
 
@@ -90,14 +96,7 @@ def warp_face_to_landmarks(
     source_corners = source_landmarks[triangles]
 
     # affine per triangle in closed form: linear part = source edges @ inverse(target edges)
-    target_edges = np.stack(
-        [target_corners[:, 1] - target_corners[:, 0], target_corners[:, 2] - target_corners[:, 0]],
-        axis=2,
-    ).astype(np.float64)  # (M, 2, 2), edges as columns
-    source_edges = np.stack(
-        [source_corners[:, 1] - source_corners[:, 0], source_corners[:, 2] - source_corners[:, 0]],
-        axis=2,
-    ).astype(np.float64)
+    target_edges, source_edges = _edge_matrices(target_corners), _edge_matrices(source_corners)
     determinant, source_determinant = _determinants(target_edges), _determinants(source_edges)
     # slivers have no usable inverse; leave them out (their neighbours cover the pixels)
     keep = np.abs(determinant) > 1e-3

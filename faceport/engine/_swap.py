@@ -102,6 +102,10 @@ class EngineSettings:
     # (_warp.warp_face_to_landmarks; 0 = off)
     highlight_knee: float = 30.0
     min_source_share: float = 0.2
+    # the target's inner mouth cut out of the new face, its own teeth or tongue kept: only
+    # right where the target's landmarks are its own (shape_transfer 0); with the source's
+    # proportions it cut the source's lips and teeth out (ARCHITECTURE.md, "Mouth")
+    keep_target_mouth: bool = False
 
 
 DEFAULT_SETTINGS = EngineSettings()
@@ -250,10 +254,12 @@ def warp_face_with_weights(
     hull_scale: float,
     forehead_scale: float,
     min_source_share: float,
+    keep_target_mouth: bool,
 ) -> tuple[Frame, Mask]:
     """The source face warped onto `target_points` inside `roi`, and its blend weights
-    there: the face's hull feathered in proportion to its width, with the target's inner
-    mouth kept and the source's smeared slivers left out (`warp_face_to_landmarks`)."""
+    there: the face's hull feathered in proportion to its width, the source's smeared
+    slivers left out (`warp_face_to_landmarks`) and, with `keep_target_mouth`, the inner
+    mouth of `target_points` too."""
     warped, covered = warp_face_to_landmarks(
         source_frame,
         source_points,
@@ -264,10 +270,11 @@ def warp_face_with_weights(
     )
     local_points = target_points - np.array([roi.left, roi.top], dtype=np.float32)
     face_width = float(np.ptp(target_points[:, 0]))
+    mouth = list(INNER_MOUTH) if keep_target_mouth else []
     weights = face_blend_mask(
         covered,
         local_points,
-        local_points[list(INNER_MOUTH)],
+        local_points[mouth],
         feather=max(1, round(face_width * feather_fraction)),
         hull_scale=hull_scale,
         forehead_scale=forehead_scale,
@@ -318,6 +325,7 @@ def blend_face_in_place(
             hull_scale=settings.hull_scale,
             forehead_scale=settings.forehead_scale,
             min_source_share=settings.min_source_share,
+            keep_target_mouth=settings.keep_target_mouth,
         )
     target_roi = frame[roi.top : roi.bottom, roi.left : roi.right]
     if settings.skin_mask:

@@ -39,6 +39,7 @@ class RenderSettings:
     detail_feather: float = 0.4
     highlight_knee: float = 0.0
     min_source_share: float = 0.0
+    keep_target_mouth: bool = True
 
 
 @dataclass
@@ -84,6 +85,7 @@ class FaceRenderer:
             hull_scale=self.settings.hull_scale,
             forehead_scale=self.settings.forehead_scale,
             min_source_share=self.settings.min_source_share,
+            keep_target_mouth=self.settings.keep_target_mouth,
         )
         if not weights.any():
             return False

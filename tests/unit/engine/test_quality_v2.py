@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import cv2
 import numpy as np
 import pytest
@@ -27,6 +29,7 @@ from faceport.engine._find import find_faces
 from faceport.engine._glasses import glasses_score
 from faceport.engine._landmarks import (
     FACE_OVAL,
+    INNER_MOUTH,
     NOSE_TIP,
     five_point_landmarks,
     mesh_triangles,
@@ -63,6 +66,7 @@ BEFORE = EngineSettings(
     detail_feather=1.0,
     highlight_knee=0.0,
     min_source_share=0.0,
+    keep_target_mouth=True,
 )
 
 
@@ -238,6 +242,7 @@ def changed_outside_the_face(settings: EngineSettings) -> tuple[int, int]:
         triangulate_face_pair(faces[0].landmarks, placed), roi,
         feather_fraction=settings.feather_fraction, hull_scale=settings.hull_scale,
         forehead_scale=settings.forehead_scale, min_source_share=settings.min_source_share,
+        keep_target_mouth=settings.keep_target_mouth,
     )  # fmt: skip
     blended[roi.top : roi.bottom, roi.left : roi.right] = weights > 0
     differs = (result.frame != target).any(axis=2) & ~blended
@@ -314,6 +319,29 @@ def test_the_inner_face_takes_the_sources_proportions_and_the_outline_stays():
     halfway = shape_towards(source, target, 0.5, FACE_OVAL)
     assert np.allclose(halfway[inner], (target[inner] + shaped[inner]) / 2, atol=1e-3)
     assert np.array_equal(shape_towards(source, target, 0.0, FACE_OVAL), target)
+
+
+def test_a_sources_open_mouth_comes_with_its_proportions_onto_a_closed_one():
+    """With the source's proportions the mouth opening is the source's: cutting the
+    target's inner mouth there used to put the target's closed lips between the source's."""
+    source, target = images.astronaut_bgr(), images.grace_hopper_bgr()  # teeth / closed
+    options = find_options(DEFAULT_SETTINGS)
+    source_points = find_faces(source, options)[0].landmarks
+    target_points = find_faces(target, options)[0].landmarks
+    placed = shape_towards(source_points, target_points, 1.0, FACE_OVAL)
+    opening = np.zeros(target.shape[:2], np.uint8)
+    cv2.fillPoly(opening, [np.rint(placed[list(INNER_MOUTH)]).astype(np.int32)], 255)
+    inside = cv2.erode(opening, np.ones((5, 5), np.uint8)) > 0
+    assert inside.sum() > 50  # the astronaut's smile, open onto Hopper's closed mouth
+
+    def lightness_inside(settings: EngineSettings) -> float:
+        frame = swap_face_frames(source, target, settings=settings).frame
+        return float(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)[inside].mean())
+
+    target_lightness = float(cv2.cvtColor(target, cv2.COLOR_BGR2GRAY)[inside].mean())
+    cut = replace(DEFAULT_SETTINGS, keep_target_mouth=True)
+    assert abs(lightness_inside(cut) - target_lightness) < 3  # the target's lips show
+    assert lightness_inside(DEFAULT_SETTINGS) > target_lightness + 30  # the source's teeth
 
 
 def test_a_face_turned_to_the_front_and_back_is_where_it_was():

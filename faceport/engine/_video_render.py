@@ -18,7 +18,7 @@ from ._colour import transfer_local_shading
 from ._landmarks import FACE_OVAL, inter_ocular_distance
 from ._swap import blend_face, warp_face_with_weights, weights_on_skin
 from ._types import Frame, Landmarks, Mask
-from ._warp import face_roi, shape_towards, triangulate_face_pair
+from ._warp import face_roi, rest_shape, shape_towards, triangulate_face_pair
 
 
 @dataclass(frozen=True)
@@ -40,12 +40,18 @@ class RenderSettings:
     highlight_knee: float = 0.0
     min_source_share: float = 0.0
     keep_target_mouth: bool = True
+    # the target's expression (its points' offset from their running mean over about
+    # this many frames, _warp.rest_shape) added to the source's proportions; 0 = the
+    # source's expression, frozen as the photo has it
+    expression_frames: int = 90
 
 
 @dataclass
 class _FaceState:
     gain: np.ndarray | None = None  # LAB per-channel gain and offset, smoothed over frames
     offset: np.ndarray | None = None
+    rest: Landmarks | None = None  # the face's frontal points at rest (_warp.rest_shape)
+    frames: int = 0
 
 
 class FaceRenderer:
@@ -70,11 +76,12 @@ class FaceRenderer:
         roi = face_roi(points, frame.shape)
         if roi.width < 8 or roi.height < 8:
             return False
+        state = self._faces.setdefault(face_id, _FaceState())
         if self.settings.shape_transfer > 0:
             points = shape_towards(
-                self.source_points, points, self.settings.shape_transfer, FACE_OVAL
-            )
-        state = self._faces.setdefault(face_id, _FaceState())
+                self.source_points, points, self.settings.shape_transfer, FACE_OVAL,
+                target_rest=self._rest(state, points),
+            )  # fmt: skip
         warped, weights = warp_face_with_weights(
             self.source,
             self.source_points,
@@ -108,6 +115,16 @@ class FaceRenderer:
             detail_feather=self.settings.detail_feather,
         )  # fmt: skip
         return True
+
+    def _rest(self, state: _FaceState, points: Landmarks) -> Landmarks | None:
+        """The face's rest shape with this frame's points in it (a running mean that
+        settles to the last `expression_frames`), or None with the expression off."""
+        if self.settings.expression_frames <= 0:
+            return None
+        state.frames += 1
+        weight = 1.0 / min(state.frames, self.settings.expression_frames)
+        state.rest = rest_shape(state.rest, points, weight)
+        return state.rest
 
     def _recolour(self, state: _FaceState, face: Frame, target: Frame, mask: Mask) -> Frame:
         face_lab = cv2.cvtColor(face, cv2.COLOR_BGR2LAB)

@@ -146,7 +146,12 @@ def warp_face_to_landmarks(
 
 
 def shape_towards(
-    source: Landmarks, target: Landmarks, amount: float, outline: tuple[int, ...]
+    source: Landmarks,
+    target: Landmarks,
+    amount: float,
+    outline: tuple[int, ...],
+    *,
+    target_rest: Landmarks | None = None,
 ) -> Landmarks:
     """The target's landmarks moved `amount` of the way (0..1) to the source's shape, its
     `outline` points held where they are.
@@ -156,13 +161,28 @@ def shape_towards(
     and turn stay the target's and only the proportions change: at 1 the source's inner
     face (where its eyes, brows, nose and mouth sit, and how big they are) is placed
     rigidly, and only the band to the outline is bent to meet the target's jaw and hair line.
+    With `target_rest` (the target's frontal points at rest, `rest_shape`), how far the
+    target's frontal points are from it, its expression, is added to the source's.
     """
     source_view, target_view = HeadView.of(source), HeadView.of(target)
-    frontal = align_points(source_view.frontal(source), target_view.frontal(target))
+    target_frontal = target_view.frontal(target)
+    frontal = align_points(source_view.frontal(source), target_frontal)
+    if target_rest is not None:
+        frontal = frontal + (target_frontal - align_points(target_rest, target_frontal))
     aligned = target_view.seen(frontal)
     shaped = (target + np.float32(amount) * (aligned - target)).astype(np.float32)
     shaped[list(outline)] = target[list(outline)]
     return shaped
+
+
+def rest_shape(rest: Landmarks | None, points: Landmarks, weight: float) -> Landmarks:
+    """The running rest shape of a followed face: `rest` moved `weight` of the way to
+    `points` turned to the front (`HeadView.frontal`) and aligned onto it; the frontal
+    points themselves for the first frame."""
+    frontal = HeadView.of(points).frontal(points)
+    if rest is None:
+        return frontal
+    return (rest + np.float32(weight) * (align_points(frontal, rest) - rest)).astype(np.float32)
 
 
 @dataclass(frozen=True)

@@ -29,21 +29,31 @@ from tests.quality import devset
 from tests.quality.run_quality import changed_settings
 from tests.support import images, variants
 from tests.support.identity import face_descriptor
-from tests.support.video import ClipSpec, decoded_frames, face_flicker, face_jitter, write_clip
+from tests.support.video import (
+    ClipSpec,
+    decoded_frames,
+    face_flicker,
+    face_jitter,
+    mouth_follows,
+    write_clip,
+)
 
 Photo = Callable[[], np.ndarray]
 
 
-def cases() -> list[tuple[str, np.ndarray, str, Photo]]:
-    """(source name, source, target name, target photo) for each clip."""
+def cases() -> list[tuple[str, np.ndarray, str, Photo, float]]:
+    """(source name, source, target name, target photo, talk: ClipSpec.talk) per clip."""
     people = {portrait.name: portrait.frame for portrait in devset.portraits()}
     return [
-        ("astronaut", images.astronaut_bgr(), "hopper", images.grace_hopper_bgr),
-        ("sample3/1", people["sample3/1"], "astronaut", images.astronaut_bgr),
-        ("lenna/0", people["lenna/0"], "sample6/3", lambda: people["sample6/3"]),
-        ("takeo/0", people["takeo/0"], "sample4/2", lambda: people["sample4/2"]),
+        ("astronaut", images.astronaut_bgr(), "hopper", images.grace_hopper_bgr, 0.0),
+        ("sample3/1", people["sample3/1"], "astronaut", images.astronaut_bgr, 0.0),
+        ("lenna/0", people["lenna/0"], "sample6/3", lambda: people["sample6/3"], 0.0),
+        ("takeo/0", people["takeo/0"], "sample4/2", lambda: people["sample4/2"], 0.0),
         ("hopper", images.grace_hopper_bgr(), "astronaut side-lit",
-         lambda: devset.side_lit(images.astronaut_bgr())),
+         lambda: devset.side_lit(images.astronaut_bgr()), 0.0),
+        ("astronaut", images.astronaut_bgr(), "hopper talking", images.grace_hopper_bgr, 0.3),
+        ("sample3/1", people["sample3/1"], "sample6/3 talking", lambda: people["sample6/3"],
+         0.3),
     ]  # fmt: skip
 
 
@@ -75,12 +85,12 @@ def main() -> None:
     )  # fmt: skip
     args = parser.parse_args()
     settings = VideoSettings(render=changed_settings(RenderSettings(), args.set))
-    print(f"{'source > target':<24} {'res-src':>8} {'jitter':>7} {'flicker':>7} {'s':>5}"
-          f"   input jitter / flicker")  # fmt: skip
+    print(f"{'source > target':<28} {'res-src':>8} {'jitter':>7} {'flicker':>7} {'mouth':>6}"
+          f" {'s':>5}   input jitter / flicker")  # fmt: skip
     with tempfile.TemporaryDirectory() as folder:
-        for index, (source_name, source, target_name, photo) in enumerate(cases()):
+        for index, (source_name, source, target_name, photo, talk) in enumerate(cases()):
             spec = ClipSpec(width=640, height=480, frames=30, photo=photo, face_scale=0.9,
-                            audio=False)  # fmt: skip
+                            audio=False, talk=talk)  # fmt: skip
             clip = write_clip(Path(folder) / f"clip{index}.mp4", spec)
             output = Path(folder) / f"out{index}.mp4"
             start = time.perf_counter()
@@ -88,8 +98,9 @@ def main() -> None:
             seconds = time.perf_counter() - start
             scores = (identity(output, source), jitter(output, spec), face_flicker(output, spec))
             reference = f"{jitter(clip, spec):.4f} / {face_flicker(clip, spec):.2f}"
-            print(f"{source_name + ' > ' + target_name:<24} {scores[0]:>8.3f} {scores[1]:>7.4f} "
-                  f"{scores[2]:>7.2f} {seconds:>5.2f}   {reference}")  # fmt: skip
+            mouth = f"{mouth_follows(output, clip):>6.2f}" if talk else f"{'-':>6}"
+            print(f"{source_name + ' > ' + target_name:<28} {scores[0]:>8.3f} {scores[1]:>7.4f} "
+                  f"{scores[2]:>7.2f} {mouth} {seconds:>5.2f}   {reference}")  # fmt: skip
 
 
 if __name__ == "__main__":

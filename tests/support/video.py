@@ -7,6 +7,7 @@ in an output frame back onto the still photo, where the true face does not move 
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -38,6 +39,9 @@ class ClipSpec:
     rotation_tag: int = 0  # 90: stored turned a quarter left, displayed upright
     frame_durations: Sequence[int] | None = None  # in 1/fps/2 ticks: variable frame rate
     crf: int = 18
+    # the mouth opened by up to this many inter-ocular distances, three times over the
+    # clip (0: a still face), so a swap can be judged on following the target's speech
+    talk: float = 0.0
 
 
 def frame_transform(spec: ClipSpec, index: int) -> np.ndarray:
@@ -57,13 +61,83 @@ def render_frame(spec: ClipSpec, index: int) -> np.ndarray:
     """Frame `index` of the clip as BGR."""
     if any(start <= index < end for start, end in spec.no_face):
         return cv2.resize(images.coffee_bgr(), (spec.width, spec.height))
+    photo = spec.photo()
+    if spec.talk > 0:
+        t = index / max(1, spec.frames - 1)
+        photo = opened_mouth(photo, spec.talk * (0.5 - 0.5 * math.cos(2 * math.pi * 3 * t)))
     return cv2.warpAffine(
-        spec.photo(),
+        photo,
         frame_transform(spec, index),
         (spec.width, spec.height),
         flags=cv2.INTER_LINEAR,
         borderMode=cv2.BORDER_REPLICATE,  # a mirrored border would add faces
     )
+
+
+def opened_mouth(photo: np.ndarray, opening: float) -> np.ndarray:
+    """`photo` with its largest face's jaw dropped by `opening` inter-ocular distances:
+    everything below the lips' line, out to the jaw and down to the chin, moved down, and
+    the gap painted as a dark mouth (dlib's 68 points say where)."""
+    points = _still_landmarks68(photo.tobytes(), photo.shape)
+    iod = float(np.linalg.norm(points[36:42].mean(0) - points[42:48].mean(0)))
+    line = (points[62, 1] + points[66, 1]) / 2
+    centre, half = points[[48, 54], 0].mean(), abs(points[54, 0] - points[48, 0]) * 0.8
+    chin = points[8, 1]
+    ys, xs = np.mgrid[0 : photo.shape[0], 0 : photo.shape[1]].astype(np.float32)
+    across = np.clip(1.0 - np.abs(xs - centre) / half, 0.0, 1.0)
+    across = across * across * (3 - 2 * across)
+    down = np.clip((chin + 0.5 * iod - ys) / (0.5 * iod), 0.0, 1.0)
+    drop = opening * iod * across * down
+    moved = cv2.remap(photo, xs, ys - drop * (ys >= line), cv2.INTER_LINEAR)
+    gap = ((ys >= line) & (ys < line + drop))[..., None]
+    return np.where(gap, (photo[int(line), int(centre)] * 0.25).astype(np.uint8), moved)
+
+
+@functools.cache
+def _still_landmarks68(data: bytes, shape: tuple[int, ...]) -> np.ndarray:
+    frame = np.frombuffer(data, np.uint8).reshape(shape)
+    found = landmarks68(frame)
+    if found is None:
+        raise ValueError("the photo shows no face")
+    return found
+
+
+def landmarks68(frame: np.ndarray) -> np.ndarray | None:
+    """dlib's 68 landmarks of the largest face (independent of the engine), or None."""
+    from tests.support.identity import _models, landmarks68_in_box
+
+    rects = _models()[0](np.ascontiguousarray(frame[:, :, ::-1]), 1)
+    if len(rects) == 0:
+        return None
+    rect = max(rects, key=lambda r: r.area())
+    return landmarks68_in_box(frame, (rect.left(), rect.top(), rect.right(), rect.bottom()))
+
+
+def mouth_opening(frame: np.ndarray) -> float | None:
+    """The gap between the inner lips of the largest face, in inter-ocular distances."""
+    points = landmarks68(frame)
+    if points is None:
+        return None
+    iod = float(np.linalg.norm(points[36:42].mean(0) - points[42:48].mean(0)))
+    return float(np.linalg.norm(points[66] - points[62])) / iod
+
+
+def mouth_follows(output: Path, clip: Path) -> float:
+    """How far the output's mouth opens and closes with the clip's: the slope of the
+    output's inner-lip gap over the input's, frame by frame (dlib's 68 points; 1 = as
+    the target speaks, 0 = not at all)."""
+    pairs = [
+        (opened, shown)
+        for opened, shown in zip(
+            map(mouth_opening, decoded_frames(clip)), map(mouth_opening, decoded_frames(output)),
+            strict=True,
+        )
+        if opened is not None and shown is not None
+    ]  # fmt: skip
+    if len(pairs) < 3:
+        return float("nan")
+    opened, shown = np.array(pairs).T
+    return float(np.polyfit(opened, shown, 1)[0])
 
 
 def frame_pts(spec: ClipSpec) -> list[int]:

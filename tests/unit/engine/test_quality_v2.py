@@ -47,6 +47,7 @@ from faceport.engine._warp import (
     HeadView,
     align_points,
     facing_camera,
+    rest_shape,
     shape_towards,
     triangulate_face_pair,
     warp_face_to_landmarks,
@@ -342,6 +343,27 @@ def test_a_sources_open_mouth_comes_with_its_proportions_onto_a_closed_one():
     cut = replace(DEFAULT_SETTINGS, keep_target_mouth=True)
     assert abs(lightness_inside(cut) - target_lightness) < 3  # the target's lips show
     assert lightness_inside(DEFAULT_SETTINGS) > target_lightness + 30  # the source's teeth
+
+
+def test_a_followed_face_keeps_the_targets_expression_on_the_sources_proportions():
+    """In video the target's points' offset from their rest shape (its expression: a
+    mouth opening, a blink) is added to the source's, which would otherwise freeze."""
+    options = find_options(DEFAULT_SETTINGS)
+    target = find_faces(images.astronaut_bgr(), options)[0].landmarks
+    source = find_faces(images.grace_hopper_bgr(), options)[0].landmarks
+    rest = rest_shape(None, target, 1.0)
+    opened = target.copy()
+    opened[[14, 87, 178, 88, 95, 317, 402, 318, 324]] += np.float32((0.0, 6.0))  # lower lip
+    still = shape_towards(source, target, 1.0, FACE_OVAL)
+    at_rest = shape_towards(source, target, 1.0, FACE_OVAL, target_rest=rest)
+    speaking = shape_towards(source, opened, 1.0, FACE_OVAL, target_rest=rest)
+    assert np.abs(at_rest - still).max() < 0.5  # no expression at rest
+    assert 5.0 < (speaking[14, 1] - speaking[13, 1]) - (still[14, 1] - still[13, 1]) < 7.0
+    eyes = five_point_landmarks(speaking)[:2]
+    assert np.abs(eyes - five_point_landmarks(still)[:2]).max() < 0.5
+    # the rest is a running mean: halfway to a frame given weight 0.5
+    halfway = rest_shape(rest, opened, 0.5)
+    assert abs(float(halfway[14, 1] - rest[14, 1]) - 3.0) < 0.5
 
 
 def test_a_face_turned_to_the_front_and_back_is_where_it_was():

@@ -215,7 +215,9 @@ def match_boundary(
     copy reduced to about 3 pixels per sigma; away from the band it is divided by at
     least half the blur's peak weight, so it dies out instead of being stretched.
     """
-    residual = residual_of(face, target, sigma=sigma)
+    factor, small_sigma = _reduced(sigma)
+    small_target = shrink(target, factor).astype(np.float32)
+    residual = Residual(factor, small_sigma, shrink(face, factor).astype(np.float32) - small_target)
     band = outer_feather_band(
         shrink(weights, residual.factor), max(1, round(2.5 * sigma * residual.factor))
     )
@@ -228,7 +230,12 @@ def match_boundary(
     height, width = weights.shape[:2]
     full = cv2.resize(correction, (width, height), interpolation=cv2.INTER_LINEAR)
     matched = cv2.add(face, full, dtype=cv2.CV_8U)
-    return matched, residual._replace(difference=residual.difference + correction)
+    # taken again on the matched face, not as difference + correction: where the sum
+    # saturates (a light face's red at 255) that would be more than the face holds, and
+    # the two bands took the excess off as a green line (ARCHITECTURE.md, "Two bands")
+    return matched, residual._replace(
+        difference=shrink(matched, factor).astype(np.float32) - small_target
+    )
 
 
 def blend_two_bands(

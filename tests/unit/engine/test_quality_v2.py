@@ -37,6 +37,7 @@ from faceport.engine._landmarks import (
 )
 from faceport.engine._swap import (
     DEFAULT_SETTINGS,
+    blend_face,
     find_options,
     mirrored_source,
     warp_face_with_weights,
@@ -460,6 +461,25 @@ def test_two_bands_bring_the_texture_nearer_the_edge_and_the_colour_over_the_who
     assert spreads[1] > 2.5 * spreads[0]  # the texture is nearly all there already
     assert np.array_equal(two[weights == 0], target[weights == 0])
     assert np.array_equal(two[depth > 30], face[depth > 30])  # full weight: the face itself
+
+
+def test_two_bands_take_off_no_more_than_a_saturated_face_holds():
+    """A light face whose boundary correction pushes its red past 255, flat (no detail)
+    inside the feather: there the two bands must give the one-band blend of the matched
+    face. They took off the unsaturated excess too (up to 7 levels of red here), which
+    showed as a green line along a forehead."""
+    disc = np.zeros((200, 200), np.uint8)
+    cv2.circle(disc, (100, 100), 70, 255, -1)
+    weights = feathered(disc, 24)
+    depth = cv2.distanceTransform(disc, cv2.DIST_L2, 3)
+    face = np.full((200, 200, 3), (150, 190, 155), np.uint8)
+    face[depth > 6] = (150, 190, 254)  # darker at the edge than the target, light inside
+    target = np.full((200, 200, 3), (150, 190, 255), np.uint8)
+    matched, _ = match_boundary(face, target, weights, sigma=8.0)
+    one = alpha_blend_roi(target, matched, weights).astype(int)
+    two = blend_face(target, face, weights, boundary_sigma=8.0, detail_feather=0.4).astype(int)
+    flat = (depth > 8) & (depth < 24)
+    assert np.abs(one - two)[flat].max() <= 1
 
 
 def test_the_mesh_is_one_surface_wound_one_way_with_the_outline_as_its_edge():

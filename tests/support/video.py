@@ -79,7 +79,7 @@ def opened_mouth(photo: np.ndarray, opening: float) -> np.ndarray:
     everything below the lips' line, out to the jaw and down to the chin, moved down, and
     the gap painted as a dark mouth (dlib's 68 points say where)."""
     points = _still_landmarks68(photo.tobytes(), photo.shape)
-    iod = float(np.linalg.norm(points[36:42].mean(0) - points[42:48].mean(0)))
+    iod = _eye_distance(points)
     line = (points[62, 1] + points[66, 1]) / 2
     centre, half = points[[48, 54], 0].mean(), abs(points[54, 0] - points[48, 0]) * 0.8
     chin = points[8, 1]
@@ -118,8 +118,11 @@ def mouth_opening(frame: np.ndarray) -> float | None:
     points = landmarks68(frame)
     if points is None:
         return None
-    iod = float(np.linalg.norm(points[36:42].mean(0) - points[42:48].mean(0)))
-    return float(np.linalg.norm(points[66] - points[62])) / iod
+    return float(np.linalg.norm(points[66] - points[62])) / _eye_distance(points)
+
+
+def _eye_distance(points68: np.ndarray) -> float:
+    return float(np.linalg.norm(points68[36:42].mean(0) - points68[42:48].mean(0)))
 
 
 def mouth_follows(output: Path, clip: Path) -> float:

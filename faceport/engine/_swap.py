@@ -36,7 +36,6 @@ from ._landmarks import (
     five_point_landmarks,
     inter_ocular_distance,
     locate_landmarks,
-    turn_of,
 )
 from ._selection import (
     FaceMap,
@@ -49,7 +48,13 @@ from ._selection import (
 from ._texture import match_sharpness
 from ._timing import timed_stage
 from ._types import Box, Frame, Landmarks, Mask, Triangles
-from ._warp import face_roi, shape_towards, triangulate_face_pair, warp_face_to_landmarks
+from ._warp import (
+    face_roi,
+    level_turn,
+    shape_towards,
+    triangulate_face_pair,
+    warp_face_to_landmarks,
+)
 
 
 @dataclass(frozen=True)
@@ -78,7 +83,7 @@ class EngineSettings:
     # glasses_arm_reach inter-ocular distances beyond the face for the arms; colour and
     # shading carried locally at local_colour_sigma inter-ocular distances; the target's
     # sharpness and grain (off: not a win); a turned source mirrored when the target is
-    # turned the other way, both by at least mirror_min_turn (_landmarks.turn_of); the
+    # turned the other way, both by at least mirror_min_turn (_warp.level_turn); the
     # new face kept off hair and background outside the features (_blend.keep_on_skin)
     glasses_min_score: float = 1.3
     glasses_arm_reach: float = 0.6
@@ -469,7 +474,9 @@ def oriented_source(
     """
     if not settings.mirror_turned_source:
         return frame, points
-    source_turn, target_turn = turn_of(points), turn_of(target_points)
+    # each turn read with the eyes levelled, so that a rolled head's nose, lower than its
+    # cheek edges, does not read as turned (`HeadView`)
+    source_turn, target_turn = level_turn(points), level_turn(target_points)
     limit = settings.mirror_min_turn
     if source_turn * target_turn >= 0 or min(abs(source_turn), abs(target_turn)) < limit:
         return frame, points

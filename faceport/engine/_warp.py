@@ -185,6 +185,12 @@ def rest_shape(rest: Landmarks | None, points: Landmarks, weight: float) -> Land
     return (rest + np.float32(weight) * (align_points(frontal, rest) - rest)).astype(np.float32)
 
 
+def level_turn(points: Landmarks) -> float:
+    """`_landmarks.turn_of` of the face with its eyes levelled first (tan of its
+    `HeadView` yaw)."""
+    return float(np.tan(HeadView.of(points).yaw))
+
+
 @dataclass(frozen=True)
 class HeadView:
     """How a face is turned, with the head taken as an upright cylinder: its axis through

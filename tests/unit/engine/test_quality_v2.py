@@ -48,6 +48,7 @@ from faceport.engine._warp import (
     HeadView,
     align_points,
     facing_camera,
+    level_turn,
     rest_shape,
     shape_towards,
     triangulate_face_pair,
@@ -272,6 +273,19 @@ def test_turn_of_reads_the_nose_position_between_the_cheeks():
     assert turn_of(points) == pytest.approx(0.6)
     points[NOSE_TIP] = (120.0, 60.0)
     assert turn_of(points) == pytest.approx(-0.6)
+
+
+def test_a_rolled_face_does_not_read_as_turned():
+    """The mirror's turns are read with the eyes levelled: rolled 45 degrees, a frontal
+    face's nose (below its cheek edges) sits off their middle in x, which the plain
+    `turn_of` reads as a turn big enough to mirror for."""
+    points = find_faces(images.astronaut_bgr(), find_options(DEFAULT_SETTINGS))[0].landmarks
+    centre = points.mean(axis=0)
+    angle = np.radians(45.0)
+    rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    rolled = ((points - centre) @ rotation.T + centre).astype(np.float32)
+    assert abs(turn_of(rolled) - turn_of(points)) > DEFAULT_SETTINGS.mirror_min_turn
+    assert level_turn(rolled) == pytest.approx(level_turn(points), abs=0.02)
 
 
 def test_a_mirrored_source_has_its_landmarks_mirrored():

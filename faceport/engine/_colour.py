@@ -198,8 +198,12 @@ class Residual(NamedTuple):
 def residual_of(face: Frame, target: Frame, *, sigma: float) -> Residual:
     """face - target on a copy reduced to about 3 pixels per `sigma`."""
     factor, small_sigma = _reduced(sigma)
-    difference = shrink(face, factor).astype(np.float32) - shrink(target, factor).astype(np.float32)
-    return Residual(factor, small_sigma, difference)
+    small_target = shrink(target, factor).astype(np.float32)
+    return Residual(factor, small_sigma, _reduced_difference(face, small_target, factor))
+
+
+def _reduced_difference(face: Frame, small_target: np.ndarray, factor: float) -> np.ndarray:
+    return shrink(face, factor).astype(np.float32) - small_target
 
 
 def match_boundary(
@@ -217,7 +221,7 @@ def match_boundary(
     """
     factor, small_sigma = _reduced(sigma)
     small_target = shrink(target, factor).astype(np.float32)
-    residual = Residual(factor, small_sigma, shrink(face, factor).astype(np.float32) - small_target)
+    residual = Residual(factor, small_sigma, _reduced_difference(face, small_target, factor))
     band = outer_feather_band(
         shrink(weights, residual.factor), max(1, round(2.5 * sigma * residual.factor))
     )
@@ -233,9 +237,7 @@ def match_boundary(
     # taken again on the matched face, not as difference + correction: where the sum
     # saturates (a light face's red at 255) that would be more than the face holds, and
     # the two bands took the excess off as a green line (ARCHITECTURE.md, "Two bands")
-    return matched, residual._replace(
-        difference=shrink(matched, factor).astype(np.float32) - small_target
-    )
+    return matched, residual._replace(difference=_reduced_difference(matched, small_target, factor))
 
 
 def blend_two_bands(

@@ -18,6 +18,7 @@ import av
 import cv2
 import numpy as np
 
+from tests.quality.scoring import inter_ocular
 from tests.support import images
 
 
@@ -79,7 +80,7 @@ def opened_mouth(photo: np.ndarray, opening: float) -> np.ndarray:
     everything below the lips' line, out to the jaw and down to the chin, moved down, and
     the gap painted as a dark mouth (dlib's 68 points say where)."""
     points = _still_landmarks68(photo.tobytes(), photo.shape)
-    iod = _eye_distance(points)
+    iod = inter_ocular(points)
     line = (points[62, 1] + points[66, 1]) / 2
     centre, half = points[[48, 54], 0].mean(), abs(points[54, 0] - points[48, 0]) * 0.8
     chin = points[8, 1]
@@ -118,11 +119,7 @@ def mouth_opening(frame: np.ndarray) -> float | None:
     points = landmarks68(frame)
     if points is None:
         return None
-    return float(np.linalg.norm(points[66] - points[62])) / _eye_distance(points)
-
-
-def _eye_distance(points68: np.ndarray) -> float:
-    return float(np.linalg.norm(points68[36:42].mean(0) - points68[42:48].mean(0)))
+    return float(np.linalg.norm(points[66] - points[62])) / inter_ocular(points)
 
 
 def mouth_follows(output: Path, clip: Path) -> float:

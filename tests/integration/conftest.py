@@ -10,7 +10,7 @@ import pytest
 from faceport.adapters.aws.clients import AwsClients
 from faceport.adapters.aws.dynamo_accounts import DynamoAccounts
 from faceport.adapters.local.sqlite_accounts import SqliteAccounts
-from tests.support.dynamo import ACCOUNTS_TABLE, IDEMPOTENCY_TABLE, AtomicClient, aws, dynamodb
+from tests.support.dynamo import ACCOUNTS_TABLE, IDEMPOTENCY_TABLE, ConflictingClient, aws, dynamodb
 
 __all__ = ["aws", "dynamodb"]
 
@@ -21,5 +21,5 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
     first, to exercise the retries."""
     if request.param == "sqlite":
         return SqliteAccounts(tmp_path / "accounts.sqlite3")
-    client = AtomicClient(request.getfixturevalue("dynamodb"), conflict_rate=0.1)
+    client = ConflictingClient(request.getfixturevalue("dynamodb"), conflict_rate=0.1)
     return DynamoAccounts(ACCOUNTS_TABLE, IDEMPOTENCY_TABLE, clients=AwsClients(dynamodb=client))

@@ -19,7 +19,6 @@ from faceport.errors import ValidationFailed
 from faceport.ports import TaskStore
 from faceport.tasks import ACTIVE, Task, TaskStatus
 from tests.support.aws import create_tables, stream_records
-from tests.support.dynamo import AtomicClient
 from tests.support.tasks import make_task
 
 RUNNING = (TaskStatus.RUNNING,)
@@ -57,7 +56,7 @@ def store(
         yield SqliteTaskStore(tmp_path / "tasks.sqlite3", on_end=ended_tasks.sqlite)
         return
     request.getfixturevalue("aws")
-    client = AtomicClient(AwsClients().dynamodb)
+    client = AwsClients().dynamodb
     ended_tasks.table = create_tables(dynamodb=client)["tasks"]
     yield DynamoDbTaskStore(ended_tasks.table, AwsClients(dynamodb=client), poll_s=0.05)
 

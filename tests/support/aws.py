@@ -24,6 +24,7 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 from moto.awslambda.models import LambdaFunction
+from moto.dynamodb.responses import DynamoHandler
 
 from faceport.accounts import Caller
 from faceport.adapters.aws import task_stream
@@ -306,6 +307,7 @@ def aws_world(
     }.items():
         monkeypatch.setenv(name, value)
     config: Any = {"stepfunctions": {"execute_state_machine": True}}
+    atomic_dynamodb_requests(monkeypatch)
     with mock_aws(config=config):
         world = _build(monkeypatch, engine, heartbeat_s, timeout_s, settings)
         try:
@@ -316,6 +318,22 @@ def aws_world(
                 thread.join(10)
             world.engine_server.shutdown()
             world.engine_server.server_close()
+
+
+def atomic_dynamodb_requests(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Makes each moto DynamoDB request atomic, as DynamoDB's are; the code under test still
+    interleaves freely between requests. moto's backend is not thread-safe: its update_item
+    of a new item stores the bare key before the update (a query from another thread, the
+    stream pump's say, then reads an item without its attributes), and a transaction
+    deep-copies tables that other threads are changing."""
+    lock = threading.Lock()
+    unlocked = DynamoHandler.call_action
+
+    def call_action(handler: DynamoHandler) -> Any:
+        with lock:
+            return unlocked(handler)
+
+    monkeypatch.setattr(DynamoHandler, "call_action", call_action)
 
 
 def _build(

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import random
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,6 +12,7 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
+from tests.support.aws import atomic_dynamodb_requests
 from tests.support.aws import create_tables as aws_tables
 
 ACCOUNTS_TABLE = "faceport-accounts"
@@ -34,6 +34,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         "AWS_DEFAULT_REGION": REGION,
     }.items():
         monkeypatch.setenv(name, value)
+    atomic_dynamodb_requests(monkeypatch)
     with mock_aws():
         yield
 
@@ -45,38 +46,29 @@ def dynamodb(aws: None) -> Any:
     return client
 
 
-class AtomicClient:
-    """A moto DynamoDB client whose requests are each atomic, like DynamoDB's.
+class ConflictingClient:
+    """A moto DynamoDB client that fails `conflict_rate` of its transactions with
+    `TransactionConflict` first, as concurrent transactions on one item do on DynamoDB."""
 
-    moto's in-process backend is not thread-safe (a transaction deep-copies tables that
-    other threads are changing), so every request takes a lock; the code under test still
-    interleaves freely between requests. With `conflict_rate`, that share of transactions
-    fails with `TransactionConflict` first, as concurrent transactions on one item do on
-    DynamoDB."""
-
-    def __init__(self, client: Any, conflict_rate: float = 0.0) -> None:
+    def __init__(self, client: Any, conflict_rate: float) -> None:
         self._client = client
-        self._lock = threading.Lock()
         self._conflict_rate = conflict_rate
-        self.conflicts = 0
 
     def __getattr__(self, name: str) -> Any:
         method = getattr(self._client, name)
-        if not callable(method) or name == "get_paginator":
+        if name != "transact_write_items":
             return method
 
-        def locked(**kwargs: Any) -> Any:
-            with self._lock:
-                if name == "transact_write_items" and random.random() < self._conflict_rate:
-                    self.conflicts += 1
-                    reasons = [{"Code": "TransactionConflict"}] * len(kwargs["TransactItems"])
-                    raise ClientError(
-                        {
-                            "Error": {"Code": "TransactionCanceledException", "Message": "x"},
-                            "CancellationReasons": reasons,
-                        },
-                        name,
-                    )
-                return method(**kwargs)
+        def conflicting(**kwargs: Any) -> Any:
+            if random.random() < self._conflict_rate:
+                reasons = [{"Code": "TransactionConflict"}] * len(kwargs["TransactItems"])
+                raise ClientError(
+                    {
+                        "Error": {"Code": "TransactionCanceledException", "Message": "x"},
+                        "CancellationReasons": reasons,
+                    },
+                    name,
+                )
+            return method(**kwargs)
 
-        return locked
+        return conflicting

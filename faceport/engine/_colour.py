@@ -128,7 +128,14 @@ HIGHLIGHT_SLOPE = 0.3
 
 
 def transfer_local_shading(
-    source: Frame, target: Frame, mask: Mask, *, sigma: float, knee: float = 0.0
+    source: Frame,
+    target: Frame,
+    mask: Mask,
+    *,
+    sigma: float,
+    knee: float = 0.0,
+    edge_sigma: float = 0.0,
+    edge_reach: float = 0.0,
 ) -> Frame:
     """Return `source` with the colour and shading of `target` as they vary across `mask`.
 
@@ -143,7 +150,8 @@ def transfer_local_shading(
     With `knee` > 0, lightness more than `knee` levels above blur(target) keeps only
     `HIGHLIGHT_SLOPE` of the rest: a flash highlight on the source's nose or forehead
     does not come onto a softly lit face as a white blob (ARCHITECTURE.md, "Engine
-    quality v2").
+    quality v2"). With `edge_sigma` and `edge_reach` > 0, both blurs go over to that finer
+    scale towards the edge of `mask` (`finer_towards_edge`).
     """
     binary = region_of(mask)
     if cv2.countNonZero(binary) < 16:
@@ -151,6 +159,11 @@ def transfer_local_shading(
     source_lab = cv2.cvtColor(source, cv2.COLOR_BGR2LAB)
     target_lab = cv2.cvtColor(target, cv2.COLOR_BGR2LAB)
     source_low, target_low = masked_blurs_small((source_lab, target_lab), binary, sigma)
+    if edge_sigma > 0 and edge_reach > 0:
+        source_low, target_low = finer_towards_edge(
+            (source_low, target_low), (source_lab, target_lab), binary,
+            sigma=edge_sigma, reach=edge_reach,
+        )  # fmt: skip
     spread_source = _detail_spread(source_lab, source_low, binary)
     spread_target = _detail_spread(target_lab, target_low, binary)
     gain = np.clip(spread_target / np.maximum(spread_source, 1e-3), (0.7, 0, 0), (1.5, 1.5, 1.5))
@@ -166,6 +179,31 @@ def transfer_local_shading(
         level = cv2.resize(level_small, (mask.shape[1], mask.shape[0]))
         cv2.insertChannel(_kneed(cv2.extractChannel(lab, 0), level), lab, 0)
     return cv2.cvtColor(lab, cv2.COLOR_LAB2BGR)
+
+
+def finer_towards_edge(
+    lows: Sequence[np.ndarray],
+    images: Sequence[np.ndarray],
+    mask: Mask,
+    *,
+    sigma: float,
+    reach: float,
+) -> list[np.ndarray]:
+    """`lows` (`masked_blurs_small` of `images` inside `mask`, at their reduced size)
+    going over to the local means at the finer `sigma`, linearly from `reach` pixels
+    inside `mask` to its edge. Where the light falls off towards the face's edge faster
+    than the coarse scale follows (a hard shadow, a hair line's shade), the coarse means
+    leave the face lighter than the target there: a seam (ARCHITECTURE.md, "Edge shading").
+    """
+    size = (lows[0].shape[1], lows[0].shape[0])
+    inside = cv2.distanceTransform(mask, cv2.DIST_L2, 3)
+    near = np.clip(1.0 - inside / reach, 0.0, 1.0).astype(np.float32)
+    near = cv2.resize(near, size, interpolation=cv2.INTER_AREA)[:, :, None]
+    fine = masked_blurs_small(images, mask, sigma)
+    return [
+        low + near * (cv2.resize(level, size, interpolation=cv2.INTER_AREA) - low)
+        for low, level in zip(lows, fine, strict=True)
+    ]
 
 
 def _kneed(lightness: Mask, level: Mask) -> Mask:

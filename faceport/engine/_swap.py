@@ -111,6 +111,11 @@ class EngineSettings:
     # right where the target's landmarks are its own (shape_transfer 0); with the source's
     # proportions it cut the source's lips and teeth out (ARCHITECTURE.md, "Mouth")
     keep_target_mouth: bool = False
+    # the colour and shading's local means at this finer scale (inter-ocular distances) at
+    # the blend's edge, going over to local_colour_sigma's over edge_shading_reach: fewer
+    # seams for a little identity, so off (0) by default (ARCHITECTURE.md, "Edge shading")
+    edge_shading_sigma: float = 0.0
+    edge_shading_reach: float = 0.6
 
 
 DEFAULT_SETTINGS = EngineSettings()
@@ -433,8 +438,10 @@ def _recolour(
     if settings.local_colour:
         sigma = settings.local_colour_sigma * inter_ocular
         recoloured = transfer_local_shading(
-            warped, target, weights, sigma=sigma, knee=settings.highlight_knee
-        )
+            warped, target, weights, sigma=sigma, knee=settings.highlight_knee,
+            edge_sigma=settings.edge_shading_sigma * inter_ocular,
+            edge_reach=settings.edge_shading_reach * inter_ocular,
+        )  # fmt: skip
     else:
         recoloured = transfer_lab_statistics(warped, target, weights)
     if settings.match_sharpness:

@@ -128,6 +128,33 @@ def test_the_local_mean_follows_a_gradient_up_to_the_masks_edge():
     assert error(plain) > 5 * error(local)  # what a plain normalised blur gets wrong
 
 
+def test_edge_shading_follows_a_shade_at_the_faces_edge_and_leaves_its_middle():
+    source = textured((200, 200))
+    mask = np.zeros((200, 200), np.uint8)
+    cv2.circle(mask, (100, 100), 80, 255, -1)
+    inside = cv2.distanceTransform(mask, cv2.DIST_L2, 3)
+    # the target's skin falls from 170 to 100 over its outer 12 pixels (a hair line's shade)
+    level = np.clip(100 + 70 * inside / 12, 100, 170)
+    target = np.repeat(np.rint(level)[:, :, None], 3, axis=2).astype(np.uint8)
+
+    plain = lightness(transfer_local_shading(source, target, mask, sigma=30))
+    edged = lightness(
+        transfer_local_shading(source, target, mask, sigma=30, edge_sigma=6, edge_reach=36)
+    )
+    wanted = lightness(target)
+    shade = (inside > 2) & (inside < 10)
+    middle = (inside > 40) & (mask > 0)
+
+    def error(result: np.ndarray, where: np.ndarray) -> float:
+        return float(np.abs(cv2.blur(result - wanted, (5, 5)))[where].mean())
+
+    print(f"error in the shade: plain {error(plain, shade):.1f}, edge {error(edged, shade):.1f}")
+    assert error(edged, shade) < 0.5 * error(plain, shade)
+    # beyond its reach the levels are the coarse ones (the detail's gain moves a level or so)
+    assert np.abs(edged - plain)[middle].mean() < 0.1
+    assert detail(edged)[shade].std() > 0.7 * detail(lightness(source))[shade].std()
+
+
 def test_a_sliver_of_the_source_stretched_over_the_target_is_left_out():
     frame = textured((100, 100))
     target = np.array([[10, 10], [90, 10], [90, 90], [10, 90]], np.float32)

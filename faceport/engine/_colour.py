@@ -226,22 +226,25 @@ def outer_feather_band(weights: Mask, width: int) -> Mask:
 
 class Residual(NamedTuple):
     """face - target (float32) on a copy reduced by `factor` for blurs of `sigma` pixels
-    there (`_reduced`)."""
+    there (`_reduced`), and the target's reduced copy, to take it again on another face."""
 
     factor: float
     sigma: float
     difference: np.ndarray
+    small_target: np.ndarray
+
+    def on(self, face: Frame) -> Residual:
+        """The same residual, taken on `face` instead."""
+        difference = shrink(face, self.factor).astype(np.float32) - self.small_target
+        return self._replace(difference=difference)
 
 
 def residual_of(face: Frame, target: Frame, *, sigma: float) -> Residual:
     """face - target on a copy reduced to about 3 pixels per `sigma`."""
     factor, small_sigma = _reduced(sigma)
     small_target = shrink(target, factor).astype(np.float32)
-    return Residual(factor, small_sigma, _reduced_difference(face, small_target, factor))
-
-
-def _reduced_difference(face: Frame, small_target: np.ndarray, factor: float) -> np.ndarray:
-    return shrink(face, factor).astype(np.float32) - small_target
+    difference = shrink(face, factor).astype(np.float32) - small_target
+    return Residual(factor, small_sigma, difference, small_target)
 
 
 def match_boundary(
@@ -257,9 +260,7 @@ def match_boundary(
     copy reduced to about 3 pixels per sigma; away from the band it is divided by at
     least half the blur's peak weight, so it dies out instead of being stretched.
     """
-    factor, small_sigma = _reduced(sigma)
-    small_target = shrink(target, factor).astype(np.float32)
-    residual = Residual(factor, small_sigma, _reduced_difference(face, small_target, factor))
+    residual = residual_of(face, target, sigma=sigma)
     band = outer_feather_band(
         shrink(weights, residual.factor), max(1, round(2.5 * sigma * residual.factor))
     )
@@ -275,7 +276,7 @@ def match_boundary(
     # taken again on the matched face, not as difference + correction: where the sum
     # saturates (a light face's red at 255) that would be more than the face holds, and
     # the two bands took the excess off as a green line (ARCHITECTURE.md, "Two bands")
-    return matched, residual._replace(difference=_reduced_difference(matched, small_target, factor))
+    return matched, residual.on(matched)
 
 
 def blend_two_bands(

@@ -137,3 +137,13 @@ def landmarks68_in_box(frame: np.ndarray, box: Rect) -> np.ndarray:
     shape = _shape_predictor_68()(chip.rgb, chip.rect)
     points = np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float64)
     return points / chip.scale + np.array(chip.origin)
+
+
+def landmarks68(frame: np.ndarray) -> np.ndarray | None:
+    """dlib's 68 landmarks of the largest face (`landmarks68_in_box` of dlib's own
+    detection), or None without a face."""
+    rects = _models()[0](np.ascontiguousarray(frame[:, :, ::-1]), 1)
+    if len(rects) == 0:
+        return None
+    rect = max(rects, key=lambda r: r.area())
+    return landmarks68_in_box(frame, (rect.left(), rect.top(), rect.right(), rect.bottom()))

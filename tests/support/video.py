@@ -20,6 +20,7 @@ import numpy as np
 
 from tests.quality.scoring import inter_ocular
 from tests.support import images
+from tests.support.identity import landmarks68
 
 
 @dataclass(frozen=True)
@@ -101,17 +102,6 @@ def _still_landmarks68(data: bytes, shape: tuple[int, ...]) -> np.ndarray:
     if found is None:
         raise ValueError("the photo shows no face")
     return found
-
-
-def landmarks68(frame: np.ndarray) -> np.ndarray | None:
-    """dlib's 68 landmarks of the largest face (independent of the engine), or None."""
-    from tests.support.identity import _models, landmarks68_in_box
-
-    rects = _models()[0](np.ascontiguousarray(frame[:, :, ::-1]), 1)
-    if len(rects) == 0:
-        return None
-    rect = max(rects, key=lambda r: r.area())
-    return landmarks68_in_box(frame, (rect.left(), rect.top(), rect.right(), rect.bottom()))
 
 
 def mouth_opening(frame: np.ndarray) -> float | None:

@@ -116,6 +116,9 @@ class EngineSettings:
     # seams for a little identity, so off (0) by default (ARCHITECTURE.md, "Edge shading")
     edge_shading_sigma: float = 0.0
     edge_shading_reach: float = 0.6
+    # a source face more than this many times the target's size (in length) sampled from
+    # a copy shrunk by area averaging, not picked pixel by pixel (_warp; 0 = off)
+    antialias_above: float = 1.2
 
 
 DEFAULT_SETTINGS = EngineSettings()
@@ -265,6 +268,7 @@ def warp_face_with_weights(
     forehead_scale: float,
     min_source_share: float,
     keep_target_mouth: bool,
+    antialias_above: float,
 ) -> tuple[Frame, Mask]:
     """The source face warped onto `target_points` inside `roi`, and its blend weights
     there: the face's hull feathered in proportion to its width, the source's smeared
@@ -277,6 +281,7 @@ def warp_face_with_weights(
         triangles,
         roi,
         min_source_share=min_source_share,
+        antialias_above=antialias_above,
     )
     local_points = target_points - np.array([roi.left, roi.top], dtype=np.float32)
     face_width = float(np.ptp(target_points[:, 0]))
@@ -336,6 +341,7 @@ def blend_face_in_place(
             forehead_scale=settings.forehead_scale,
             min_source_share=settings.min_source_share,
             keep_target_mouth=settings.keep_target_mouth,
+            antialias_above=settings.antialias_above,
         )
     target_roi = frame[roi.top : roi.bottom, roi.left : roi.right]
     if settings.skin_mask:

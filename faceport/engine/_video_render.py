@@ -40,6 +40,7 @@ class RenderSettings:
     highlight_knee: float = 0.0
     min_source_share: float = 0.0
     keep_target_mouth: bool = True
+    antialias_above: float = 1.2
     # the target's expression (its points' offset from their running mean over about
     # this many frames, _warp.rest_shape) added to the source's proportions; 0 = the
     # source's expression, frozen as the photo has it
@@ -93,6 +94,7 @@ class FaceRenderer:
             forehead_scale=self.settings.forehead_scale,
             min_source_share=self.settings.min_source_share,
             keep_target_mouth=self.settings.keep_target_mouth,
+            antialias_above=self.settings.antialias_above,
         )
         if not weights.any():
             return False

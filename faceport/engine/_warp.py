@@ -79,6 +79,7 @@ def warp_face_to_landmarks(
     roi: Box,
     *,
     min_source_share: float = 0.0,
+    antialias_above: float = 0.0,
 ) -> tuple[Frame, Mask]:
     """Warp the source face so its landmarks land on the target's, inside `roi` of the target.
 
@@ -89,6 +90,8 @@ def warp_face_to_landmarks(
     leaves out the triangles the source shows at less than that share of their area on
     the target (the two faces' sizes taken out): a sliver of a turned source's far cheek
     stretched over the target is a smear (ARCHITECTURE.md, "Engine quality v2", Smears).
+    With `antialias_above` > 0, a source face more than that many times the target's size
+    (in length) is sampled from a copy shrunk to the target's size (`_source_shrunk`).
     """
     origin = np.array([roi.left, roi.top], dtype=np.float32)
     target_local = target_landmarks - origin
@@ -134,15 +137,44 @@ def warp_face_to_landmarks(
     map_y = d * xs
     map_y += e * ys
     map_y += f
-    # replicate, so a source face cut off by its frame edge smears rather than goes black
-    warped = cv2.remap(
-        source_frame, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
-    )
-    source_share = np.abs(source_determinant) / np.maximum(np.abs(determinant), 1e-9)
     scale = np.abs(source_determinant).sum() / max(float(np.abs(determinant).sum()), 1e-9)
+    shrink = float(np.sqrt(scale))
+    sampled = source_frame
+    if antialias_above and shrink > antialias_above:
+        sampled, map_x, map_y = _source_shrunk(source_frame, source_landmarks, shrink, map_x, map_y)
+    # replicate, so a source face cut off by its frame edge smears rather than goes black
+    warped = cv2.remap(sampled, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    source_share = np.abs(source_determinant) / np.maximum(np.abs(determinant), 1e-9)
     covers = np.zeros(len(linear) + 1, dtype=np.uint8)
     covers[1:] = np.where(source_share >= min_source_share * scale, 255, 0)
     return warped, covers[labels]
+
+
+def _source_shrunk(
+    source_frame: Frame,
+    source_landmarks: Landmarks,
+    shrink: float,
+    map_x: np.ndarray,
+    map_y: np.ndarray,
+) -> tuple[Frame, np.ndarray, np.ndarray]:
+    """The source's face region shrunk `shrink` times by area averaging, and the sampling
+    maps moved onto it: a bilinear sample of a face several times the target's size picks
+    one source pixel of many, and a thin line (a strand of hair, a crease) comes out dotted."""
+    height, width = source_frame.shape[:2]
+    margin = 2 + round(2 * shrink)
+    left, top = np.floor(source_landmarks.min(axis=0)).astype(int) - margin
+    right, bottom = np.ceil(source_landmarks.max(axis=0)).astype(int) + margin
+    left, top = max(int(left), 0), max(int(top), 0)
+    right, bottom = min(int(right), width), min(int(bottom), height)
+    size = (max(1, round((right - left) / shrink)), max(1, round((bottom - top) / shrink)))
+    shrunk = cv2.resize(source_frame[top:bottom, left:right], size, interpolation=cv2.INTER_AREA)
+    scale_x, scale_y = size[0] / (right - left), size[1] / (bottom - top)
+    # pixel centres: x in the crop maps to (x + 0.5) * scale - 0.5 in the shrunk copy
+    return (
+        shrunk,
+        (map_x - (left - 0.5)) * scale_x - 0.5,
+        (map_y - (top - 0.5)) * scale_y - 0.5,
+    )
 
 
 def shape_towards(

@@ -103,6 +103,32 @@ def test_warp_follows_a_translation():
     assert warped[40:45, 40:50].max() == 0
 
 
+@pytest.mark.parametrize(("antialias_above", "max_spread"), [(0.0, None), (1.2, 40.0)])
+def test_warp_onto_a_smaller_face_averages_the_source_when_told(antialias_above, max_spread):
+    # one-pixel lines every 5 px (a strand of hair, a crease), shrunk 6.25 times: picked
+    # pixel by pixel they come out as stray dots; averaged over 6.25 px, each output pixel
+    # holds one or two lines' share (a box filter's spread of 32 levels at most)
+    source = np.full((400, 400, 3), 200, np.uint8)
+    source[:, ::5] = 0
+    src_points = np.array([(50, 50), (350, 50), (350, 350), (50, 350)], np.float32)
+    dst_points = src_points / 6.25
+    triangles = np.array([(0, 1, 2), (0, 2, 3)], np.int32)
+    roi = Box(0, 0, 64, 64)
+
+    warped, covered = warp_face_to_landmarks(
+        source, src_points, dst_points, triangles, roi, antialias_above=antialias_above
+    )
+
+    inside = cv2.erode(covered, np.ones((5, 5), np.uint8)) > 0
+    grey = warped[inside][:, 0].astype(float)
+    spread = float(grey.max() - grey.min())
+    if max_spread is None:
+        assert spread > 100  # aliased: some samples land on a line, most do not
+    else:
+        assert spread < max_spread
+        assert abs(float(grey.mean()) - 160.0) < 4  # 4 of 5 columns at 200, 1 at 0
+
+
 def test_blend_mask_fades_to_zero_at_the_edge_and_cuts_the_mouth():
     covered = np.full((100, 100), 255, np.uint8)
     hull = np.array([(10, 10), (90, 10), (90, 90), (10, 90)], np.float32)

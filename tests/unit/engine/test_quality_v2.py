@@ -70,6 +70,7 @@ BEFORE = EngineSettings(
     highlight_knee=0.0,
     min_source_share=0.0,
     keep_target_mouth=True,
+    antialias_above=0.0,
 )
 
 

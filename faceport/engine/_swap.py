@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
@@ -256,19 +257,31 @@ def _find_target_faces(
     return find_faces(target, options, thorough=True, timings=timings)
 
 
+class WarpSettings(Protocol):
+    """The settings the warp and its weights read, which `EngineSettings` and the video's
+    `RenderSettings` both have."""
+
+    @property
+    def feather_fraction(self) -> float: ...
+    @property
+    def hull_scale(self) -> float: ...
+    @property
+    def forehead_scale(self) -> float: ...
+    @property
+    def min_source_share(self) -> float: ...
+    @property
+    def keep_target_mouth(self) -> bool: ...
+    @property
+    def antialias_above(self) -> float: ...
+
+
 def warp_face_with_weights(
     source_frame: Frame,
     source_points: Landmarks,
     target_points: Landmarks,
     triangles: Triangles,
     roi: Box,
-    *,
-    feather_fraction: float,
-    hull_scale: float,
-    forehead_scale: float,
-    min_source_share: float,
-    keep_target_mouth: bool,
-    antialias_above: float,
+    settings: WarpSettings,
 ) -> tuple[Frame, Mask]:
     """The source face warped onto `target_points` inside `roi`, and its blend weights
     there: the face's hull feathered in proportion to its width, the source's smeared
@@ -280,19 +293,19 @@ def warp_face_with_weights(
         target_points,
         triangles,
         roi,
-        min_source_share=min_source_share,
-        antialias_above=antialias_above,
+        min_source_share=settings.min_source_share,
+        antialias_above=settings.antialias_above,
     )
     local_points = target_points - np.array([roi.left, roi.top], dtype=np.float32)
     face_width = float(np.ptp(target_points[:, 0]))
-    mouth = list(INNER_MOUTH) if keep_target_mouth else []
+    mouth = list(INNER_MOUTH) if settings.keep_target_mouth else []
     weights = face_blend_mask(
         covered,
         local_points,
         local_points[mouth],
-        feather=max(1, round(face_width * feather_fraction)),
-        hull_scale=hull_scale,
-        forehead_scale=forehead_scale,
+        feather=max(1, round(face_width * settings.feather_fraction)),
+        hull_scale=settings.hull_scale,
+        forehead_scale=settings.forehead_scale,
     )
     return warped, weights
 
@@ -336,12 +349,7 @@ def blend_face_in_place(
             target_points,
             triangles,
             roi,
-            feather_fraction=settings.feather_fraction,
-            hull_scale=settings.hull_scale,
-            forehead_scale=settings.forehead_scale,
-            min_source_share=settings.min_source_share,
-            keep_target_mouth=settings.keep_target_mouth,
-            antialias_above=settings.antialias_above,
+            settings,
         )
     target_roi = frame[roi.top : roi.bottom, roi.left : roi.right]
     if settings.skin_mask:

@@ -89,12 +89,7 @@ class FaceRenderer:
             points,
             triangulate_face_pair(self.source_points, points),
             roi,
-            feather_fraction=self.settings.feather_fraction,
-            hull_scale=self.settings.hull_scale,
-            forehead_scale=self.settings.forehead_scale,
-            min_source_share=self.settings.min_source_share,
-            keep_target_mouth=self.settings.keep_target_mouth,
-            antialias_above=self.settings.antialias_above,
+            self.settings,
         )
         if not weights.any():
             return False

@@ -270,10 +270,7 @@ def changed_outside_the_face(settings: EngineSettings) -> tuple[int, int]:
         placed = shape_towards(faces[0].landmarks, landmarks, settings.shape_transfer, FACE_OVAL)
     _, weights = warp_face_with_weights(
         images.grace_hopper_bgr(), faces[0].landmarks, placed,
-        triangulate_face_pair(faces[0].landmarks, placed), roi,
-        feather_fraction=settings.feather_fraction, hull_scale=settings.hull_scale,
-        forehead_scale=settings.forehead_scale, min_source_share=settings.min_source_share,
-        keep_target_mouth=settings.keep_target_mouth, antialias_above=settings.antialias_above,
+        triangulate_face_pair(faces[0].landmarks, placed), roi, settings,
     )  # fmt: skip
     blended[roi.top : roi.bottom, roi.left : roi.right] = weights > 0
     differs = (result.frame != target).any(axis=2) & ~blended

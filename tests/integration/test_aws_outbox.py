@@ -104,7 +104,7 @@ def test_only_the_write_that_ends_a_task_queues_and_a_replay_queues_the_same_eve
     monkeypatch: pytest.MonkeyPatch, fake_engine: FakeEngine
 ) -> None:
     with aws_world(monkeypatch, fake_engine) as world:
-        world.stream.stopped.set()  # this test hands the records over itself
+        world.stream.stop()  # this test hands the records over itself
         task = submit_swap(world, notify_url="http://127.0.0.1:9/hook")
         world.wait_for_execution(task.id)
         records = stream_records(world.settings.tasks_table)

@@ -235,10 +235,19 @@ class StreamPump:
     handle: Callable[[dict[str, Any]], Any]
     every_s: float = 0.05
     stopped: threading.Event = field(default_factory=threading.Event)
+    thread: threading.Thread | None = None
 
     def start(self) -> StreamPump:
-        threading.Thread(target=self._run, daemon=True).start()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
         return self
+
+    def stop(self) -> None:
+        """Stop polling and wait out a poll in flight: one left running past the moto
+        context would go to the real AWS endpoint."""
+        self.stopped.set()
+        if self.thread is not None:
+            self.thread.join(10)
 
     def _run(self) -> None:
         after: dict[str, str] = {}
@@ -313,7 +322,7 @@ def aws_world(
         try:
             yield world
         finally:
-            world.stream.stopped.set()
+            world.stream.stop()
             for thread in world.endpoint.threads:
                 thread.join(10)
             world.engine_server.shutdown()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 import numpy as np
@@ -38,6 +38,7 @@ from ._landmarks import (
     inter_ocular_distance,
     locate_landmarks,
 )
+from ._seam import seam_step
 from ._selection import (
     FaceMap,
     FacePair,
@@ -120,6 +121,13 @@ class EngineSettings:
     # a source face more than this many times the target's size (in length) sampled from
     # a copy shrunk by area averaging, not picked pixel by pixel (_warp; 0 = off)
     antialias_above: float = 1.2
+    # a blend whose edge still shows a colour step over seam_limit Delta E
+    # (_seam.seam_step) is recoloured again with edge shading at seam_fallback_sigma and
+    # each of seam_fallback_reaches in turn, until one is under it (ARCHITECTURE.md, "Seam
+    # fallback"; 0 = off)
+    seam_limit: float = 10.0
+    seam_fallback_sigma: float = 0.06
+    seam_fallback_reaches: tuple[float, ...] = (0.2, 0.3, 0.42, 0.6)
 
 
 DEFAULT_SETTINGS = EngineSettings()
@@ -372,12 +380,48 @@ def blend_face_in_place(
 
     with timed_stage(timings, "blend"):
         # where the face weight is 0 the blend copies the target (cleaned of its frame)
-        target_roi[:] = blend_face(
-            target_roi, recoloured, weights,
+        target_roi[:] = _blend_checked(
+            target_roi, warped, recoloured, weights, inter_ocular, settings
+        )
+    return region, changed
+
+
+def _blend_checked(
+    target: Frame,
+    warped: Frame,
+    recoloured: Frame,
+    weights: Mask,
+    inter_ocular: float,
+    settings: EngineSettings,
+) -> Frame:
+    """`recoloured` blended into `target` (`blend_face`); if its edge shows a step over
+    `settings.seam_limit` (`_seam.seam_step`), `warped` recoloured again with edge shading
+    at each of `settings.seam_fallback_reaches` in turn, until a blend is under the limit;
+    the blend with the smallest step is kept."""
+
+    def blended(face: Frame) -> tuple[Frame, float]:
+        result = blend_face(
+            target, face, weights,
             boundary_sigma=settings.boundary_sigma * inter_ocular,
             detail_feather=settings.detail_feather,
         )  # fmt: skip
-    return region, changed
+        checked = settings.seam_limit > 0
+        # every stride-th pixel, the eyes about 50 of them apart
+        stride = max(1, round(inter_ocular / 50))
+        step = seam_step(target, result, weights, inter_ocular, stride=stride) if checked else 0.0
+        return result, step
+
+    best, step = blended(recoloured)
+    for reach in settings.seam_fallback_reaches:
+        if step <= settings.seam_limit:
+            break
+        shaded = replace(
+            settings, edge_shading_sigma=settings.seam_fallback_sigma, edge_shading_reach=reach
+        )
+        again, step_again = blended(_recolour(warped, target, weights, inter_ocular, shaded))
+        if step_again < step:
+            best, step = again, step_again
+    return best
 
 
 def blend_face(

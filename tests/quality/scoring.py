@@ -8,6 +8,8 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
+from faceport.engine._seam import seam_step
+
 # dlib's 68-point layout: the two eyes' contours
 LEFT_EYE_68 = slice(36, 42)
 RIGHT_EYE_68 = slice(42, 48)
@@ -90,25 +92,16 @@ def _lab(frame: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(frame.astype(np.float32) * np.float32(1 / 255), cv2.COLOR_BGR2LAB)
 
 
-def _ring_sectors(mask: np.ndarray, centre: tuple[float, float], sectors: int) -> np.ndarray:
-    """Sector number (0..sectors-1) of every pixel by its angle about `centre`; -1 off `mask`."""
-    ys, xs = np.nonzero(mask)
-    labels = np.full(mask.shape, -1, np.int32)
-    angles = np.arctan2(ys - centre[1], xs - centre[0])
-    labels[ys, xs] = ((angles + np.pi) / (2 * np.pi) * sectors).astype(np.int32) % sectors
-    return labels
-
-
 def seam_score(
     target: np.ndarray, result: np.ndarray, weights: np.ndarray, iod: float, sectors: int = 24
 ) -> tuple[float, float]:
     """(colour, gradient) discontinuity of the blend boundary, beyond what the target has.
 
-    Colour: around the face, in `sectors` angular sectors, the LAB distance between the
-    mean of a ring just inside the full-weight region and a ring just outside everything
-    the swap touched, in the result, less the same distance in the target (a hair line or
-    a jaw shadow is a real edge there too); the worst sector, as Delta E (about 2 is a
-    just visible step, 10 an obvious one). Gradient: the mean gradient magnitude across the
+    Colour: the engine's own measure (`faceport.engine._seam.seam_step`, which the swap
+    also checks its blend with): around the face, in `sectors` angular sectors, the LAB
+    distance between the mean of a ring just inside the full-weight region and a ring just
+    outside everything the swap touched, in the result, less the same distance in the
+    target; the worst sector, as Delta E. Gradient: the mean gradient magnitude across the
     transition band in the result over that in the target (1 = as textured as before; well
     above 1 is a drawn edge, well below a smeared one).
     """
@@ -118,23 +111,6 @@ def seam_score(
         return 0.0, 1.0
     width = max(2, round(0.08 * iod))
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * width + 1, 2 * width + 1))
-    inner = (full > 0) & (cv2.erode(full, kernel) == 0)
-    outer = (cv2.dilate(changed, kernel) > 0) & (changed == 0)
-    ys, xs = np.nonzero(full)
-    centre = (float(xs.mean()), float(ys.mean()))
-    inner_sector = _ring_sectors(inner, centre, sectors)
-    outer_sector = _ring_sectors(outer, centre, sectors)
-    target_lab, result_lab = _lab(target), _lab(result)
-    worst = 0.0
-    for sector in range(sectors):
-        inside, outside = inner_sector == sector, outer_sector == sector
-        if inside.sum() < 10 or outside.sum() < 10:
-            continue
-        steps = [
-            float(np.linalg.norm(lab[inside].mean(axis=0) - lab[outside].mean(axis=0)))
-            for lab in (result_lab, target_lab)
-        ]
-        worst = max(worst, steps[0] - steps[1])
     band = (cv2.dilate(changed, kernel) > 0) & (cv2.erode(full, kernel) == 0)
 
     def gradient(frame: np.ndarray) -> float:
@@ -142,7 +118,8 @@ def seam_score(
         magnitude = np.hypot(cv2.Sobel(gray, cv2.CV_32F, 1, 0), cv2.Sobel(gray, cv2.CV_32F, 0, 1))
         return float(magnitude[band].mean())
 
-    return worst, gradient(result) / max(gradient(target), 1e-3)
+    colour = seam_step(target, result, weights, iod, sectors)
+    return colour, gradient(result) / max(gradient(target), 1e-3)
 
 
 def patch_score(

@@ -35,8 +35,11 @@ from faceport.engine._landmarks import (
     mesh_triangles,
     turn_of,
 )
+from faceport.engine._seam import seam_step
 from faceport.engine._swap import (
     DEFAULT_SETTINGS,
+    _blend_checked,
+    _recolour,
     blend_face,
     find_options,
     mirrored_source,
@@ -71,6 +74,7 @@ BEFORE = EngineSettings(
     min_source_share=0.0,
     keep_target_mouth=True,
     antialias_above=0.0,
+    seam_limit=0.0,
 )
 
 
@@ -562,3 +566,51 @@ def test_a_turned_face_is_painted_with_the_side_it_shows():
     near_side = cv2.erode(front_covered, np.ones((3, 3), np.uint8)) > 0
     assert np.array_equal(ordered[near_side], front[near_side])
     assert (unordered[near_side] != front[near_side]).any(axis=1).sum() > 500
+
+
+def shaded_edge_case() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A textured face over a disc of a target whose skin falls from 170 to 60 between 32
+    and 16 pixels inside the disc's edge and stays there (a hard shade along the face's
+    edge), and the disc's feathered weights."""
+    face = textured((220, 220))
+    region = np.zeros((220, 220), np.uint8)
+    cv2.circle(region, (110, 110), 80, 255, -1)
+    inside = cv2.distanceTransform(region, cv2.DIST_L2, 3)
+    level = np.clip(60 + 110 * (inside - 16) / 16, 60, 170)
+    target = np.repeat(np.rint(level)[:, :, None], 3, axis=2).astype(np.uint8)
+    return face, target, feathered(region, 10)
+
+
+def test_the_seam_step_of_every_third_pixel_reads_as_the_full_one():
+    face, target, weights = shaded_edge_case()
+    result = alpha_blend_roi(target, face, weights)
+    full = seam_step(target, result, weights, 60.0)
+    sampled = seam_step(target, result, weights, 60.0, stride=3)
+    print(f"seam step: full {full:.1f}, every third pixel {sampled:.1f}")
+    assert full > 10  # the shade shows: the face is lighter than the target at its edge
+    assert abs(sampled - full) < 0.15 * full
+    assert seam_step(target, target, weights, 60.0) == pytest.approx(0, abs=0.5)
+
+
+def test_a_blend_whose_edge_shows_a_step_is_shaded_again_and_one_without_is_left():
+    face, target, weights = shaded_edge_case()
+    settings = replace(DEFAULT_SETTINGS, seam_limit=3.0)
+    unchecked = replace(settings, seam_limit=0.0)
+
+    def step(settings: EngineSettings) -> float:
+        result = _blend_checked(target, face, recoloured(settings), weights, 60.0, settings)
+        return seam_step(target, result, weights, 60.0)
+
+    def recoloured(settings: EngineSettings) -> np.ndarray:
+        return _recolour(face, target, weights, 60.0, settings)
+
+    before, after = step(unchecked), step(settings)
+    print(f"seam step: unchecked {before:.1f}, checked {after:.1f}")
+    assert before > settings.seam_limit and after < 0.6 * before
+    # an even target shows no step: the check leaves the first blend as it was
+    even = np.full_like(target, 170)
+    plain = _recolour(face, even, weights, 60.0, settings)
+    assert np.array_equal(
+        _blend_checked(even, face, plain, weights, 60.0, settings),
+        _blend_checked(even, face, plain, weights, 60.0, unchecked),
+    )

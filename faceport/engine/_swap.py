@@ -399,26 +399,27 @@ def _blend_checked(
     at each of `settings.seam_fallback_reaches` in turn, until a blend is under the limit;
     the blend with the smallest step is kept."""
 
-    def blended(face: Frame) -> tuple[Frame, float]:
-        result = blend_face(
+    def blended(face: Frame) -> Frame:
+        return blend_face(
             target, face, weights,
             boundary_sigma=settings.boundary_sigma * inter_ocular,
             detail_feather=settings.detail_feather,
         )  # fmt: skip
-        checked = settings.seam_limit > 0
-        # every stride-th pixel, the eyes about 50 of them apart
-        stride = max(1, round(inter_ocular / 50))
-        step = seam_step(target, result, weights, inter_ocular, stride=stride) if checked else 0.0
-        return result, step
 
-    best, step = blended(recoloured)
+    best = blended(recoloured)
+    if settings.seam_limit <= 0:
+        return best
+    # every stride-th pixel, the eyes about 50 of them apart
+    stride = max(1, round(inter_ocular / 50))
+    step = seam_step(target, best, weights, inter_ocular, stride=stride)
     for reach in settings.seam_fallback_reaches:
         if step <= settings.seam_limit:
             break
         shaded = replace(
             settings, edge_shading_sigma=settings.seam_fallback_sigma, edge_shading_reach=reach
         )
-        again, step_again = blended(_recolour(warped, target, weights, inter_ocular, shaded))
+        again = blended(_recolour(warped, target, weights, inter_ocular, shaded))
+        step_again = seam_step(target, again, weights, inter_ocular, stride=stride)
         if step_again < step:
             best, step = again, step_again
     return best

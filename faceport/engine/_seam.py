@@ -2,95 +2,110 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import cv2
 import numpy as np
 
 from ._types import Frame, Mask
 
+# a sector's ring needs this many pixels for its mean to count
+_MIN_PIXELS = 10
 
-class _Ring(NamedTuple):
-    """A ring's pixels, each one's sector, and how many pixels each sector has."""
 
-    ys: np.ndarray
-    xs: np.ndarray
-    sectors: np.ndarray
-    counts: np.ndarray
+class SeamCheck:
+    """The seam measure of blends by one set of `weights` into one `target`: the rings
+    and the target's own steps are found once, so each blend checked costs only its own
+    means (ARCHITECTURE.md, "Seam fallback")."""
+
+    def __init__(
+        self,
+        target: Frame,
+        weights: Mask,
+        inter_ocular: float,
+        sectors: int = 24,
+        *,
+        stride: int = 1,
+    ):
+        """With `stride` > 1, the rings are found on every stride-th row and column only
+        (the weights are not averaged, so their thresholds stay where they are), at a
+        stride-squared share of the cost: a screen that reads within a few Delta E of the
+        full measure."""
+        self._sectors = sectors
+        self._pixels = np.empty(0, np.int64)
+        sampled = weights[::stride, ::stride]
+        _, changed = cv2.threshold(sampled, 0, 255, cv2.THRESH_BINARY)
+        _, full = cv2.threshold(sampled, 249, 255, cv2.THRESH_BINARY)
+        if not cv2.countNonZero(full):
+            return
+        width = max(2, round(0.08 * inter_ocular / stride))
+        # distances rather than a disc's erosion and dilation: the same rings at a fifth of
+        # the cost; every pixel of a region is at least 1 from its edge, so (0.5, width]
+        inner = cv2.inRange(cv2.distanceTransform(full, cv2.DIST_L2, 5), 0.5, width)
+        outside = cv2.bitwise_not(changed)
+        outer = cv2.inRange(cv2.distanceTransform(outside, cv2.DIST_L2, 5), 0.5, width)
+        moments = cv2.moments(full, binaryImage=True)
+        centre = (moments["m10"] / moments["m00"], moments["m01"] / moments["m00"])
+        # both rings' pixels in one array, grouped by ring then sector, so one gather, one
+        # conversion and one sum per group measure a frame
+        rings = [_sector_points(ring, centre, sectors) for ring in (inner, outer)]
+        labels = np.concatenate([rings[0][2], rings[1][2] + np.int16(sectors)])
+        # 16-bit labels: numpy's stable sort is a radix sort on them
+        order = np.argsort(labels, kind="stable")
+        xs = np.concatenate([rings[0][0], rings[1][0]])[order]
+        ys = np.concatenate([rings[0][1], rings[1][1]])[order]
+        self._pixels = ys * stride * weights.shape[1] + xs * stride
+        self._counts = np.bincount(labels, minlength=2 * sectors)
+        starts = np.concatenate([[0], np.cumsum(self._counts)[:-1]])
+        self._starts = np.minimum(starts, len(self._pixels) - 1)
+        self._target_steps = self._steps(target)
+
+    def step(self, result: Frame) -> float:
+        """The worst colour step across the blend's edge in `result`, as Delta E (about 2
+        is a just visible step, 10 an obvious one): per angular sector about the
+        full-weight region's centre, the distance between the mean CIELAB colour of a
+        ring just inside the full-weight region (weights 250 or more) and of a ring just
+        outside all the blend changed, both 0.08 inter-ocular distances wide, less the
+        same in the target (a hair line or a jaw shadow is a real edge there too);
+        sectors with under 10 pixels in a ring are skipped."""
+        if not len(self._pixels):
+            return 0.0
+        differences = self._steps(result) - self._target_steps
+        counted = differences[np.isfinite(differences)]
+        return float(max(0.0, counted.max())) if counted.size else 0.0
+
+    def _steps(self, image: Frame) -> np.ndarray:
+        """Per sector, the Delta E between the mean colours of `image` on the two rings;
+        NaN where either ring has too few pixels in the sector."""
+        pixels = image.reshape(-1, 3)[self._pixels]
+        # 8-bit LAB on the rings' pixels only, scaled after the means (they are linear):
+        # ~25x faster than the float conversion, and means of thousands of pixels lose
+        # nothing to its rounding
+        lab = cv2.cvtColor(pixels.reshape(1, -1, 3), cv2.COLOR_BGR2LAB).reshape(-1, 3)
+        sums = np.add.reduceat(lab, self._starts, axis=0, dtype=np.int64)
+        means = sums / np.maximum(self._counts, 1)[:, None] * (100 / 255, 1, 1)
+        means[self._counts < _MIN_PIXELS] = np.nan
+        inner, outer = means[: self._sectors], means[self._sectors :]
+        result: np.ndarray = np.linalg.norm(inner - outer, axis=1)
+        return result
 
 
 def seam_step(
-    target: Frame,
-    result: Frame,
-    weights: Mask,
-    inter_ocular: float,
-    sectors: int = 24,
-    *,
-    stride: int = 1,
+    target: Frame, result: Frame, weights: Mask, inter_ocular: float, sectors: int = 24
 ) -> float:
     """The worst colour step across the edge of the blend `weights` put `result` into
-    `target` by, as Delta E (about 2 is a just visible step, 10 an obvious one).
-
-    In `sectors` angular sectors about the full-weight region's centre: the distance
-    between the mean CIELAB colour of a ring just inside the full-weight region (weights
-    250 or more) and of a ring just outside all the blend changed, both 0.08
-    `inter_ocular` wide, in `result`, less the same in `target` (a hair line or a jaw
-    shadow is a real edge there too); sectors with under 10 pixels in a ring are skipped.
-    `make quality` scores the swap with it, and the swap checks its own blend with it
-    (ARCHITECTURE.md, "Seam fallback"). With `stride` > 1, the rings are found on every
-    stride-th row and column only (the weights are not averaged, so their thresholds
-    stay where they are), at a stride-squared share of the cost.
-    """
-    sampled = weights[::stride, ::stride]
-    changed = np.where(sampled > 0, np.uint8(255), np.uint8(0))
-    full = np.where(sampled >= 250, np.uint8(255), np.uint8(0))
-    if not full.any():
-        return 0.0
-    width = max(2, round(0.08 * inter_ocular / stride))
-    # distances rather than a disc's erosion and dilation: the same rings, at a fifth of the cost
-    inner = (full > 0) & (cv2.distanceTransform(full, cv2.DIST_L2, 5) <= width)
-    outer = (changed == 0) & (cv2.distanceTransform(~changed, cv2.DIST_L2, 5) <= width)
-    moments = cv2.moments(full, binaryImage=True)
-    centre = (moments["m10"] / moments["m00"], moments["m01"] / moments["m00"])
-    rings = [_ring(mask, centre, sectors) for mask in (inner, outer)]
-    steps = [_sector_steps(image[::stride, ::stride], rings) for image in (result, target)]
-    differences = steps[0] - steps[1]
-    counted = differences[np.isfinite(differences)]
-    return float(max(0.0, counted.max())) if counted.size else 0.0
+    `target` by (`SeamCheck.step`); `make quality` scores the swap with it."""
+    return SeamCheck(target, weights, inter_ocular, sectors).step(result)
 
 
-def _ring(mask: np.ndarray, centre: tuple[float, float], sectors: int) -> _Ring:
-    ys, xs = np.nonzero(mask)
-    angles = np.arctan2(ys - centre[1], xs - centre[0])
-    labels = ((angles + np.pi) / (2 * np.pi) * sectors).astype(np.int32) % sectors
-    return _Ring(ys, xs, labels, np.bincount(labels, minlength=sectors).astype(np.float64))
-
-
-def _sector_steps(image: Frame, rings: list[_Ring]) -> np.ndarray:
-    """Per sector, the Delta E between the mean colours of `image` on the two rings; NaN
-    where either ring has fewer than 10 pixels in the sector."""
-    means = []
-    for ring in rings:
-        # 8-bit LAB on the ring's pixels only: ~25x faster than the float conversion, and
-        # the means of thousands of pixels lose nothing to its rounding
-        lab = _lab_of(image[ring.ys, ring.xs])
-        sums = np.stack(
-            [np.bincount(ring.sectors, lab[:, c], minlength=len(ring.counts)) for c in range(3)],
-            axis=1,
-        )
-        mean = sums / np.maximum(ring.counts, 1)[:, None]
-        mean[ring.counts < 10] = np.nan
-        means.append(mean)
-    result: np.ndarray = np.linalg.norm(means[0] - means[1], axis=1)
-    return result
-
-
-def _lab_of(pixels: np.ndarray) -> np.ndarray:
-    """CIELAB (L 0-100, a and b about 0) of N x 3 8-bit BGR `pixels`, converted in rows of
-    64: OpenCV converts one long row ~40x slower than the same pixels in short rows."""
-    count = len(pixels)
-    padded = np.zeros((-(-count // 64) * 64, 3), np.uint8)
-    padded[:count] = pixels
-    lab = cv2.cvtColor(padded.reshape(-1, 64, 3), cv2.COLOR_BGR2LAB).reshape(-1, 3)[:count]
-    result: np.ndarray = lab.astype(np.float64) * (100 / 255, 1, 1) - (0, 128, 128)
-    return result
+def _sector_points(
+    ring: Mask, centre: tuple[float, float], sectors: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The columns and rows of `ring`'s pixels and the angular sector about `centre` of
+    each."""
+    points = cv2.findNonZero(ring)
+    if points is None:
+        return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int16)
+    xs, ys = points[:, 0, 0], points[:, 0, 1]
+    # cv2.phase: the angle from +x in [0, 2 pi), as arctan2 + pi from -x
+    angles = cv2.phase(xs - np.float32(centre[0]), ys - np.float32(centre[1]))
+    labels = ((angles.ravel() + np.pi) % (2 * np.pi) * (sectors / (2 * np.pi))).astype(np.int16)
+    return xs.astype(np.int64), ys.astype(np.int64), np.minimum(labels, np.int16(sectors - 1))

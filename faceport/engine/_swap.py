@@ -38,7 +38,7 @@ from ._landmarks import (
     inter_ocular_distance,
     locate_landmarks,
 )
-from ._seam import seam_step
+from ._seam import SeamCheck
 from ._selection import (
     FaceMap,
     FacePair,
@@ -409,9 +409,10 @@ def _blend_checked(
     best = blended(recoloured)
     if settings.seam_limit <= 0:
         return best
-    # every stride-th pixel, the eyes about 50 of them apart
-    stride = max(1, round(inter_ocular / 50))
-    step = seam_step(target, best, weights, inter_ocular, stride=stride)
+    check = _seam_check(target, best, weights, inter_ocular, settings.seam_limit)
+    if check is None:
+        return best
+    step = check.step(best)
     for reach in settings.seam_fallback_reaches:
         if step <= settings.seam_limit:
             break
@@ -419,10 +420,29 @@ def _blend_checked(
             settings, edge_shading_sigma=settings.seam_fallback_sigma, edge_shading_reach=reach
         )
         again = blended(_recolour(warped, target, weights, inter_ocular, shaded))
-        step_again = seam_step(target, again, weights, inter_ocular, stride=stride)
+        step_again = check.step(again)
         if step_again < step:
             best, step = again, step_again
     return best
+
+
+# how far under the seam limit the screen on every few pixels must read for a blend to
+# pass without the full check: the two have differed by up to ~2 Delta E on the quality set
+SEAM_SCREEN_MARGIN = 2.5
+
+
+def _seam_check(
+    target: Frame, blend: Frame, weights: Mask, inter_ocular: float, limit: float
+) -> SeamCheck | None:
+    """The seam measure of blends by `weights` into `target` at full resolution; None when
+    a screen on every few pixels (the eyes ~50 of them apart) already reads `blend` well
+    under `limit` (ARCHITECTURE.md, "Seam fallback")."""
+    stride = max(1, round(inter_ocular / 50))
+    if stride > 1:
+        screen = SeamCheck(target, weights, inter_ocular, stride=stride)
+        if screen.step(blend) <= limit - SEAM_SCREEN_MARGIN:
+            return None
+    return SeamCheck(target, weights, inter_ocular)
 
 
 def blend_face(

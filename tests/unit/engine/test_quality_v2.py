@@ -35,11 +35,13 @@ from faceport.engine._landmarks import (
     mesh_triangles,
     turn_of,
 )
-from faceport.engine._seam import seam_step
+from faceport.engine._seam import SeamCheck, seam_step
 from faceport.engine._swap import (
     DEFAULT_SETTINGS,
+    SEAM_SCREEN_MARGIN,
     _blend_checked,
     _recolour,
+    _seam_check,
     blend_face,
     find_options,
     mirrored_source,
@@ -585,11 +587,28 @@ def test_the_seam_step_of_every_third_pixel_reads_as_the_full_one():
     face, target, weights = shaded_edge_case()
     result = alpha_blend_roi(target, face, weights)
     full = seam_step(target, result, weights, 60.0)
-    sampled = seam_step(target, result, weights, 60.0, stride=3)
+    sampled = SeamCheck(target, weights, 60.0, stride=3).step(result)
     print(f"seam step: full {full:.1f}, every third pixel {sampled:.1f}")
     assert full > 10  # the shade shows: the face is lighter than the target at its edge
     assert abs(sampled - full) < 0.15 * full
     assert seam_step(target, target, weights, 60.0) == pytest.approx(0, abs=0.5)
+    # one check measures many blends: each reads as the measure taken afresh
+    check = SeamCheck(target, weights, 60.0)
+    assert check.step(result) == full and check.step(target) == seam_step(
+        target, target, weights, 60.0
+    )
+
+
+def test_only_a_blend_the_screen_reads_near_the_limit_gets_the_full_check():
+    face, target, weights = shaded_edge_case()
+    result = alpha_blend_roi(target, face, weights)
+    inter_ocular = 150.0  # the screen takes every third pixel
+    screened = SeamCheck(target, weights, inter_ocular, stride=3).step(result)
+    well_over = screened + SEAM_SCREEN_MARGIN + 1
+    assert _seam_check(target, result, weights, inter_ocular, well_over) is None
+    check = _seam_check(target, result, weights, inter_ocular, screened + 1)
+    assert check is not None
+    assert check.step(result) == seam_step(target, result, weights, inter_ocular)
 
 
 def test_a_blend_whose_edge_shows_a_step_is_shaded_again_and_one_without_is_left():

@@ -197,11 +197,20 @@ def finer_towards_edge(
     """
     size = (lows[0].shape[1], lows[0].shape[0])
     inside = cv2.distanceTransform(mask, cv2.DIST_L2, 3)
-    near = np.clip(1.0 - inside / reach, 0.0, 1.0).astype(np.float32)
-    near = cv2.resize(near, size, interpolation=cv2.INTER_AREA)[:, :, None]
+    outside = cv2.distanceTransform(cv2.bitwise_not(mask), cv2.DIST_L2, 3)
+    # the share of the fine means each pixel takes: all of them at the edge, none beyond
+    # 2 sigma outside it, where they are 0 (a reduced cell larger than their reach would
+    # average those zeros in as a dark, coloured level)
+    share = np.where(
+        inside > 0, np.clip(1.0 - inside / reach, 0.0, 1.0), outside <= 2 * sigma
+    ).astype(np.float32)
     fine = masked_blurs_small(images, mask, sigma)
+    # the fine means are at their own reduced size (at or above the coarse ones')
+    fine_size = (fine[0].shape[1], fine[0].shape[0])
+    share = cv2.resize(share, fine_size, interpolation=cv2.INTER_AREA)[:, :, None]
+    amount = cv2.resize(share, size, interpolation=cv2.INTER_AREA)[:, :, None]
     return [
-        low + near * (cv2.resize(level, size, interpolation=cv2.INTER_AREA) - low)
+        low + cv2.resize(share * level, size, interpolation=cv2.INTER_AREA) - amount * low
         for low, level in zip(lows, fine, strict=True)
     ]
 

@@ -122,12 +122,13 @@ class EngineSettings:
     # a copy shrunk by area averaging, not picked pixel by pixel (_warp; 0 = off)
     antialias_above: float = 1.2
     # a blend whose edge still shows a colour step over seam_limit Delta E
-    # (_seam.seam_step) is recoloured again with edge shading at seam_fallback_sigma and
-    # each of seam_fallback_reaches in turn, until one is under it (ARCHITECTURE.md, "Seam
-    # fallback"; 0 = off)
+    # (_seam.SeamCheck) is recoloured again with edge shading at each (sigma, reach) of
+    # seam_fallback_steps in turn, each shading more of the edge with a finer scale, until
+    # one is under it (ARCHITECTURE.md, "Seam fallback"; 0 = off)
     seam_limit: float = 10.0
-    seam_fallback_sigma: float = 0.06
-    seam_fallback_reaches: tuple[float, ...] = (0.2, 0.3, 0.42, 0.6)
+    seam_fallback_steps: tuple[tuple[float, float], ...] = (
+        (0.06, 0.2), (0.06, 0.3), (0.06, 0.42), (0.06, 0.6), (0.03, 0.6),
+    )  # fmt: skip
 
 
 DEFAULT_SETTINGS = EngineSettings()
@@ -395,8 +396,8 @@ def _blend_checked(
     settings: EngineSettings,
 ) -> Frame:
     """`recoloured` blended into `target` (`blend_face`); if its edge shows a step over
-    `settings.seam_limit` (`_seam.seam_step`), `warped` recoloured again with edge shading
-    at each of `settings.seam_fallback_reaches` in turn, until a blend is under the limit;
+    `settings.seam_limit` (`_seam.SeamCheck`), `warped` recoloured again with edge shading
+    at each of `settings.seam_fallback_steps` in turn, until a blend is under the limit;
     the blend with the smallest step is kept."""
 
     def blended(face: Frame) -> Frame:
@@ -413,12 +414,10 @@ def _blend_checked(
     if check is None:
         return best
     step = check.step(best)
-    for reach in settings.seam_fallback_reaches:
+    for sigma, reach in settings.seam_fallback_steps:
         if step <= settings.seam_limit:
             break
-        shaded = replace(
-            settings, edge_shading_sigma=settings.seam_fallback_sigma, edge_shading_reach=reach
-        )
+        shaded = replace(settings, edge_shading_sigma=sigma, edge_shading_reach=reach)
         again = blended(_recolour(warped, target, weights, inter_ocular, shaded))
         step_again = check.step(again)
         if step_again < step:

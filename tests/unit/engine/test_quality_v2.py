@@ -162,6 +162,25 @@ def test_edge_shading_follows_a_shade_at_the_faces_edge_and_leaves_its_middle():
     assert detail(edged)[shade].std() > 0.7 * detail(lightness(source))[shade].std()
 
 
+def test_edge_shading_finer_than_the_coarse_means_cells_keeps_a_grey_face_grey():
+    # the coarse means of sigma 30 are found on cells of 10 pixels; the fine ones, of 1.5
+    # pixels, reach only ~5 pixels beyond the mask, so a cell across its edge must take
+    # them on its inside pixels only, or the zeros beyond come in as colour
+    rng = np.random.default_rng(3)
+    source = cv2.GaussianBlur(rng.integers(0, 256, (200, 200, 3), dtype=np.uint8), (0, 0), 2)
+    mask = np.zeros((200, 200), np.uint8)
+    cv2.circle(mask, (100, 100), 80, 255, -1)
+    target = np.full((200, 200, 3), 120, np.uint8)
+    for edge_sigma in (0.0, 1.5, 6.0):
+        result = transfer_local_shading(
+            source, target, mask, sigma=30, edge_sigma=edge_sigma, edge_reach=60
+        )
+        lab = cv2.cvtColor(result, cv2.COLOR_BGR2LAB).astype(np.int16)[mask > 0]
+        colour = int(np.abs(lab[:, 1:] - 128).max())
+        print(f"edge sigma {edge_sigma}: colour up to {colour}")
+        assert colour <= 2
+
+
 def test_a_sliver_of_the_source_stretched_over_the_target_is_left_out():
     frame = textured((100, 100))
     target = np.array([[10, 10], [90, 10], [90, 90], [10, 90]], np.float32)

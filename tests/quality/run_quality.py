@@ -26,6 +26,7 @@ worst first by seam, patch and identity, is written to the output folder.
 from __future__ import annotations
 
 import argparse
+import ast
 import dataclasses
 import statistics
 import time
@@ -324,12 +325,17 @@ Settings = TypeVar("Settings", bound=Any)
 
 def changed_settings(defaults: Settings, assignments: list[str]) -> Settings:
     """`defaults` (a settings dataclass) with `name=value` fields changed, each value
-    parsed as that field's type."""
+    parsed as that field's type (a tuple as a Python literal: "((0.06, 0.2),)")."""
     changes: dict[str, object] = {}
     for assignment in assignments:
         name, _, value = assignment.partition("=")
         kind = type(getattr(defaults, name))
-        changes[name] = value.lower() in ("1", "true", "yes") if kind is bool else kind(value)
+        if kind is bool:
+            changes[name] = value.lower() in ("1", "true", "yes")
+        elif kind is tuple:
+            changes[name] = ast.literal_eval(value)
+        else:
+            changes[name] = kind(value)
     return dataclasses.replace(defaults, **changes)
 
 

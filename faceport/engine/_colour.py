@@ -136,6 +136,7 @@ def transfer_local_shading(
     knee: float = 0.0,
     edge_sigma: float = 0.0,
     edge_reach: float = 0.0,
+    edge_where: np.ndarray | None = None,
 ) -> Frame:
     """Return `source` with the colour and shading of `target` as they vary across `mask`.
 
@@ -151,7 +152,8 @@ def transfer_local_shading(
     `HIGHLIGHT_SLOPE` of the rest: a flash highlight on the source's nose or forehead
     does not come onto a softly lit face as a white blob (ARCHITECTURE.md, "Engine
     quality v2"). With `edge_sigma` and `edge_reach` > 0, both blurs go over to that finer
-    scale towards the edge of `mask` (`finer_towards_edge`).
+    scale towards the edge of `mask` (`finer_towards_edge`), by `edge_where`'s share
+    (float, per pixel) where it is given.
     """
     binary = region_of(mask)
     if cv2.countNonZero(binary) < 16:
@@ -162,7 +164,7 @@ def transfer_local_shading(
     if edge_sigma > 0 and edge_reach > 0:
         source_low, target_low = finer_towards_edge(
             (source_low, target_low), (source_lab, target_lab), binary,
-            sigma=edge_sigma, reach=edge_reach,
+            sigma=edge_sigma, reach=edge_reach, where=edge_where,
         )  # fmt: skip
     spread_source = _detail_spread(source_lab, source_low, binary)
     spread_target = _detail_spread(target_lab, target_low, binary)
@@ -188,12 +190,14 @@ def finer_towards_edge(
     *,
     sigma: float,
     reach: float,
+    where: np.ndarray | None = None,
 ) -> list[np.ndarray]:
     """`lows` (`masked_blurs_small` of `images` inside `mask`, at their reduced size)
     going over to the local means at the finer `sigma`, linearly from `reach` pixels
     inside `mask` to its edge. Where the light falls off towards the face's edge faster
     than the coarse scale follows (a hard shadow, a hair line's shade), the coarse means
     leave the face lighter than the target there: a seam (ARCHITECTURE.md, "Edge shading").
+    `where` (float, per pixel of `mask`), if given, scales how far they go over.
     """
     size = (lows[0].shape[1], lows[0].shape[0])
     inside = cv2.distanceTransform(mask, cv2.DIST_L2, 3)
@@ -204,6 +208,8 @@ def finer_towards_edge(
     share = np.where(
         inside > 0, np.clip(1.0 - inside / reach, 0.0, 1.0), outside <= 2 * sigma
     ).astype(np.float32)
+    if where is not None:
+        share *= where
     fine = masked_blurs_small(images, mask, sigma)
     # the fine means are at their own reduced size (at or above the coarse ones')
     fine_size = (fine[0].shape[1], fine[0].shape[0])

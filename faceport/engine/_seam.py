@@ -31,6 +31,7 @@ class SeamCheck:
         full measure."""
         self._sectors = sectors
         self._pixels = np.empty(0, np.int64)
+        self.centre = (0.0, 0.0)
         sampled = weights[::stride, ::stride]
         _, changed = cv2.threshold(sampled, 0, 255, cv2.THRESH_BINARY)
         _, full = cv2.threshold(sampled, 249, 255, cv2.THRESH_BINARY)
@@ -44,6 +45,7 @@ class SeamCheck:
         outer = cv2.inRange(cv2.distanceTransform(outside, cv2.DIST_L2, 5), 0.5, width)
         moments = cv2.moments(full, binaryImage=True)
         centre = (moments["m10"] / moments["m00"], moments["m01"] / moments["m00"])
+        self.centre = (centre[0] * stride, centre[1] * stride)
         # both rings' pixels in one array, grouped by ring then sector, so one gather, one
         # conversion and one sum per group measure a frame
         rings = [_sector_points(ring, centre, sectors) for ring in (inner, outer)]
@@ -66,11 +68,15 @@ class SeamCheck:
         outside all the blend changed, both 0.08 inter-ocular distances wide, less the
         same in the target (a hair line or a jaw shadow is a real edge there too);
         sectors with under 10 pixels in a ring are skipped."""
+        return worst_step(self.sector_steps(result))
+
+    def sector_steps(self, result: Frame) -> np.ndarray:
+        """`step`'s colour step in each angular sector about `centre`; NaN where a ring
+        has too few pixels."""
         if not len(self._pixels):
-            return 0.0
-        differences = self._steps(result) - self._target_steps
-        counted = differences[np.isfinite(differences)]
-        return float(max(0.0, counted.max())) if counted.size else 0.0
+            return np.full(self._sectors, np.nan)
+        steps: np.ndarray = self._steps(result) - self._target_steps
+        return steps
 
     def _steps(self, image: Frame) -> np.ndarray:
         """Per sector, the Delta E between the mean colours of `image` on the two rings;
@@ -94,6 +100,32 @@ def seam_step(
     """The worst colour step across the edge of the blend `weights` put `result` into
     `target` by (`SeamCheck.step`); `make quality` scores the swap with it."""
     return SeamCheck(target, weights, inter_ocular, sectors).step(result)
+
+
+def worst_step(sector_steps: np.ndarray) -> float:
+    """The largest of `SeamCheck.sector_steps`, 0 if none is counted or above 0."""
+    counted = sector_steps[np.isfinite(sector_steps)]
+    return float(max(0.0, counted.max())) if counted.size else 0.0
+
+
+def by_sector(
+    shape: tuple[int, ...], centre: tuple[float, float], values: np.ndarray
+) -> np.ndarray:
+    """An image of `shape`'s rows and columns holding, at each pixel, `values` (one per
+    angular sector about `centre`, as `SeamCheck.sector_steps`) interpolated by the
+    pixel's angle between the sectors' middles, as float32. Found on every fourth pixel
+    and enlarged: it varies only with the angle, and a quarter costs a sixteenth."""
+    height, width = shape[:2]
+    small = (-(-height // 4), -(-width // 4))
+    # each small pixel at the middle of the four it stands for, as cv2.resize takes it
+    rows, columns = np.indices(small, dtype=np.float32) * np.float32(4) + np.float32(1.5)
+    angles = cv2.phase(columns - np.float32(centre[0]), rows - np.float32(centre[1]))
+    sectors = len(values)
+    position = (angles + np.pi) % (2 * np.pi) * (sectors / (2 * np.pi)) - 0.5
+    spread = np.interp(position, np.arange(sectors), values, period=sectors)
+    enlarged = cv2.resize(spread.astype(np.float32), (small[1] * 4, small[0] * 4))
+    result: np.ndarray = enlarged[:height, :width]
+    return result
 
 
 def _sector_points(

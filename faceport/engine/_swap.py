@@ -38,7 +38,7 @@ from ._landmarks import (
     inter_ocular_distance,
     locate_landmarks,
 )
-from ._seam import SeamCheck
+from ._seam import SeamCheck, by_sector, worst_step
 from ._selection import (
     FaceMap,
     FacePair,
@@ -124,11 +124,13 @@ class EngineSettings:
     # a blend whose edge still shows a colour step over seam_limit Delta E
     # (_seam.SeamCheck) is recoloured again with edge shading at each (sigma, reach) of
     # seam_fallback_steps in turn, each shading more of the edge with a finer scale, until
-    # one is under it (ARCHITECTURE.md, "Seam fallback"; 0 = off)
+    # one is under it, in the edge's sectors within seam_local_margin of the limit only
+    # (ARCHITECTURE.md, "Seam fallback"; 0 = off)
     seam_limit: float = 10.0
     seam_fallback_steps: tuple[tuple[float, float], ...] = (
         (0.06, 0.2), (0.06, 0.3), (0.06, 0.42), (0.06, 0.6), (0.03, 0.6),
     )  # fmt: skip
+    seam_local_margin: float = 3.0
 
 
 DEFAULT_SETTINGS = EngineSettings()
@@ -398,7 +400,9 @@ def _blend_checked(
     """`recoloured` blended into `target` (`blend_face`); if its edge shows a step over
     `settings.seam_limit` (`_seam.SeamCheck`), `warped` recoloured again with edge shading
     at each of `settings.seam_fallback_steps` in turn, until a blend is under the limit;
-    the blend with the smallest step is kept."""
+    the blend with the smallest step is kept. The shading goes only into the angular
+    sectors of the edge (and their neighbours) whose step reads within
+    `settings.seam_local_margin` of the limit."""
 
     def blended(face: Frame) -> Frame:
         return blend_face(
@@ -413,16 +417,28 @@ def _blend_checked(
     check = _seam_check(target, best, weights, inter_ocular, settings.seam_limit)
     if check is None:
         return best
-    step = check.step(best)
+    steps = check.sector_steps(best)
+    step = worst_step(steps)
+    if step <= settings.seam_limit:
+        return best
+    # edge shading only where the edge shows a step (ARCHITECTURE.md, "Seam fallback")
+    where = by_sector(weights.shape, check.centre, _sectors_to_shade(steps, settings))
     for sigma, reach in settings.seam_fallback_steps:
         if step <= settings.seam_limit:
             break
         shaded = replace(settings, edge_shading_sigma=sigma, edge_shading_reach=reach)
-        again = blended(_recolour(warped, target, weights, inter_ocular, shaded))
+        again = blended(_recolour(warped, target, weights, inter_ocular, shaded, where))
         step_again = check.step(again)
         if step_again < step:
             best, step = again, step_again
     return best
+
+
+def _sectors_to_shade(steps: np.ndarray, settings: EngineSettings) -> np.ndarray:
+    """1 for each sector whose seam step reads within `settings.seam_local_margin` of
+    the limit and for its two neighbours, 0 for the rest."""
+    near = np.nan_to_num(steps, nan=0.0) > settings.seam_limit - settings.seam_local_margin
+    return (near | np.roll(near, 1) | np.roll(near, -1)).astype(np.float32)
 
 
 # how far under the seam limit the screen on every few pixels must read for a blend to
@@ -511,14 +527,19 @@ def _clean_glasses_frame(
 
 
 def _recolour(
-    warped: Frame, target: Frame, weights: Mask, inter_ocular: float, settings: EngineSettings
+    warped: Frame,
+    target: Frame,
+    weights: Mask,
+    inter_ocular: float,
+    settings: EngineSettings,
+    edge_where: np.ndarray | None = None,
 ) -> Frame:
     if settings.local_colour:
         sigma = settings.local_colour_sigma * inter_ocular
         recoloured = transfer_local_shading(
             warped, target, weights, sigma=sigma, knee=settings.highlight_knee,
             edge_sigma=settings.edge_shading_sigma * inter_ocular,
-            edge_reach=settings.edge_shading_reach * inter_ocular,
+            edge_reach=settings.edge_shading_reach * inter_ocular, edge_where=edge_where,
         )  # fmt: skip
     else:
         recoloured = transfer_lab_statistics(warped, target, weights)

@@ -35,7 +35,7 @@ from faceport.engine._landmarks import (
     mesh_triangles,
     turn_of,
 )
-from faceport.engine._seam import SeamCheck, seam_step
+from faceport.engine._seam import SeamCheck, _sector_points, by_sector, seam_step
 from faceport.engine._swap import (
     DEFAULT_SETTINGS,
     SEAM_SCREEN_MARGIN,
@@ -652,3 +652,36 @@ def test_a_blend_whose_edge_shows_a_step_is_shaded_again_and_one_without_is_left
         _blend_checked(even, face, plain, weights, 60.0, settings),
         _blend_checked(even, face, plain, weights, 60.0, unchecked),
     )
+
+
+def test_the_seam_fallback_shades_only_the_side_whose_edge_shows_a_step():
+    face, shaded, weights = shaded_edge_case()
+    # the shade along the left half of the edge only; the right half's skin stays even
+    target = shaded.copy()
+    target[:, 110:] = 170
+    # the limit 6: the left half's sectors read 5-12, the right half's 0-1.5
+    settings = replace(DEFAULT_SETTINGS, seam_limit=6.0)
+    unchecked = replace(settings, seam_limit=0.0)
+    recoloured = _recolour(face, target, weights, 60.0, settings)
+    before = _blend_checked(target, face, recoloured, weights, 60.0, unchecked)
+    after = _blend_checked(target, face, recoloured, weights, 60.0, settings)
+    check = SeamCheck(target, weights, 60.0)
+    steps_before, steps_after = check.sector_steps(before), check.sector_steps(after)
+    print(f"worst sector: before {np.nanmax(steps_before):.1f}, after {np.nanmax(steps_after):.1f}")
+    assert np.nanmax(steps_after) < 0.6 * np.nanmax(steps_before)
+    changed = np.abs(after.astype(int) - before).max(axis=2) > 1
+    assert changed[:, :100].sum() > 1000  # the shaded side took the target's shade
+    assert not changed[:, 170:].any()  # the even side is the first blend's
+
+
+def test_a_value_by_sector_lands_on_the_pixels_the_seam_check_counts_in_that_sector():
+    ring = np.zeros((200, 240), np.uint8)
+    cv2.circle(ring, (130, 90), 70, 255, 6)
+    centre = (130.0, 90.0)
+    xs, ys, labels = _sector_points(ring, centre, 24)
+    for sector in (0, 5, 13, 22):
+        spread = by_sector(ring.shape, centre, np.eye(24)[sector])
+        assert spread.shape == ring.shape
+        assert spread[ys[labels == sector], xs[labels == sector]].mean() > 0.6
+        opposite = labels == (sector + 12) % 24
+        assert not spread[ys[opposite], xs[opposite]].any()

@@ -95,6 +95,9 @@ class EngineSettings:
     mirror_turned_source: bool = True
     mirror_min_turn: float = 0.15
     skin_mask: bool = True
+    # on a face whose eyes are fewer pixels apart, the skin test's cuts are coarser than
+    # what they keep out, and cost likeness (ARCHITECTURE.md, "Skin")
+    skin_mask_min_inter_ocular: float = 20.0
     # the source's inner-face proportions (_warp.shape_towards), and the colour step left
     # along the blend's outer edge spread inwards over boundary_sigma inter-ocular
     # distances (_colour.match_boundary; 0 = off); the face's detail finer than that
@@ -363,7 +366,7 @@ def blend_face_in_place(
             settings,
         )
     target_roi = frame[roi.top : roi.bottom, roi.left : roi.right]
-    if settings.skin_mask:
+    if settings.skin_mask and inter_ocular >= settings.skin_mask_min_inter_ocular:
         with timed_stage(timings, "blend"):
             weights = weights_on_skin(
                 weights, target_roi, warped, target_points, roi, inter_ocular,

@@ -59,7 +59,7 @@ from faceport.engine._warp import (
     triangulate_face_pair,
     warp_face_to_landmarks,
 )
-from tests.support import images
+from tests.support import images, variants
 
 # the engine as it was before these steps, to show each test can fail
 BEFORE = EngineSettings(
@@ -685,3 +685,16 @@ def test_a_value_by_sector_lands_on_the_pixels_the_seam_check_counts_in_that_sec
         assert spread[ys[labels == sector], xs[labels == sector]].mean() > 0.6
         opposite = labels == (sector + 12) % 24
         assert not spread[ys[opposite], xs[opposite]].any()
+
+
+def test_the_skin_test_leaves_a_face_whose_eyes_are_under_20_pixels_apart_alone():
+    source, astronaut = images.grace_hopper_bgr(), images.astronaut_bgr()
+    small = variants.small_face(
+        astronaut, 36, variants.ASTRONAUT_FACE_FRACTION, (1200, 900)
+    )  # eyes 18 px apart
+    no_skin_test = replace(DEFAULT_SETTINGS, skin_mask=False)
+    for target, cut in ((astronaut, True), (small, False)):
+        weights = swap_face_frames(source, target).weights
+        plain = swap_face_frames(source, target, settings=no_skin_test).weights
+        # the astronaut's hair reaches in over her forehead: cut at full size only
+        assert (not np.array_equal(weights, plain)) is cut

@@ -427,20 +427,20 @@ def _blend_checked(
     # edge shading only where the edge shows a step (ARCHITECTURE.md, "Seam fallback")
     where = by_sector(weights.shape, check.centre, _sectors_to_shade(steps, settings))
     for sigma, reach in settings.seam_fallback_steps:
-        if step <= settings.seam_limit:
-            break
         shaded = replace(settings, edge_shading_sigma=sigma, edge_shading_reach=reach)
         again = blended(_recolour(warped, target, weights, inter_ocular, shaded, where))
         step_again = check.step(again)
         if step_again < step:
             best, step = again, step_again
+        if step <= settings.seam_limit:
+            break
     return best
 
 
 def _sectors_to_shade(steps: np.ndarray, settings: EngineSettings) -> np.ndarray:
     """1 for each sector whose seam step reads within `settings.seam_local_margin` of
     the limit and for its two neighbours, 0 for the rest."""
-    near = np.nan_to_num(steps, nan=0.0) > settings.seam_limit - settings.seam_local_margin
+    near = steps > settings.seam_limit - settings.seam_local_margin  # NaN: not near
     return (near | np.roll(near, 1) | np.roll(near, -1)).astype(np.float32)
 
 

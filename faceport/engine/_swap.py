@@ -134,6 +134,9 @@ class EngineSettings:
         (0.06, 0.2), (0.06, 0.3), (0.06, 0.42), (0.06, 0.6), (0.03, 0.6),
     )  # fmt: skip
     seam_local_margin: float = 3.0
+    # the mirror only when the target is turned at least this far too: what it gains
+    # grows with the target's turn alone, what it costs does not (ARCHITECTURE.md, "Mirror")
+    mirror_min_target_turn: float = 0.3
 
 
 DEFAULT_SETTINGS = EngineSettings()
@@ -586,8 +589,11 @@ def oriented_source(
     # each turn read with the eyes levelled, so that a rolled head's nose, lower than its
     # cheek edges, does not read as turned (`HeadView`)
     source_turn, target_turn = level_turn(points), level_turn(target_points)
-    limit = settings.mirror_min_turn
-    if source_turn * target_turn >= 0 or min(abs(source_turn), abs(target_turn)) < limit:
+    if (
+        source_turn * target_turn >= 0
+        or abs(source_turn) < settings.mirror_min_turn
+        or abs(target_turn) < max(settings.mirror_min_turn, settings.mirror_min_target_turn)
+    ):
         return frame, points
     return mirrored_source(frame, points, settings) or (frame, points)
 

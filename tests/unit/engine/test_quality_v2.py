@@ -45,6 +45,7 @@ from faceport.engine._swap import (
     blend_face,
     find_options,
     mirrored_source,
+    oriented_source,
     warp_face_with_weights,
 )
 from faceport.engine._texture import detail, match_sharpness
@@ -348,6 +349,24 @@ def test_a_mirrored_source_has_its_landmarks_mirrored():
     width = frame.shape[1]
     assert abs(found[NOSE_TIP, 0] - (width - points[NOSE_TIP, 0])) < 3
     assert turn_of(found) == pytest.approx(-turn_of(points), abs=0.05)
+
+
+def test_the_mirror_waits_for_a_target_turned_far_enough_to_show_the_hidden_cheek():
+    """Mirroring gains with the target's turn, not the source's: a source turned a little
+    is mirrored onto a target turned far the other way, a source turned far is not
+    mirrored onto a target turned a little."""
+    frame = images.astronaut_bgr()
+    points = find_faces(frame, find_options(DEFAULT_SETTINGS))[0].landmarks
+
+    def mirrored(source_degrees: float, target_degrees: float) -> bool:
+        source = turned(points, source_degrees)
+        used, _ = oriented_source(frame, source, turned(points, target_degrees), DEFAULT_SETTINGS)
+        return used is not frame
+
+    # turns of about 0.16-0.18 and 0.55-0.58 (level_turn)
+    assert mirrored(12, -35) and mirrored(-35, 25)
+    assert not mirrored(35, -12)
+    assert not mirrored(35, 12)  # turned the same way
 
 
 def test_the_new_face_stays_off_hair_but_covers_make_up_and_shadows():

@@ -153,11 +153,16 @@ class SwapResult:
 
 @dataclass(frozen=True)
 class FaceRegion:
-    """Where one face was blended: the frame changed only inside `roi` where `weights` > 0."""
+    """Where one face was blended: the frame changed only inside `roi` where `weights` > 0.
+
+    `filled` is what the face was blended onto inside `roi` when that was not the target
+    itself: the target with its glasses frame filled in (`_glasses.py`); else None.
+    """
 
     target_index: int
     roi: Box
     weights: Mask
+    filled: Frame | None = None
 
 
 @dataclass(frozen=True)
@@ -335,17 +340,18 @@ def blend_face_in_place(
     *,
     settings: EngineSettings = DEFAULT_SETTINGS,
     timings: dict[str, float] | None = None,
-) -> tuple[Box, Mask]:
+) -> tuple[Box, Mask, Frame | None]:
     """Warp the source face onto `target_points` of `frame` (its inner face moved to the
     source's proportions by `settings.shape_transfer`), recolour it and blend it in,
-    writing into `frame` itself; returns the region changed and its weights.
+    writing into `frame` itself; returns the region changed, its weights and, where the
+    glasses were filled in first, that region as the face was blended onto it.
 
     Only that region is read and written, so swapping several faces of a large frame
     costs one copy of the frame, not one per face. With `settings.remove_glasses_frame`, a
     target face that wears glasses (`_glasses.glasses_score`) first has its frame and arms
     filled in where the blend would let them show, in a region wider than the face's; the
     returned weights then also cover those pixels, so the frame still equals its input
-    wherever they are 0.
+    wherever they are 0 (the filled region comes back for the quality run's seam score).
     """
     eyes = five_point_landmarks(target_points)[:2]
     inter_ocular = inter_ocular_distance(target_points)
@@ -376,13 +382,14 @@ def blend_face_in_place(
                 settings.feather_fraction,
             )  # fmt: skip
 
-    region, changed = roi, weights
+    region, changed, filled = roi, weights, None
     if glasses:
         with timed_stage(timings, "blend"):
             # cleans `frame` in place around the face; the blend below starts from that
             region, changed = _clean_glasses_frame(
                 frame, roi, weights, eyes, inter_ocular, settings
             )
+            filled = frame[region.top : region.bottom, region.left : region.right].copy()
 
     with timed_stage(timings, "colour"):
         recoloured = _recolour(warped, target_roi, weights, inter_ocular, settings)
@@ -392,7 +399,7 @@ def blend_face_in_place(
         target_roi[:] = _blend_checked(
             target_roi, warped, recoloured, weights, inter_ocular, settings
         )
-    return region, changed
+    return region, changed, filled
 
 
 def _blend_checked(
@@ -627,6 +634,7 @@ def swap_faces_with_source(
     regions = []
     for source_index, target_index in pairs:
         target_points = target_faces[target_index].landmarks
+        filled = None
         if painter is not None:
             roi, weights = painter(frame, source, source_index, target_points, timings)
         else:
@@ -634,7 +642,7 @@ def swap_faces_with_source(
                 source_frame, source_points = oriented_source(
                     source.frame, source.landmarks[source_index], target_points, settings
                 )
-            roi, weights = blend_face_in_place(
+            roi, weights, filled = blend_face_in_place(
                 frame,
                 source_frame,
                 source_points,
@@ -642,7 +650,7 @@ def swap_faces_with_source(
                 settings=settings,
                 timings=timings,
             )
-        regions.append(FaceRegion(target_index, roi, weights))
+        regions.append(FaceRegion(target_index, roi, weights, filled))
     return FacesSwapResult(frame=frame, regions=tuple(regions))
 
 

@@ -17,7 +17,8 @@ pose error (dlib's 68 landmarks of the result against the target's, in the same 
 distance over the inter-ocular distance; low is good); for targets wearing glasses the
 glasses ghost (how much of the target's frame contrast survives; 0 gone, 1 all); and the
 seam and patch scores of tests/quality/scoring.py (colour step across the blend boundary
-beyond the target's own, gradient ratio across it, largest flat off-colour blob as a share
+beyond the target's own, the target as the engine blended onto it, its glasses filled in;
+gradient ratio across it, largest flat off-colour blob as a share
 of the face), which fail a face above SEAM_LIMIT / PATCH_LIMIT whatever its identity
 score. A contact sheet of every source / target / result triple, with the face enlarged,
 worst first by seam, patch and identity, is written to the output folder.
@@ -171,6 +172,18 @@ def full_weights(
     return weights
 
 
+def blended_onto(target: np.ndarray, region: FaceRegion) -> np.ndarray:
+    """What the engine blended `region`'s face onto: the target, with its glasses frame
+    filled in where the engine did that first (the seam is the new face's edge against
+    that; the fill itself is scored by the glasses ghost, on the target as it was)."""
+    if region.filled is None:
+        return target
+    onto = target.copy()
+    roi = region.roi
+    onto[roi.top : roi.bottom, roi.left : roi.right] = region.filled
+    return onto
+
+
 def unselected_identical(pair: Pair, result: np.ndarray, weights: np.ndarray) -> bool:
     """The result equals the target byte for byte wherever no selected face was blended."""
     untouched = weights == 0
@@ -202,7 +215,7 @@ def score_pair(pair: Pair, settings: EngineSettings) -> tuple[list[FaceScore], n
         eyes = face.landmarks5[:2] if face.landmarks5 else []
         iod = float(np.hypot(eyes[1][0] - eyes[0][0], eyes[1][1] - eyes[0][1]))
         weights = full_weights(result.shape, swapped.regions, region.target_index)
-        seam, gradient = seam_score(pair.target, result, weights, iod)
+        seam, gradient = seam_score(blended_onto(pair.target, region), result, weights, iod)
         target_gray = cv2.cvtColor(pair.target, cv2.COLOR_BGR2GRAY)
         result_gray = cv2.cvtColor(result, cv2.COLOR_BGR2GRAY)
         scores.append(

@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from faceport.engine import EngineSettings, swap_face_frames
+from faceport.engine import EngineSettings, swap_face_frames, swap_faces_frames
 from faceport.engine._blend import (
     alpha_blend_roi,
     feathered,
@@ -313,6 +313,20 @@ def test_a_face_without_glasses_keeps_its_brows_pixel_for_pixel_outside_the_swap
     print(f"pixels changed outside the blend: now {outside}, before {before_outside}")
     assert outside == 0 and on_brows == 0
     assert before_outside > 0  # the unconditional frame fill did touch this face
+
+
+def test_a_region_whose_glasses_were_filled_in_reports_what_the_face_was_blended_onto():
+    """Hopper wears glasses: her region comes with the target as the engine blended onto
+    it, its frame filled in and the rest her own pixels; the astronaut, without, has none."""
+    hopper, astronaut = images.grace_hopper_bgr(), images.astronaut_bgr()
+    region = swap_faces_frames(astronaut, hopper).regions[0]
+    assert region.filled is not None
+    roi = region.roi
+    own = hopper[roi.top : roi.bottom, roi.left : roi.right]
+    differs = (region.filled != own).any(axis=2)
+    assert differs.sum() > 100  # the frame's pixels
+    assert not differs[region.weights == 0].any()  # only where the swap reports a change
+    assert swap_faces_frames(hopper, astronaut).regions[0].filled is None
 
 
 def test_turn_of_reads_the_nose_position_between_the_cheeks():

@@ -131,7 +131,8 @@ class EngineSettings:
     # (ARCHITECTURE.md, "Seam fallback"; 0 = off)
     seam_limit: float = 10.0
     seam_fallback_steps: tuple[tuple[float, float], ...] = (
-        (0.06, 0.2), (0.06, 0.3), (0.06, 0.42), (0.06, 0.6), (0.03, 0.6),
+        (0.06, 0.2), (0.06, 0.3), (0.06, 0.42), (0.06, 0.6), (0.03, 0.6), (0.03, 0.9),
+        (0.02, 0.9),
     )  # fmt: skip
     seam_local_margin: float = 3.0
     # the mirror only when the target is turned at least this far too: what it gains

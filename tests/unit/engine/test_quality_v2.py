@@ -377,7 +377,7 @@ def test_the_mirror_waits_for_a_target_turned_far_enough_to_show_the_hidden_chee
         used, _ = oriented_source(frame, source, turned(points, target_degrees), DEFAULT_SETTINGS)
         return used is not frame
 
-    # turns of about 0.16-0.18 and 0.55-0.58 (level_turn)
+    # 12 degrees reads as a turn of 0.16-0.18, 25 as 0.36-0.39, 35 as 0.55-0.58 (level_turn)
     assert mirrored(12, -35) and mirrored(-35, 25)
     assert not mirrored(35, -12)
     assert not mirrored(35, 12)  # turned the same way

@@ -84,8 +84,9 @@ class EngineSettings:
     # glasses step only on faces whose glasses_score reaches glasses_min_score, reaching
     # glasses_arm_reach inter-ocular distances beyond the face for the arms; colour and
     # shading carried locally at local_colour_sigma inter-ocular distances; the target's
-    # sharpness and grain (off: not a win); a turned source mirrored when the target is
-    # turned the other way, both by at least mirror_min_turn (_warp.level_turn); the
+    # sharpness and grain (off: not a win); a source turned by at least mirror_min_turn
+    # mirrored when the target is turned the other way (by mirror_min_target_turn, below;
+    # _warp.level_turn); the
     # new face kept off hair and background outside the features (_blend.keep_on_skin)
     glasses_min_score: float = 1.3
     glasses_arm_reach: float = 0.6
@@ -600,7 +601,7 @@ def oriented_source(
     if (
         source_turn * target_turn >= 0
         or abs(source_turn) < settings.mirror_min_turn
-        or abs(target_turn) < max(settings.mirror_min_turn, settings.mirror_min_target_turn)
+        or abs(target_turn) < settings.mirror_min_target_turn
     ):
         return frame, points
     return mirrored_source(frame, points, settings) or (frame, points)

@@ -45,6 +45,7 @@ from faceport.engine import (
     detect_faces_in_image,
     swap_faces_frames,
 )
+from faceport.engine._blend import paste_roi
 from tests.quality import devset
 from tests.quality.scoring import glasses_ghost, patch_score, pose_error, seam_score, summarise
 from tests.support import images, variants
@@ -176,12 +177,7 @@ def blended_onto(target: np.ndarray, region: FaceRegion) -> np.ndarray:
     """What the engine blended `region`'s face onto: the target, with its glasses frame
     filled in where the engine did that first (the seam is the new face's edge against
     that; the fill itself is scored by the glasses ghost, on the target as it was)."""
-    if region.filled is None:
-        return target
-    onto = target.copy()
-    roi = region.roi
-    onto[roi.top : roi.bottom, roi.left : roi.right] = region.filled
-    return onto
+    return target if region.filled is None else paste_roi(target, region.filled, region.roi)
 
 
 def unselected_identical(pair: Pair, result: np.ndarray, weights: np.ndarray) -> bool:
